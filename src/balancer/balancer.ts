@@ -1,0 +1,514 @@
+/**
+ * The Balancer: owns the endpoint set and its runtime state, decides what is routable, builds pickers, and does
+ * the bookkeeping of every pick and release.
+ *
+ *   resolver ──updates──▶ Balancer ──routable set──▶ policy.build() ──▶ Picker (immutable snapshot)
+ *                              ▲                                            │
+ *                              └──── lease.release(outcome) ◀── pick() ◀────┘
+ *
+ * The hot path is `pick()` and `release()`: they touch numeric fields on {@link EndpointState}, allocate only the
+ * returned {@link Lease}, and read the clock at most once each (not at all when the caller passes `now`).
+ * Everything else — endpoint updates, health changes, policy changes — rebuilds the picker off the hot path.
+ */
+import { EventEmitter } from 'node:events';
+import { type Clock, systemClock } from '../clock.js';
+import { join, readNumber, readObject } from '../config/validate.js';
+import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
+import { ConfigError } from '../errors/config-error.js';
+import { currentEstimate, observeLatency } from '../load/peak-ewma.js';
+import '../pickers/index.js';
+import {
+  EMPTY_PICKER,
+  type PickContext,
+  type Picker,
+  type Policy,
+  type SharedLoad,
+} from '../pickers/picker.js';
+import {
+  createPolicy,
+  type ParsedPolicy,
+  type PolicyConfig,
+  parsePolicyConfig,
+} from '../pickers/registry.js';
+import { defaultRandom, type RandomSource } from '../random.js';
+import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
+import { EndpointState } from './endpoint-state.js';
+import type { BalancerExtension } from './extension.js';
+import { Lease, type LeaseSink } from './lease.js';
+import type { Outcome } from './outcome.js';
+import { selectRoutable } from './routable.js';
+import { type BalancerStats, endpointStats } from './stats.js';
+
+/** Options of {@link Balancer}. Plain values except `resolver`, `clock` and `random`. */
+export interface BalancerOptions {
+  /** A fixed endpoint list: `'host:port'` strings or objects. Give this or `resolver`. */
+  readonly endpoints?: readonly EndpointInput[];
+  /** Where endpoints come from (DNS, xDS, …). Give this or `endpoints`. */
+  readonly resolver?: Resolver;
+  /** Policy name or `{ name, ...options }`. Default `'p2c_peak_ewma'`. */
+  readonly policy?: PolicyConfig;
+  /**
+   * Healthy-panic threshold, percent from 0 to 100: below this share of healthy endpoints, route across all of them.
+   * 0 disables. Default 50 (Envoy `healthy_panic_threshold`).
+   */
+  readonly panicThreshold?: number;
+  /**
+   * How long {@link Balancer.close} waits for outstanding leases, in ms, from 0 to 3,600,000. Default 30,000.
+   */
+  readonly closeTimeoutMs?: number;
+  /** A name for events, stats and diagnostics (e.g. the service name). Default `'default'`. */
+  readonly name?: string;
+  /** Time source. Override for deterministic tests and simulation. Default: `performance.now()`. */
+  readonly clock?: Clock;
+  /** Uniform [0, 1) source for every random choice. Override with `seededRandom(n)` for deterministic tests. */
+  readonly random?: RandomSource;
+  /** Extra modules fed with lifecycle and outcomes (health checking, circuit breaking, observability). */
+  readonly extensions?: readonly BalancerExtension[];
+}
+
+/** Defaults of {@link BalancerOptions}, with where they come from. */
+export const defaultBalancerOptions = {
+  policy: 'p2c_peak_ewma',
+  /** Envoy healthy_panic_threshold. */
+  panicThreshold: 50,
+  closeTimeoutMs: 30_000,
+  /** Peak-EWMA τ and starting estimate when the policy does not set them (Finagle/Linkerd). */
+  latencyDecayMs: 10_000,
+  defaultRttMs: 30,
+} as const;
+
+/** Summary of one applied endpoint update. */
+export interface UpdateEvent {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly changed: readonly string[];
+  readonly note?: string;
+}
+
+/** Events a Balancer emits. None is named `error`: an unhandled event never crashes the process. */
+export interface BalancerEvents {
+  /** An endpoint set was applied. */
+  update: [UpdateEvent];
+  /** The resolver failed, or sent an update that failed validation. The last good set is kept. */
+  'resolver-error': [Error];
+  /** A new picker was built over `routable` endpoints. */
+  picker: [{ readonly routable: number; readonly panic: boolean }];
+  /** The healthy-panic threshold was crossed (`true` entering panic, `false` leaving). */
+  panic: [boolean];
+  /** A removed endpoint has no outstanding leases left; an adapter may close its connections now. */
+  drained: [Endpoint];
+}
+
+/** Why {@link Balancer.tryPick} gave no lease. */
+export type PickFailure = 'unavailable' | 'overflow';
+
+const NO_CONTEXT: PickContext = Object.freeze({});
+const BALANCER_KEYS = [
+  'endpoints',
+  'resolver',
+  'policy',
+  'panicThreshold',
+  'closeTimeoutMs',
+  'name',
+  'clock',
+  'random',
+  'extensions',
+];
+
+/**
+ * A client-side load balancer over a set of endpoints.
+ *
+ * ```ts
+ * const balancer = new Balancer({ endpoints: ['10.0.0.1:80', '10.0.0.2:80'], policy: 'p2c_peak_ewma' });
+ * const lease = balancer.pick();
+ * if (lease) { try { await send(lease.endpoint); lease.release(); } catch { lease.release({ ok: false, failure: 'connect' }); } }
+ * ```
+ */
+export class Balancer extends EventEmitter<BalancerEvents> {
+  readonly name: string;
+  readonly #clock: Clock;
+  readonly #random: RandomSource;
+  readonly #panicThreshold: number;
+  readonly #closeTimeoutMs: number;
+  readonly #resolver: Resolver | undefined;
+  readonly #extensions: readonly BalancerExtension[];
+  readonly #load: SharedLoad = { totalInFlight: 0 };
+  /** Every endpoint we hold state for: listed ones and removed ones still draining. */
+  readonly #states = new Map<string, EndpointState>();
+  readonly #sink: LeaseSink;
+
+  #policy: Policy;
+  #picker: Picker = EMPTY_PICKER;
+  #routableCount = 0;
+  #panic = false;
+  #closed = false;
+  #closeWaiters: (() => void)[] = [];
+
+  constructor(options: BalancerOptions) {
+    super();
+    const raw = readObject(options, '', BALANCER_KEYS);
+    if ((raw.endpoints === undefined) === (raw.resolver === undefined)) {
+      throw new ConfigError({
+        field: 'endpoints',
+        allowed: 'exactly one of `endpoints` or `resolver`',
+        received: raw.endpoints,
+      });
+    }
+    this.name = typeof options.name === 'string' && options.name !== '' ? options.name : 'default';
+    if (options.name !== undefined && this.name !== options.name) {
+      throw new ConfigError({ field: 'name', allowed: 'a non-empty string', received: options.name });
+    }
+    this.#clock = checkClock(options.clock);
+    this.#random = checkRandom(options.random);
+    this.#panicThreshold = readNumber(
+      raw,
+      'panicThreshold',
+      '',
+      { min: 0, max: 100 },
+      defaultBalancerOptions.panicThreshold,
+    );
+    this.#closeTimeoutMs = readNumber(
+      raw,
+      'closeTimeoutMs',
+      '',
+      { min: 0, max: 3_600_000 },
+      defaultBalancerOptions.closeTimeoutMs,
+    );
+    this.#policy = this.#createPolicy(
+      parsePolicyConfig(options.policy ?? defaultBalancerOptions.policy, 'policy'),
+    );
+    this.#extensions = checkExtensions(options.extensions);
+    this.#sink = { release: (state, startedAt, outcome) => this.#release(state, startedAt, outcome) };
+    const initial =
+      options.endpoints === undefined ? undefined : parseEndpoints(options.endpoints, 'endpoints');
+    for (const extension of this.#extensions) extension.attach?.(this.#extensionContext());
+    if (initial !== undefined) this.#apply(initial, 'static');
+    this.#resolver = options.resolver;
+    this.#resolver?.start({
+      onUpdate: (update) => this.#onResolverUpdate(update),
+      onError: (error) => {
+        if (!this.#closed) this.emit('resolver-error', error);
+      },
+    });
+  }
+
+  /**
+   * Chooses an endpoint for one request and returns a lease on it, or `undefined` when nothing is routable, every
+   * routable endpoint is at its in-flight limit, or the balancer is closed ({@link Balancer.tryPick} tells which).
+   * Every lease must be released exactly once; extra releases are ignored.
+   */
+  pick(ctx: PickContext = NO_CONTEXT): Lease | undefined {
+    const result = this.tryPick(ctx);
+    return typeof result === 'string' ? undefined : result;
+  }
+
+  /**
+   * Like {@link Balancer.pick}, but says why no lease was given: `'unavailable'` (nothing routable, or closed) or
+   * `'overflow'` (every routable endpoint is at its `maxInFlight` limit). Adapters use this to fail with the
+   * right typed error. Allocates nothing but the lease.
+   */
+  tryPick(ctx: PickContext = NO_CONTEXT): Lease | PickFailure {
+    const now = ctx.now ?? this.#clock.now();
+    let state = this.#picker.pick(ctx, now);
+    if (state === undefined) return 'unavailable';
+    if (
+      state.inFlight >= state.maxInFlight ||
+      (ctx.exclude !== undefined && isExcluded(state.address, ctx.exclude))
+    ) {
+      const other = this.#pickAvoiding(ctx, now, state);
+      if (other === undefined) return 'overflow';
+      state = other;
+    }
+    state.inFlight++;
+    state.picks++;
+    this.#load.totalInFlight++;
+    return new Lease(this.#sink, state, now);
+  }
+
+  /** Replaces the endpoint list (for balancers built with `endpoints`). Throws {@link ConfigError} on bad input. */
+  setEndpoints(endpoints: readonly EndpointInput[]): void {
+    this.#apply(parseEndpoints(endpoints, 'endpoints'), 'setEndpoints');
+  }
+
+  /** Switches policy; validates first and throws {@link ConfigError}, keeping the old policy, on bad input. */
+  setPolicy(policy: PolicyConfig): void {
+    this.#policy = this.#createPolicy(parsePolicyConfig(policy, 'policy'));
+    this.#rebuild();
+  }
+
+  /** Asks the resolver to re-resolve soon (adapters call this when a connection to an endpoint drops). */
+  refresh(): void {
+    this.#resolver?.refresh();
+  }
+
+  /** The current policy's name. */
+  get policy(): string {
+    return this.#policy.name;
+  }
+
+  /** True while the healthy-panic threshold is in force. */
+  get panic(): boolean {
+    return this.#panic;
+  }
+
+  /** The clock this balancer measures with (adapters share it to pass `now`). */
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  /** A snapshot of every endpoint's state and the balancer's totals. Allocates; not for the hot path. */
+  stats(): BalancerStats {
+    const now = this.#clock.now();
+    const decayMs = this.#policy.latency?.decayMs ?? defaultBalancerOptions.latencyDecayMs;
+    return {
+      name: this.name,
+      policy: this.#policy.name,
+      panic: this.#panic,
+      routable: this.#routableCount,
+      totalInFlight: this.#load.totalInFlight,
+      closed: this.#closed,
+      endpoints: [...this.#states.values()].map((s) => endpointStats(s, currentEstimate(s, now, decayMs))),
+    };
+  }
+
+  /**
+   * Stops picking at once, closes the resolver and extensions, then waits for outstanding leases to be released,
+   * up to `closeTimeoutMs`. Resolves `true` when every lease came back, `false` on timeout. Idempotent.
+   */
+  async close(): Promise<boolean> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#picker = EMPTY_PICKER;
+      await this.#resolver?.close();
+      for (const extension of this.#extensions) await extension.close?.();
+    }
+    if (this.#load.totalInFlight === 0) return true;
+    return new Promise<boolean>((resolve) => {
+      const timer = this.#clock.setTimer(() => resolve(false), this.#closeTimeoutMs);
+      this.#closeWaiters.push(() => {
+        timer.cancel();
+        resolve(true);
+      });
+    });
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------------
+
+  #createPolicy(parsed: ParsedPolicy): Policy {
+    return createPolicy(parsed, { random: this.#random, clock: this.#clock, load: this.#load });
+  }
+
+  #release(state: EndpointState, startedAt: number, outcome: Outcome): void {
+    state.inFlight--;
+    const total = --this.#load.totalInFlight;
+    const cancelled = !outcome.ok && outcome.failure === 'cancelled';
+    if (!cancelled) {
+      // Time the request once: the caller's numbers when given, else one clock read.
+      const now =
+        outcome.now ?? (outcome.latencyMs === undefined ? this.#clock.now() : startedAt + outcome.latencyMs);
+      const latency = outcome.latencyMs ?? now - startedAt;
+      const decayMs = this.#policy.latency?.decayMs ?? defaultBalancerOptions.latencyDecayMs;
+      if (outcome.ok) {
+        state.successes++;
+        observeLatency(state, latency, now, decayMs);
+      } else {
+        state.failures++;
+        // A failure may only raise the estimate: fast failures (connection refused in 0.1 ms) must not make a
+        // broken endpoint look like the fastest one and attract more traffic.
+        if (latency > currentEstimate(state, now, decayMs)) observeLatency(state, latency, now, decayMs);
+      }
+      const extensions = this.#extensions;
+      for (let i = 0; i < extensions.length; i++) extensions[i]!.outcome?.(state, outcome, latency, now);
+    }
+    if (state.removed && state.inFlight === 0) this.#forget(state);
+    if (total === 0 && this.#closed) this.#wakeClosers();
+  }
+
+  /**
+   * The picker chose an endpoint that is full (a hard limit) or excluded (a preference). Find another: up to four
+   * more tries through the picker keep the policy's preferences (Finagle's maxEffort is 4), then a scan from a
+   * random offset, for deterministic pickers (hash rings) that keep answering the same. Returns `undefined` only
+   * when every routable endpoint is full.
+   */
+  #pickAvoiding(ctx: PickContext, now: number, first: EndpointState): EndpointState | undefined {
+    const exclude = ctx.exclude;
+    const acceptable = (s: EndpointState) =>
+      s.inFlight < s.maxInFlight && (exclude === undefined || !isExcluded(s.address, exclude));
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const state = this.#picker.pick(ctx, now);
+      if (state !== undefined && acceptable(state)) return state;
+    }
+    const routable = [...this.#states.values()].filter((s) => s.routable);
+    const offset = (this.#random() * routable.length) | 0;
+    let notFull: EndpointState | undefined = first.inFlight < first.maxInFlight ? first : undefined;
+    for (let k = 0; k < routable.length; k++) {
+      const state = routable[(offset + k) % routable.length]!;
+      if (acceptable(state)) return state;
+      if (notFull === undefined && state.inFlight < state.maxInFlight) notFull = state;
+    }
+    // Everything not full is excluded: exclusion is a preference, so reuse one rather than fail.
+    return notFull;
+  }
+
+  #onResolverUpdate(update: ResolverUpdate): void {
+    if (this.#closed) return;
+    let endpoints: Endpoint[];
+    try {
+      endpoints = parseEndpoints(update.endpoints, 'resolver.endpoints');
+      if (update.cluster?.policy !== undefined) {
+        this.#policy = this.#createPolicy(
+          parsePolicyConfig(update.cluster.policy, 'resolver.cluster.policy'),
+        );
+      }
+    } catch (error) {
+      // A bad update is rejected whole; the last good state stays.
+      this.emit('resolver-error', error as Error);
+      return;
+    }
+    this.#apply(endpoints, update.note);
+  }
+
+  #apply(endpoints: readonly Endpoint[], note: string | undefined): void {
+    const now = this.#clock.now();
+    const listed = new Set<string>();
+    const added: string[] = [];
+    const changed: string[] = [];
+    const removed: string[] = [];
+    const initialRtt = this.#initialRtt(now);
+    for (const endpoint of endpoints) {
+      listed.add(endpoint.address);
+      const existing = this.#states.get(endpoint.address);
+      if (existing === undefined) {
+        const state = new EndpointState(endpoint, now, initialRtt);
+        this.#states.set(endpoint.address, state);
+        added.push(endpoint.address);
+        for (const extension of this.#extensions) extension.endpointAdded?.(state);
+      } else {
+        if (existing.removed) {
+          // Back before it finished draining: keep its state, count it as added.
+          existing.removed = false;
+          existing.activeSince = now;
+          added.push(endpoint.address);
+          for (const extension of this.#extensions) extension.endpointAdded?.(existing);
+        } else if (!sameEndpoint(existing.endpoint, endpoint)) {
+          changed.push(endpoint.address);
+        }
+        if (existing.endpoint.weight !== endpoint.weight) {
+          existing.effectiveWeight = (existing.effectiveWeight / existing.endpoint.weight) * endpoint.weight;
+        }
+        existing.endpoint = endpoint;
+      }
+    }
+    for (const state of [...this.#states.values()]) {
+      if (listed.has(state.address) || state.removed) continue;
+      state.removed = true;
+      removed.push(state.address);
+      for (const extension of this.#extensions) extension.endpointRemoved?.(state);
+      if (state.inFlight === 0) this.#forget(state);
+    }
+    this.#rebuild();
+    this.emit('update', { added, removed, changed, ...(note === undefined ? {} : { note }) });
+  }
+
+  /** Starting estimate for a new endpoint: the mean of observed peers, else the policy's default. */
+  #initialRtt(now: number): number {
+    const decayMs = this.#policy.latency?.decayMs ?? defaultBalancerOptions.latencyDecayMs;
+    let sum = 0;
+    let count = 0;
+    for (const state of this.#states.values()) {
+      if (state.removed || !state.rttObserved) continue;
+      sum += currentEstimate(state, now, decayMs);
+      count++;
+    }
+    return count > 0
+      ? sum / count
+      : (this.#policy.latency?.defaultRttMs ?? defaultBalancerOptions.defaultRttMs);
+  }
+
+  #forget(state: EndpointState): void {
+    if (this.#states.get(state.address) !== state) return;
+    this.#states.delete(state.address);
+    this.emit('drained', state.endpoint);
+  }
+
+  /** Recomputes the routable set and builds a new picker. Called on every change that can affect routing. */
+  #rebuild(): void {
+    if (this.#closed) return;
+    const routable = selectRoutable(this.#states.values(), this.#panicThreshold);
+    for (const state of this.#states.values()) state.routable = false;
+    for (const state of routable.endpoints) state.routable = true;
+    this.#routableCount = routable.endpoints.length;
+    this.#picker = routable.endpoints.length === 0 ? EMPTY_PICKER : this.#policy.build(routable.endpoints);
+    if (routable.panic !== this.#panic) {
+      this.#panic = routable.panic;
+      this.emit('panic', routable.panic);
+    }
+    this.emit('picker', { routable: routable.endpoints.length, panic: routable.panic });
+  }
+
+  #extensionContext() {
+    return {
+      balancerName: this.name,
+      clock: this.#clock,
+      random: this.#random,
+      states: () => this.#states.values(),
+      invalidate: () => this.#rebuild(),
+    };
+  }
+
+  #wakeClosers(): void {
+    const waiters = this.#closeWaiters;
+    this.#closeWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+function isExcluded(address: string, exclude: readonly string[] | ReadonlySet<string>): boolean {
+  return Array.isArray(exclude) ? exclude.includes(address) : (exclude as ReadonlySet<string>).has(address);
+}
+
+function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  return (
+    a.weight === b.weight &&
+    a.priority === b.priority &&
+    a.health === b.health &&
+    JSON.stringify(a.locality) === JSON.stringify(b.locality) &&
+    JSON.stringify(a.metadata) === JSON.stringify(b.metadata)
+  );
+}
+
+function checkClock(clock: unknown): Clock {
+  if (clock === undefined) return systemClock;
+  const c = clock as Partial<Clock>;
+  if (
+    typeof c !== 'object' ||
+    c === null ||
+    typeof c.now !== 'function' ||
+    typeof c.setTimer !== 'function'
+  ) {
+    throw new ConfigError({
+      field: 'clock',
+      allowed: 'an object with now() and setTimer(fn, ms)',
+      received: clock,
+    });
+  }
+  return clock as Clock;
+}
+
+function checkRandom(random: unknown): RandomSource {
+  if (random === undefined) return defaultRandom();
+  if (typeof random !== 'function')
+    throw new ConfigError({ field: 'random', allowed: 'a function returning [0, 1)', received: random });
+  return random as RandomSource;
+}
+
+function checkExtensions(extensions: unknown): readonly BalancerExtension[] {
+  if (extensions === undefined) return [];
+  if (!Array.isArray(extensions))
+    throw new ConfigError({ field: 'extensions', allowed: 'an array', received: extensions });
+  extensions.forEach((e, i) => {
+    if (typeof e !== 'object' || e === null)
+      throw new ConfigError({ field: join('extensions', `[${i}]`), allowed: 'an object', received: e });
+  });
+  return extensions as readonly BalancerExtension[];
+}

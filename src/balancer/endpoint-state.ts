@@ -1,0 +1,67 @@
+/**
+ * The runtime state the balancer keeps per endpoint, apart from the immutable {@link Endpoint} description.
+ *
+ * Pickers read these fields on the hot path, so they are plain numeric/boolean fields on one class (one hidden
+ * class for V8, no Map lookups, no getters). Only the Balancer and health modules write them.
+ */
+import type { Endpoint } from '../endpoint.js';
+
+export class EndpointState {
+  /** The current description; replaced (same address) when the resolver changes weight, locality, … */
+  endpoint: Endpoint;
+  readonly address: string;
+
+  /** Requests picked and not yet released. */
+  inFlight = 0;
+  /** Peak-EWMA latency estimate in ms, as of {@link rttStamp} (decays toward 0 while idle; see load/peak-ewma.ts). */
+  rttEstimate: number;
+  /** Clock time of the last estimate update. */
+  rttStamp: number;
+  /** True once a latency has been observed (the estimate is no longer the default). */
+  rttObserved = false;
+
+  /** Lifetime counters, for stats. */
+  picks = 0;
+  successes = 0;
+  failures = 0;
+
+  /** Weight the pickers use: `endpoint.weight` times the slow-start factor (health module). */
+  effectiveWeight: number;
+  /** When the endpoint (re)entered the routable set, for slow start. */
+  activeSince: number;
+
+  /**
+   * Most requests this endpoint may have in flight (circuit breaking); picks skip an endpoint that is full.
+   * `Infinity` when no limit is set.
+   */
+  maxInFlight = Number.POSITIVE_INFINITY;
+  /** In the current picker's snapshot (maintained by the Balancer on every rebuild). */
+  routable = false;
+  /** Removed by the resolver; gets no new picks, its outstanding leases still release. */
+  removed = false;
+  /** Ejected by passive outlier detection. */
+  ejected = false;
+  /** Last verdict of active health checking (true when checks are off). */
+  activeHealthy = true;
+
+  constructor(endpoint: Endpoint, now: number, initialRtt: number) {
+    this.endpoint = endpoint;
+    this.address = endpoint.address;
+    this.rttEstimate = initialRtt;
+    this.rttStamp = now;
+    this.effectiveWeight = endpoint.weight;
+    this.activeSince = now;
+  }
+
+  /** Healthy by every signal switchyard has: not removed, not ejected, active checks pass, not reported down. */
+  get healthy(): boolean {
+    const reported = this.endpoint.health;
+    return (
+      !this.removed &&
+      !this.ejected &&
+      this.activeHealthy &&
+      reported !== 'unhealthy' &&
+      reported !== 'draining'
+    );
+  }
+}

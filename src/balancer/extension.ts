@@ -1,0 +1,31 @@
+/**
+ * Balancer extensions: modules that watch endpoints and outcomes and may change what is routable (outlier
+ * detection, active health checks, slow start), or only observe (metrics). They are called synchronously; the
+ * `outcome` hook runs on every release, so it must be cheap and allocation-free.
+ */
+import type { Clock } from '../clock.js';
+import type { RandomSource } from '../random.js';
+import type { EndpointState } from './endpoint-state.js';
+import type { Outcome } from './outcome.js';
+
+/** What an extension gets from its Balancer when attached. */
+export interface ExtensionContext {
+  readonly balancerName: string;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  /** Every endpoint the balancer holds state for, including removed ones still draining. */
+  states(): IterableIterator<EndpointState>;
+  /** Call after changing anything that affects routing (ejected, activeHealthy, effectiveWeight): rebuilds the picker. */
+  invalidate(): void;
+}
+
+export interface BalancerExtension {
+  /** Called once, from the Balancer's constructor, before the first endpoints are applied. */
+  attach?(context: ExtensionContext): void;
+  endpointAdded?(state: EndpointState): void;
+  endpointRemoved?(state: EndpointState): void;
+  /** Every release except cancellations, with the latency used and the time. */
+  outcome?(state: EndpointState, outcome: Outcome, latencyMs: number, now: number): void;
+  /** Stop timers and sockets. */
+  close?(): void | Promise<void>;
+}

@@ -1,0 +1,54 @@
+/**
+ * A lease on one endpoint for one request: what `balancer.pick()` returns.
+ */
+import type { Endpoint } from '../endpoint.js';
+import type { EndpointState } from './endpoint-state.js';
+import { type Outcome, SUCCESS } from './outcome.js';
+
+/** @internal How a lease reports back to its Balancer. */
+export interface LeaseSink {
+  release(state: EndpointState, startedAt: number, outcome: Outcome): void;
+}
+
+/**
+ * Holds one in-flight slot on an endpoint until {@link Lease.release} is called. Release exactly once, on every
+ * path (success, failure, cancel); a second release is ignored, so a `finally` that releases after an explicit
+ * failure release is harmless. A lease on an endpoint that the resolver has since removed still releases normally.
+ */
+export class Lease {
+  readonly #sink: LeaseSink;
+  readonly #state: EndpointState;
+  readonly #endpoint: Endpoint;
+  /** Clock time of the pick, in ms. */
+  readonly startedAt: number;
+  #released = false;
+
+  /** @internal Created by `Balancer.pick()`. */
+  constructor(sink: LeaseSink, state: EndpointState, startedAt: number) {
+    this.#sink = sink;
+    this.#state = state;
+    this.#endpoint = state.endpoint;
+    this.startedAt = startedAt;
+  }
+
+  /** The endpoint picked (as described at pick time). */
+  get endpoint(): Endpoint {
+    return this.#endpoint;
+  }
+
+  /** True once released. */
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /**
+   * Reports how the request went and frees the in-flight slot. Without `latencyMs` the balancer measures from the
+   * pick with its clock. This is the single path by which callers feed in-flight counts, latency estimates and
+   * passive health checking.
+   */
+  release(outcome: Outcome = SUCCESS): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#sink.release(this.#state, this.startedAt, outcome);
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Endpoints as users describe them and as switchyard hands them back.
+ *
+ * An {@link Endpoint} is an immutable description: where it is (`host`, `port`, `address`) and what the resolver
+ * said about it (weight, locality, priority, health). The balancer keeps the runtime state (in-flight count,
+ * latency estimate, health) apart, keyed by `address`, so an update that changes only a weight keeps that state.
+ */
+import { isIP } from 'node:net';
+import { checkNumber, join, readObject, readString } from './config/validate.js';
+import { ConfigError } from './errors/config-error.js';
+
+/** Where an endpoint runs. Used for zone-aware routing and locality-weighted choice. */
+export interface Locality {
+  readonly region?: string;
+  readonly zone?: string;
+  readonly subZone?: string;
+}
+
+/**
+ * Health as reported by the source of the endpoint (an xDS control plane, a Consul/SRV source), independent of
+ * switchyard's own checks. `unknown` counts as healthy (Envoy does the same for EDS `UNKNOWN`).
+ */
+export type ReportedHealth = 'unknown' | 'healthy' | 'unhealthy' | 'draining' | 'degraded';
+
+/** One upstream endpoint. Immutable; a changed attribute arrives as a new object with the same `address`. */
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+  /** `host:port`, with IPv6 hosts in brackets (`[::1]:8080`). The endpoint's identity. */
+  readonly address: string;
+  /** Relative weight, > 0. Default 1. */
+  readonly weight: number;
+  readonly locality: Locality;
+  /** Priority level; 0 is preferred, higher levels take traffic only on failover. Default 0. */
+  readonly priority: number;
+  /** Health reported by the resolver. Default `unknown`. */
+  readonly health: ReportedHealth;
+  /** Free-form attributes from the resolver (e.g. the SRV target name, TLS server name). */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** What users and resolvers may pass: `'host:port'` or an object. */
+export type EndpointInput =
+  | string
+  | {
+      readonly host: string;
+      readonly port: number;
+      readonly weight?: number;
+      readonly locality?: Locality;
+      readonly priority?: number;
+      readonly health?: ReportedHealth;
+      readonly metadata?: Readonly<Record<string, string>>;
+    };
+
+/** Upper bound on an endpoint weight; keeps weighted tables and products of weights finite and exact. */
+export const MAX_WEIGHT = 1_000_000;
+/** Upper bound on priority levels (Envoy allows 0..127 in practice). */
+export const MAX_PRIORITY = 127;
+
+const HEALTH_VALUES: readonly ReportedHealth[] = ['unknown', 'healthy', 'unhealthy', 'draining', 'degraded'];
+const ENDPOINT_KEYS = ['host', 'port', 'weight', 'locality', 'priority', 'health', 'metadata'] as const;
+const NO_METADATA: Readonly<Record<string, string>> = Object.freeze({});
+const NO_LOCALITY: Locality = Object.freeze({});
+
+/** Formats `host:port`, bracketing IPv6 literals. */
+export function formatAddress(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Parses and validates one endpoint. Throws {@link ConfigError} naming `path` (e.g. `endpoints[1].port`).
+ */
+export function parseEndpoint(input: unknown, path: string): Endpoint {
+  if (typeof input === 'string') return fromString(input, path);
+  const raw = readObject(input, path, ENDPOINT_KEYS);
+  const host = readString(raw, 'host', path);
+  if (host === undefined)
+    throw new ConfigError({ field: join(path, 'host'), allowed: 'a non-empty string', received: raw.host });
+  const port = checkNumber(raw.port, join(path, 'port'), { integer: true, min: 1, max: 65535 });
+  const weight =
+    raw.weight === undefined
+      ? 1
+      : checkNumber(raw.weight, join(path, 'weight'), { min: 0, exclusiveMin: true, max: MAX_WEIGHT });
+  const priority =
+    raw.priority === undefined
+      ? 0
+      : checkNumber(raw.priority, join(path, 'priority'), { integer: true, min: 0, max: MAX_PRIORITY });
+  const health = raw.health === undefined ? 'unknown' : raw.health;
+  if (!HEALTH_VALUES.includes(health as ReportedHealth)) {
+    throw new ConfigError({
+      field: join(path, 'health'),
+      allowed: `one of ${HEALTH_VALUES.join(', ')}`,
+      received: health,
+    });
+  }
+  return Object.freeze({
+    host: stripBrackets(host),
+    port,
+    address: formatAddress(stripBrackets(host), port),
+    weight,
+    locality: parseLocality(raw.locality, join(path, 'locality')),
+    priority,
+    health: health as ReportedHealth,
+    metadata: parseMetadata(raw.metadata, join(path, 'metadata')),
+  });
+}
+
+/** Parses a list of endpoints; rejects duplicates (two entries with the same address) by name. */
+export function parseEndpoints(inputs: unknown, path: string): Endpoint[] {
+  if (!Array.isArray(inputs))
+    throw new ConfigError({ field: path, allowed: 'an array of endpoints', received: inputs });
+  const seen = new Set<string>();
+  const out: Endpoint[] = [];
+  for (let i = 0; i < inputs.length; i++) {
+    const endpoint = parseEndpoint(inputs[i], `${path}[${i}]`);
+    if (seen.has(endpoint.address)) {
+      throw new ConfigError({
+        field: `${path}[${i}]`,
+        allowed: 'an address not already listed',
+        received: endpoint.address,
+      });
+    }
+    seen.add(endpoint.address);
+    out.push(endpoint);
+  }
+  return out;
+}
+
+function fromString(input: string, path: string): Endpoint {
+  // Accept `host:port` and `[v6]:port`. A bare IPv6 literal without brackets is ambiguous and rejected.
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(input);
+  if (match === null)
+    throw new ConfigError({ field: path, allowed: '"host:port" or "[ipv6]:port"', received: input });
+  return parseEndpoint({ host: match[1] ?? match[2], port: Number(match[3]) }, path);
+}
+
+function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+function parseLocality(raw: unknown, path: string): Locality {
+  if (raw === undefined) return NO_LOCALITY;
+  const obj = readObject(raw, path, ['region', 'zone', 'subZone']);
+  const region = readString(obj, 'region', path);
+  const zone = readString(obj, 'zone', path);
+  const subZone = readString(obj, 'subZone', path);
+  return Object.freeze({
+    ...(region === undefined ? {} : { region }),
+    ...(zone === undefined ? {} : { zone }),
+    ...(subZone === undefined ? {} : { subZone }),
+  });
+}
+
+function parseMetadata(raw: unknown, path: string): Readonly<Record<string, string>> {
+  if (raw === undefined) return NO_METADATA;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError({ field: path, allowed: 'an object of string values', received: raw });
+  }
+  for (const [key, value] of Object.entries(raw)) {
+    if (typeof value !== 'string')
+      throw new ConfigError({ field: join(path, key), allowed: 'a string', received: value });
+  }
+  return Object.freeze({ ...(raw as Record<string, string>) });
+}
+
+/** A stable key for a locality, used to group endpoints (`region/zone/subZone`). */
+export function localityKey(locality: Locality): string {
+  return `${locality.region ?? ''}/${locality.zone ?? ''}/${locality.subZone ?? ''}`;
+}

@@ -1,0 +1,51 @@
+/**
+ * switchyard — client-side load balancing for Node.js.
+ *
+ * The core: {@link Balancer}, the policy registry, resolvers, and the building blocks the adapters
+ * (`switchyard/undici`, `switchyard/grpc`) use.
+ */
+
+export type { BalancerEvents, BalancerOptions, PickFailure, UpdateEvent } from './balancer/balancer.js';
+export { Balancer, defaultBalancerOptions } from './balancer/balancer.js';
+export { EndpointState } from './balancer/endpoint-state.js';
+export type { BalancerExtension, ExtensionContext } from './balancer/extension.js';
+export { Lease } from './balancer/lease.js';
+export type { FailureKind, Outcome } from './balancer/outcome.js';
+export { LOCAL_FAILURES, SUCCESS } from './balancer/outcome.js';
+export type { BalancerStats, EndpointCondition, EndpointStats } from './balancer/stats.js';
+export type { Clock, TimerHandle } from './clock.js';
+export { ManualClock, systemClock } from './clock.js';
+export type { Endpoint, EndpointInput, Locality, ReportedHealth } from './endpoint.js';
+export { formatAddress, parseEndpoint, parseEndpoints } from './endpoint.js';
+export type { ConfigErrorDetails } from './errors/index.js';
+export { ConfigError, isConfigError, SwitchyardError } from './errors/index.js';
+export { builtinPolicies } from './pickers/index.js';
+export type { LeastRequestOptions } from './pickers/least-request.js';
+export { defaultLeastRequestOptions } from './pickers/least-request.js';
+export type { P2cPeakEwmaOptions } from './pickers/p2c-peak-ewma.js';
+export { defaultP2cPeakEwmaOptions } from './pickers/p2c-peak-ewma.js';
+export type {
+  PickContext,
+  Picker,
+  Policy,
+  PolicyDefinition,
+  PolicyEnvironment,
+  SharedLoad,
+} from './pickers/picker.js';
+export { EMPTY_PICKER } from './pickers/picker.js';
+export type { ParsedPolicy, PolicyConfig } from './pickers/registry.js';
+export {
+  getPolicyDefinition,
+  parsePolicyConfig,
+  registeredPolicies,
+  registerPolicy,
+} from './pickers/registry.js';
+export type { RandomSource } from './random.js';
+export { defaultRandom, seededRandom } from './random.js';
+export type {
+  Resolver,
+  ResolverClusterConfig,
+  ResolverListener,
+  ResolverUpdate,
+} from './resolvers/resolver.js';
+export { StaticResolver } from './resolvers/static.js';

@@ -1,0 +1,50 @@
+/**
+ * Peak-EWMA latency estimate (Finagle `PeakEwma`, tower `load::peak_ewma`, Linkerd's default balancer metric).
+ *
+ * - When a response is slower than the current estimate, the estimate jumps straight to it ("peak"): a
+ *   degrading endpoint is penalised at once, not after many samples.
+ * - Otherwise it moves toward the sample with weight `1 − w`, `w = exp(−Δt/τ)`, where Δt is the time since the
+ *   last update. Updates close together move it little; after a quiet period one sample moves it a lot.
+ * - While no response arrives the estimate decays toward 0 with the same `w` (tower and Finagle observe a zero RTT
+ *   when the load is read), so an endpoint that was slow once is tried again after a few τ rather than starved.
+ *
+ * The pick-time cost is `estimate(now) × (inFlight + 1)`: latency times queue length, an estimate of how long a new
+ * request would wait. τ defaults to 10 s everywhere (Finagle, Linkerd, Envoy's peak_ewma extension).
+ */
+import type { EndpointState } from '../balancer/endpoint-state.js';
+
+/**
+ * `exp(−x)` for x ≥ 0. Most updates are milliseconds apart against τ = 10 s, so x ≪ 1 and a three-term series is
+ * exact to ~1e-7 and several times cheaper than `Math.exp` (see perf-facts); larger x falls back to `Math.exp`.
+ */
+export function decayFactor(x: number): number {
+  if (x < 0.01) return 1 - x + (x * x) / 2 - (x * x * x) / 6;
+  return Math.exp(-x);
+}
+
+/** The estimate as of `now`, decayed toward 0 since the last update. Does not modify the state. */
+export function currentEstimate(state: EndpointState, now: number, decayMs: number): number {
+  const dt = now - state.rttStamp;
+  return dt > 0 ? state.rttEstimate * decayFactor(dt / decayMs) : state.rttEstimate;
+}
+
+/** Records one observed latency `rttMs` at `now`. */
+export function observeLatency(state: EndpointState, rttMs: number, now: number, decayMs: number): void {
+  const dt = now - state.rttStamp;
+  const w = dt > 0 ? decayFactor(dt / decayMs) : 1;
+  const decayed = state.rttEstimate * w;
+  state.rttEstimate = rttMs > decayed ? rttMs : decayed + rttMs * (1 - w);
+  if (now > state.rttStamp) state.rttStamp = now;
+  state.rttObserved = true;
+}
+
+/**
+ * Cost of sending one more request to `state`: estimate × (in-flight + 1). An endpoint whose estimate has decayed
+ * to exactly 0 (it answered in 0 ms) is ranked by its queue alone, so it cannot attract unbounded load (Finagle's
+ * `Penalty` rule, simplified). Weights are not divided in: weighted pickers sample candidates by weight instead,
+ * and an endpoint with more capacity shows it as lower latency at the same queue length.
+ */
+export function peakEwmaCost(state: EndpointState, now: number, decayMs: number): number {
+  const estimate = currentEstimate(state, now, decayMs);
+  return estimate > 0 ? estimate * (state.inFlight + 1) : state.inFlight;
+}
