@@ -17,6 +17,7 @@ import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.j
 import { ConfigError } from '../errors/config-error.js';
 import { currentEstimate, observeLatency } from '../load/peak-ewma.js';
 import '../pickers/index.js';
+import { channels, publish } from '../observability/channels.js';
 import {
   EMPTY_PICKER,
   type PickContext,
@@ -408,6 +409,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     }
     this.#rebuild();
     this.emit('update', { added, removed, changed, ...(note === undefined ? {} : { note }) });
+    for (const address of added) publish(channels.endpointAdded, { balancer: this.name, address });
+    for (const address of removed) publish(channels.endpointRemoved, { balancer: this.name, address });
   }
 
   /** Starting estimate for a new endpoint: the mean of observed peers, else the policy's default. */
@@ -442,6 +445,12 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     if (routable.panic !== this.#panic) {
       this.#panic = routable.panic;
       this.emit('panic', routable.panic);
+      publish(channels.panic, {
+        balancer: this.name,
+        panic: routable.panic,
+        healthy: routable.healthy,
+        total: routable.candidates,
+      });
     }
     this.emit('picker', { routable: routable.endpoints.length, panic: routable.panic });
   }
