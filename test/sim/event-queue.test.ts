@@ -8,7 +8,7 @@ describe('EventQueue', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 3000 }), (times) => {
         const queue = new EventQueue<number>();
-        times.forEach((t, i) => queue.push(t, 1, i));
+        for (const [i, t] of times.entries()) queue.push(t, 1, i);
         const popped: number[] = [];
         while (queue.size > 0) popped.push(queue.pop());
         const expected = times.map((t, i) => [t, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
