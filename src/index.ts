@@ -19,6 +19,15 @@ export type { Endpoint, EndpointInput, Locality, ReportedHealth } from './endpoi
 export { formatAddress, parseEndpoint, parseEndpoints } from './endpoint.js';
 export type { ConfigErrorDetails } from './errors/index.js';
 export { ConfigError, isConfigError, SwitchyardError } from './errors/index.js';
+// Observability helpers (area: demo/observability): channel names and subscribing to them.
+export type {
+  ChannelKey,
+  ChannelListener,
+  ChannelMessage,
+  ChannelName,
+  EventCounts,
+} from './observability/index.js';
+export { channelNames, countEvents, subscribeAll } from './observability/index.js';
 export { builtinPolicies } from './pickers/index.js';
 export type { LeastRequestOptions } from './pickers/least-request.js';
 export { defaultLeastRequestOptions } from './pickers/least-request.js';
