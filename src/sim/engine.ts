@@ -87,13 +87,14 @@ interface MutableContext {
 }
 
 class SimClient {
-  readonly balancer: Balancer;
-  readonly random: RandomSource;
   readonly ctx: MutableContext = { now: 0, hashKey: undefined, exclude: undefined };
-  constructor(balancer: Balancer, random: RandomSource) {
-    this.balancer = balancer;
-    this.random = random;
-  }
+  constructor(
+    readonly balancer: Balancer,
+    /** Arrival times and keys: a stream of its own, so every configuration sees the same requests. */
+    readonly arrivals: RandomSource,
+    /** Backoff jitter. */
+    readonly random: RandomSource,
+  ) {}
 }
 
 class SimRequest {
@@ -189,7 +190,6 @@ class Run implements BackendHost<Attempt> {
     const endpoints = this.#endpoints();
     this.#clients = [];
     for (let i = 0; i < plan.clients; i++) {
-      const random = seededRandom(streamSeed(plan.seed, 2, i));
       const balancer = new Balancer({
         ...(config.balancer as Partial<BalancerOptions>),
         policy: config.policy,
@@ -198,7 +198,13 @@ class Run implements BackendHost<Attempt> {
         random: seededRandom(streamSeed(plan.seed, 3, i)),
         name: `client-${i}`,
       });
-      this.#clients.push(new SimClient(balancer, random));
+      this.#clients.push(
+        new SimClient(
+          balancer,
+          seededRandom(streamSeed(plan.seed, 2, i)),
+          seededRandom(streamSeed(plan.seed, 4, i)),
+        ),
+      );
     }
     const a = plan.arrivals;
     const peak = a.type === 'bursty' ? Math.max(a.ratePerSec, a.burstRatePerSec) : a.ratePerSec;
@@ -300,7 +306,7 @@ class Run implements BackendHost<Attempt> {
   }
 
   #scheduleArrival(client: SimClient, now: number): void {
-    const at = now - this.#peakGapMs * Math.log(1 - client.random());
+    const at = now - this.#peakGapMs * Math.log(1 - client.arrivals());
     if (at <= this.#plan.durationMs) this.#clock.schedule(at, ARRIVAL, client);
   }
 
@@ -312,9 +318,9 @@ class Run implements BackendHost<Attempt> {
       const inBurst = now % a.periodMs < a.burstMs;
       const rate = inBurst ? a.burstRatePerSec : a.ratePerSec;
       const peak = Math.max(a.ratePerSec, a.burstRatePerSec);
-      if (rate < peak && client.random() * peak >= rate) return;
+      if (rate < peak && client.arrivals() * peak >= rate) return;
     }
-    const key = this.#keys?.sample(client.random);
+    const key = this.#keys?.sample(client.arrivals);
     this.#requests++;
     this.#outstanding++;
     this.#startAttempt(new SimRequest(client, now, key), now);

@@ -1,0 +1,114 @@
+/**
+ * Runs every example, the simulator CLI and the demo as a user would (a child process through tsx), against the
+ * local servers each starts itself, and checks they finish cleanly with the output they promise.
+ */
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(script: string, args: readonly string[] = [], timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', script, ...args],
+      { cwd: ROOT, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Processes whose command line mentions `needle` (Linux /proc). */
+function processesMatching(needle: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(needle)) found.push(`${pid}: ${cmd}`);
+    } catch {
+      // The process exited while we looked.
+    }
+  }
+  return found;
+}
+
+describe('examples', () => {
+  it('balancer-basics: picks, releases and prints per-endpoint stats', async () => {
+    const r = await run('examples/balancer-basics.ts');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/answers per backend: \{.*'fast-a': \d+/);
+    expect(r.stdout.match(/picks \d+/g)).toHaveLength(3);
+  });
+
+  it('prometheus: exports balancer stats and channel events in the Prometheus text format', async () => {
+    const r = await run('examples/prometheus.ts');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/# TYPE switchyard_endpoint_requests_total counter/);
+    const successes = [
+      ...r.stdout.matchAll(/switchyard_endpoint_requests_total\{[^}]*outcome="success"\} (\d+)/g),
+    ].map((m) => Number(m[1]));
+    expect(successes.reduce((a, b) => a + b, 0)).toBe(100);
+    expect(r.stdout).toMatch(/switchyard_events_total\{balancer="orders",event="endpointRemoved"\} 1/);
+  });
+});
+
+describe('simulate CLI', () => {
+  it('runs the example fleet file and writes the charts', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'sy-sim-'));
+    try {
+      const r = await run('scripts/simulate.ts', ['--config', 'examples/fleet.json', '--out', out]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/round_robin\s+97,509/);
+      expect(r.stdout).toMatch(/requests\/s simulated/);
+      expect(readdirSync(out).sort()).toEqual(['fleet-latency.svg', 'fleet-load.svg', 'fleet.txt']);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects an invalid fleet file naming the field, with exit code 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sy-sim-'));
+    try {
+      const fleet = JSON.parse(readFileSync(join(ROOT, 'examples/fleet.json'), 'utf8'));
+      fleet.backends[2].timeline[1].action = 'explode';
+      await writeFile(join(dir, 'bad.json'), JSON.stringify(fleet));
+      const r = await run('scripts/simulate.ts', ['--config', join(dir, 'bad.json')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/backends\[2\]\.timeline\[1\]\.action: expected one of "slow", "down"/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('npm run demo', () => {
+  it('runs every client against its own backends, prints the table, exits 0 and leaves no process behind', async () => {
+    const r = await run('scripts/demo.ts', ['--quick', '--requests', '200', '--rate', '400'], 90_000);
+    expect(r.code).toBe(0);
+    for (const name of [
+      'switchyard round_robin',
+      'switchyard least_request',
+      'switchyard p2c_peak_ewma',
+      'undici BalancedPool',
+    ]) {
+      expect(r.stdout).toMatch(
+        new RegExp(`${name}\\s+200\\s+[\\d.,]+\\s+[\\d.,]+\\s+[\\d.,]+.*fast [\\d.]+%`),
+      );
+    }
+    expect(processesMatching(join(ROOT, 'scripts/demo/backend.ts'))).toEqual([]);
+  }, 100_000);
+});
