@@ -76,6 +76,12 @@ function baseName(path: string): string {
   return (path.split('/').pop() ?? 'fleet').replace(/\.json$/, '');
 }
 
+// Piped into `head`: stop quietly when the reader goes away.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 main().then(
   (code) => {
     process.exitCode = code;

@@ -8,8 +8,27 @@ import type { ConfigurationResult, SimulationResult } from './engine.js';
 import { formatTable, type ResultRow } from './report.js';
 import { cdfChart, loadChart, type Series } from './svg.js';
 
-/** Share of attempts per backend group (replicas of one `backends[]` entry summed). */
+/** Most backends shown one by one when the fleet is a single group of replicas. */
+const MAX_INDIVIDUAL = 10;
+
+/** True when results are shown per backend: one group of replicas, small enough to list (e.g. hot keys). */
+function perReplica(result: ConfigurationResult): boolean {
+  const groups = new Set(result.backends.map((b) => b.group));
+  return groups.size === 1 && result.backends.length > 1 && result.backends.length <= MAX_INDIVIDUAL;
+}
+
+/**
+ * Share of attempts per backend group (replicas of one `backends[]` entry summed) — or, when the whole fleet is
+ * one group of replicas, the largest and smallest share of a single replica (how uneven the spread is).
+ */
 export function groupShares(result: ConfigurationResult): [string, number][] {
+  if (new Set(result.backends.map((b) => b.group)).size === 1 && result.backends.length > 1) {
+    const shares = result.backends.map((b) => b.share);
+    return [
+      [`${result.backends[0]!.group} max`, Math.max(...shares)],
+      ['min', Math.min(...shares)],
+    ];
+  }
   const shares = new Map<string, number>();
   for (const b of result.backends) shares.set(b.group, (shares.get(b.group) ?? 0) + b.share);
   return [...shares];
@@ -50,15 +69,17 @@ export function loadSvg(result: SimulationResult): string {
   return loadChart(
     `${result.name}: requests/s sent to each backend`,
     result.configurations.map((c) => {
+      const single = perReplica(c);
+      const keyOf = (b: (typeof c.backends)[number]) => (single ? b.name : b.group);
       const groups = new Map<string, number[]>();
       c.backends.forEach((b, i) => {
         const series = c.load.series[i]!;
-        const acc = groups.get(b.group);
-        if (acc === undefined) groups.set(b.group, [...series]);
+        const acc = groups.get(keyOf(b));
+        if (acc === undefined) groups.set(keyOf(b), [...series]);
         else for (let t = 0; t < series.length; t++) acc[t]! += series[t]!;
       });
       const replicas = new Map<string, number>();
-      for (const b of c.backends) replicas.set(b.group, (replicas.get(b.group) ?? 0) + 1);
+      for (const b of c.backends) replicas.set(keyOf(b), (replicas.get(keyOf(b)) ?? 0) + 1);
       return {
         label: c.name,
         series: [...groups].map(([group, values]) => ({

@@ -173,7 +173,9 @@ describe('simulate', () => {
       backends: [{ name: 'a', count: 2, serviceTime: { type: 'exponential', meanMs: 1 } }],
       configurations: [{ name: 'rr', policy: 'round_robin' }],
     });
-    expect(textReport(result)).toMatch(/rr\s+\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+0\s+0\s+a 100\.0%/);
+    expect(textReport(result)).toMatch(
+      /rr\s+\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+0\s+0\s+a max 5\d\.\d% {2}min 4\d\.\d%/,
+    );
     for (const svg of [latencySvg(result), loadSvg(result)]) {
       expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
       expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
