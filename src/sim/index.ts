@@ -8,7 +8,7 @@
  * console.log(textReport(result));
  * ```
  */
-export type { BackendWork } from './backend.js';
+export type { BackendHost, BackendWork } from './backend.js';
 export { SimBackend } from './backend.js';
 export type {
   ArrivalsConfig,
