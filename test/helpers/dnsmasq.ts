@@ -12,6 +12,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { promises as dns } from 'node:dns';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
@@ -37,15 +38,19 @@ export interface DnsmasqRecords {
 const CANDIDATES = ['/usr/sbin/dnsmasq', '/usr/bin/dnsmasq', '/sbin/dnsmasq'];
 const READY_NAME = 'ready.switchyard.test';
 
-/** Every dnsmasq this process started and has not seen exit: killed on exit, so a crashed test leaves none behind. */
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
+/**
+ * dnsmasq runs under a small `sh` watchdog: it prints dnsmasq's pid, exits when dnsmasq exits, and kills dnsmasq
+ * when its stdin closes — which happens when this process dies in any way (a worker killed on a test timeout gets
+ * no 'exit' event), so a crashed test never leaves a DNS server running.
+ */
+const WATCHDOG =
+  // A background job's stdin is /dev/null in a non-interactive shell, hence the copy to fd 3 first.
+  'exec 3<&0; "$0" "$@" & c=$!; echo "$c"; (cat <&3 >/dev/null; kill -9 "$c" 2>/dev/null) & wait "$c"';
 
-/** Path of the dnsmasq binary, or `undefined`. */
+/** Path of the dnsmasq binary (`DNSMASQ_PATH` overrides the usual places), or `undefined`. */
 export function findDnsmasq(): string | undefined {
-  return CANDIDATES.find((path) => existsSync(path));
+  const override = process.env.DNSMASQ_PATH;
+  return (override === undefined ? CANDIDATES : [override]).find((path) => existsSync(path));
 }
 
 /**
@@ -63,7 +68,10 @@ export class Dnsmasq {
   readonly #binary: string;
   #records: DnsmasqRecords;
   #port = 0;
+  /** The watchdog shell. */
   #child: ChildProcess | undefined;
+  /** dnsmasq's own pid (signals go here, not to the watchdog). */
+  #pid = 0;
   #log = '';
 
   private constructor(binary: string, dir: string, records: DnsmasqRecords) {
@@ -111,10 +119,9 @@ export class Dnsmasq {
   async setHosts(hosts: readonly (readonly [string, string])[]): Promise<void> {
     this.#records = { ...this.#records, hosts };
     await this.#writeHosts();
-    const child = this.#child;
-    if (child === undefined) throw new Error('dnsmasq is not running');
+    if (!this.running) throw new Error('dnsmasq is not running');
     const marker = this.#log.length;
-    child.kill('SIGHUP');
+    process.kill(this.#pid, 'SIGHUP');
     await this.#waitForLog(`read ${this.#hostsPath}`, marker);
   }
 
@@ -172,14 +179,15 @@ export class Dnsmasq {
       ...(userInfo().uid === 0 ? ['--user=root'] : []),
     ];
     this.#log = '';
-    const child = spawn(this.#binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('sh', ['-c', WATCHDOG, this.#binary, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.#child = child;
-    live.add(child);
-    child.once('exit', () => live.delete(child));
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
       this.#log += chunk;
     });
+    child.stdout?.setEncoding('utf8');
+    const [pidLine] = (await once(child.stdout!, 'data')) as [string];
+    this.#pid = Number.parseInt(pidLine, 10);
     await this.#waitUntilAnswering();
   }
 
@@ -211,17 +219,30 @@ export class Dnsmasq {
   async #terminate(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.#child;
     this.#child = undefined;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill(signal);
-    });
+    if (child === undefined) return;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      try {
+        process.kill(this.#pid, signal);
+      } catch {
+        // Already gone; the watchdog exits with it.
+      }
+      await exited;
+    }
+    child.stdin?.end(); // releases the watchdog's stdin reader
   }
 
   #kill(): void {
     const child = this.#child;
     this.#child = undefined;
-    child?.kill('SIGKILL');
+    if (this.#pid > 0) {
+      try {
+        process.kill(this.#pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    child?.stdin?.end();
   }
 }
 
