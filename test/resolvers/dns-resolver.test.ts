@@ -253,7 +253,9 @@ describe.skipIf(availability === 'skip')(
       expect(update.endpoints[0]).toMatchObject({
         metadata: { srvTarget: 'a.orders.test', srvPriority: '10', srvWeight: '30' },
       });
-      expect(update.note).toBe('dns: _http._tcp.orders.test SRV → 5 endpoints, ttl 5s');
+      expect(update.note).toBe(
+        'dns: _http._tcp.orders.test SRV → 5 endpoints, ttl 5s (no addresses for gone.orders.test)',
+      );
     });
 
     it('picks up changed records after a SIGHUP on the next refresh, and stays quiet when nothing changed', async () => {

@@ -107,8 +107,9 @@ export class DnsResolver implements Resolver {
 
   async #resolve(): Promise<void> {
     let set: DnsEndpointSet;
+    let detail: string;
     try {
-      set = await this.#query();
+      ({ set, detail } = await this.#query());
     } catch (error) {
       if (!this.#closed) this.#onFailure(error as Error);
       return;
@@ -130,24 +131,26 @@ export class DnsResolver implements Resolver {
     this.#consecutiveFailures = 0;
     this.#consecutiveNotFound = 0;
     this.#limiter.schedule(this.#refreshDelay(set.ttlSeconds));
-    this.#publish(set, `dns: ${this.#describe(set)}`);
+    this.#publish(set, `dns: ${this.#describe(set)}${detail}`);
   }
 
-  async #query(): Promise<DnsEndpointSet> {
+  /** One resolution: the endpoint set, and a note on SRV targets that had no addresses (they are left out). */
+  async #query(): Promise<{ set: DnsEndpointSet; detail: string }> {
     const { query, family } = this.#config;
     if (query.type === 'address') {
       const records = await queryAddresses(this.#dns, query.name, family);
-      return addressAnswerToEndpoints(query.port, records, this.#answerOptions);
+      return { set: addressAnswerToEndpoints(query.port, records, this.#answerOptions), detail: '' };
     }
     const records = checkSrvRecords(await querySrv(this.#dns, query.name), this.#answerOptions);
-    if (records.length === 0) return { endpoints: [], ttlSeconds: undefined };
-    const { targets } = await queryTargets(
+    if (records.length === 0) return { set: { endpoints: [], ttlSeconds: undefined }, detail: '' };
+    const { targets, missing } = await queryTargets(
       this.#dns,
       records.map((r) => r.name),
       family,
       TARGET_CONCURRENCY,
     );
-    return srvAnswerToEndpoints(records, targets, this.#answerOptions);
+    const detail = missing.length === 0 ? '' : ` (no addresses for ${missing.sort().join(', ')})`;
+    return { set: srvAnswerToEndpoints(records, targets, this.#answerOptions), detail };
   }
 
   #onFailure(error: Error): void {

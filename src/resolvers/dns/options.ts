@@ -76,9 +76,16 @@ export interface DnsResolverOptions {
    * one query. (grpc-js uses 30,000, `grpc.dns_min_time_between_resolutions_ms`.)
    */
   readonly refreshCooldownMs?: number;
-  /** Per-try query timeout, ms, from 10 to 60,000. Default 2,000 (c-ares' own default per try). */
+  /**
+   * Timeout of a query's first try, ms, from 10 to 60,000; c-ares grows it on later tries. Default 2,000 (c-ares'
+   * own `DEFAULT_TIMEOUT`).
+   */
   readonly timeoutMs?: number;
-  /** Tries per name server before a query fails, 1 to 10. Default 2. */
+  /**
+   * Tries per name server before a query fails, 1 to 10. Default 2 (c-ares' own is 3): a failed refresh keeps the
+   * last good set and is retried with backoff anyway, so failing after ~6 s rather than ~14 s costs nothing and
+   * reports trouble sooner.
+   */
   readonly tries?: number;
   /**
    * What an authoritative "no such records" answer (NXDOMAIN or NODATA, or SRV records whose targets all have no
