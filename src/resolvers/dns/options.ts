@@ -3,10 +3,11 @@
  * validation (a {@link ConfigError} naming the field and the allowed range; never a silent fallback).
  */
 import { isIP } from 'node:net';
-import { type Clock, systemClock } from '../../clock.js';
+import type { Clock } from '../../clock.js';
+import { checkClock, checkRandom } from '../../config/injectables.js';
 import { join, type RawOptions, readEnum, readNumber, readObject } from '../../config/validate.js';
 import { ConfigError } from '../../errors/config-error.js';
-import { defaultRandom, type RandomSource } from '../../random.js';
+import type { RandomSource } from '../../random.js';
 
 /** Which address records to query. */
 export type DnsFamily = 'ipv4' | 'ipv6' | 'dual';
@@ -224,8 +225,8 @@ export function parseDnsResolverOptions(options: unknown): DnsResolverConfig {
       { integer: true, min: 1, max: 65_535 },
       defaultDnsResolverOptions.maxEndpoints,
     ),
-    clock: readClock(raw.clock),
-    random: readRandom(raw.random),
+    clock: checkClock(raw.clock),
+    random: checkRandom(raw.random),
   };
 }
 
@@ -313,29 +314,4 @@ function readBackoff(raw: unknown): Required<DnsBackoffOptions> {
     });
   }
   return { initialMs, multiplier, maxMs };
-}
-
-function readClock(clock: unknown): Clock {
-  if (clock === undefined) return systemClock;
-  const c = clock as Partial<Clock> | null;
-  if (
-    typeof c !== 'object' ||
-    c === null ||
-    typeof c.now !== 'function' ||
-    typeof c.setTimer !== 'function'
-  ) {
-    throw new ConfigError({
-      field: 'clock',
-      allowed: 'an object with now() and setTimer(fn, ms)',
-      received: clock,
-    });
-  }
-  return clock as Clock;
-}
-
-function readRandom(random: unknown): RandomSource {
-  if (random === undefined) return defaultRandom();
-  if (typeof random !== 'function')
-    throw new ConfigError({ field: 'random', allowed: 'a function returning [0, 1)', received: random });
-  return random as RandomSource;
 }
