@@ -312,21 +312,19 @@ function finish(
     });
   }
   const levelIndex = new Map(levels.map((level, i) => [`${level[0]}/${level[1]}`, i]));
-  const endpoints = [...merged.values()]
-    .map(
-      (c): DnsEndpoint =>
-        Object.freeze({
-          host: c.host,
-          port: c.port,
-          weight: c.weight,
-          priority: levelIndex.get(`${c.level[0]}/${c.level[1]}`)!,
-          metadata: c.metadata,
-        }),
-    )
-    .sort(
-      (a, b) =>
-        a.priority - b.priority || compareText(formatAddress(a.host, a.port), formatAddress(b.host, b.port)),
-    );
+  // Sort on keys computed once (address strings, level numbers), not recomputed inside the comparator.
+  const keyed = [...merged].map(([address, c]) => ({
+    address,
+    endpoint: Object.freeze({
+      host: c.host,
+      port: c.port,
+      weight: c.weight,
+      priority: levelIndex.get(`${c.level[0]}/${c.level[1]}`)!,
+      metadata: c.metadata,
+    }) as DnsEndpoint,
+  }));
+  keyed.sort((a, b) => a.endpoint.priority - b.endpoint.priority || compareText(a.address, b.address));
+  const endpoints = keyed.map((k) => k.endpoint);
   let ttl: number | undefined;
   for (const a of used) ttl = ttl === undefined ? a.ttl : Math.min(ttl, a.ttl);
   return { endpoints, ttlSeconds: endpoints.length === 0 ? undefined : ttl };
