@@ -117,7 +117,8 @@ export class DnsResolver implements Resolver {
     if (this.#closed) return;
     if (set.endpoints.length === 0) {
       // A successful answer with nothing usable (SRV "." or targets without addresses) means the same as NXDOMAIN.
-      const rrtype = this.#config.query.type === 'srv' ? 'SRV' : 'A';
+      const { query, family } = this.#config;
+      const rrtype = query.type === 'srv' ? 'SRV' : family === 'ipv6' ? 'AAAA' : 'A';
       this.#onFailure(
         new DnsResolutionError({
           hostname: this.#config.query.name,
