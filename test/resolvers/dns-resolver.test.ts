@@ -205,4 +205,37 @@ describeWithDnsmasq('DnsResolver against dnsmasq', ({ setup, cleanup }) => {
     expect(events.events).toEqual([]);
     expect(addresses(await events.nextUpdate())).toEqual(['127.0.0.23:8080']);
   });
+
+  it('SRV: a changed weight or a new target (dnsmasq restarted with new records) is picked up on refresh', async () => {
+    const hosts = [
+      ['127.0.0.51', 'a.pay.test'],
+      ['127.0.0.52', 'b.pay.test'],
+    ] as const;
+    const srv = (weightA: number, withB: boolean) => [
+      { name: '_grpc._tcp.pay.test', target: 'a.pay.test', port: 9000, priority: 0, weight: weightA },
+      ...(withB
+        ? [{ name: '_grpc._tcp.pay.test', target: 'b.pay.test', port: 9000, priority: 0, weight: 10 }]
+        : []),
+    ];
+    const { server, clock, resolver } = await setup(
+      { hosts, srv: srv(10, false) },
+      { srv: '_grpc._tcp.pay.test' },
+    );
+    const events = listen(resolver);
+    const weights = (update: { endpoints: readonly unknown[] }) =>
+      (update.endpoints as { host: string; weight: number }[]).map((e) => [e.host, e.weight]);
+    expect(weights(await events.nextUpdate())).toEqual([['127.0.0.51', 10]]);
+    await settled(resolver);
+
+    await server.restart({ hosts, srv: srv(30, true) });
+    clock.set(resolver.nextRefreshAt);
+    expect(weights(await events.nextUpdate())).toEqual([
+      ['127.0.0.51', 30],
+      ['127.0.0.52', 10],
+    ]);
+    await settled(resolver);
+    clock.set(resolver.nextRefreshAt); // unchanged: no update
+    await settled(resolver);
+    expect(events.events).toEqual([]);
+  });
 });
