@@ -11,7 +11,8 @@
  * Everything else — endpoint updates, health changes, policy changes — rebuilds the picker off the hot path.
  */
 import { EventEmitter } from 'node:events';
-import { type Clock, systemClock } from '../clock.js';
+import type { Clock } from '../clock.js';
+import { checkClock, checkRandom } from '../config/injectables.js';
 import { join, readNumber, readObject } from '../config/validate.js';
 import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
@@ -31,7 +32,7 @@ import {
   type PolicyConfig,
   parsePolicyConfig,
 } from '../pickers/registry.js';
-import { defaultRandom, type RandomSource } from '../random.js';
+import type { RandomSource } from '../random.js';
 import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
 import { EndpointState } from './endpoint-state.js';
 import type { BalancerExtension } from './extension.js';
@@ -487,31 +488,6 @@ function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
     JSON.stringify(a.locality) === JSON.stringify(b.locality) &&
     JSON.stringify(a.metadata) === JSON.stringify(b.metadata)
   );
-}
-
-function checkClock(clock: unknown): Clock {
-  if (clock === undefined) return systemClock;
-  const c = clock as Partial<Clock>;
-  if (
-    typeof c !== 'object' ||
-    c === null ||
-    typeof c.now !== 'function' ||
-    typeof c.setTimer !== 'function'
-  ) {
-    throw new ConfigError({
-      field: 'clock',
-      allowed: 'an object with now() and setTimer(fn, ms)',
-      received: clock,
-    });
-  }
-  return clock as Clock;
-}
-
-function checkRandom(random: unknown): RandomSource {
-  if (random === undefined) return defaultRandom();
-  if (typeof random !== 'function')
-    throw new ConfigError({ field: 'random', allowed: 'a function returning [0, 1)', received: random });
-  return random as RandomSource;
 }
 
 function checkExtensions(extensions: unknown): readonly BalancerExtension[] {
