@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dnsmasqAvailability } from './helpers/dnsmasq.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -63,6 +64,19 @@ describe('examples', () => {
     ].map((m) => Number(m[1]));
     expect(successes.reduce((a, b) => a + b, 0)).toBe(100);
     expect(r.stdout).toMatch(/switchyard_events_total\{balancer="orders",event="endpointRemoved"\} 1/);
+  });
+});
+
+// dnsmasq is the real DNS server the example starts: skip locally when it is missing, fail under CI (see .ci/run).
+const dnsmasq = dnsmasqAvailability();
+
+describe('DNS examples', () => {
+  it.skipIf(dnsmasq === 'skip')('dns-srv: endpoints, ports and weights from SRV records', async () => {
+    const r = await run('examples/dns-srv.ts');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/127\.0\.0\.1:\d+ weight (10|20)/g)).toHaveLength(3);
+    expect(r.stdout).toContain('answers per backend: { a: 20, b: 20, c: 40 }');
   });
 });
 
