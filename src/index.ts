@@ -12,6 +12,9 @@ export type { BalancerExtension, ExtensionContext } from './balancer/extension.j
 export { Lease } from './balancer/lease.js';
 export type { FailureKind, Outcome } from './balancer/outcome.js';
 export { LOCAL_FAILURES, SUCCESS } from './balancer/outcome.js';
+// ---- health: outlier detection, active checks, slow start, priorities/localities (docs/health.md) ----
+export type { RoutableSet, RoutingGroup } from './balancer/routable.js';
+export { selectRoutable } from './balancer/routable.js';
 export type { BalancerStats, EndpointCondition, EndpointStats } from './balancer/stats.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
@@ -19,6 +22,35 @@ export type { Endpoint, EndpointInput, Locality, ReportedHealth } from './endpoi
 export { formatAddress, parseEndpoint, parseEndpoints } from './endpoint.js';
 export type { ConfigErrorDetails } from './errors/index.js';
 export { ConfigError, isConfigError, SwitchyardError } from './errors/index.js';
+export type { HealthCheckerHooks } from './health/active/health-checker.js';
+export { HealthChecker } from './health/active/health-checker.js';
+export type { ProbeResult, Prober } from './health/active/prober.js';
+export type { HealthExtensions } from './health/extensions.js';
+export { LOCALITY_WEIGHT_KEY } from './health/locality.js';
+export type {
+  FailurePercentageOptions,
+  HealthCheckConfig,
+  HealthCheckOptions,
+  OutlierDetectionConfig,
+  OutlierDetectionOptions,
+  RoutingOptions,
+  SlowStartConfig,
+  SlowStartOptions,
+  SuccessRateOptions,
+} from './health/options.js';
+export {
+  defaultHealthCheckOptions,
+  defaultOutlierDetectionOptions,
+  defaultRoutingOptions,
+  defaultSlowStartOptions,
+  parseHealthCheck,
+  parseOutlierDetection,
+  parseSlowStart,
+} from './health/options.js';
+export type { EjectionReason } from './health/outlier-detection.js';
+export { OutlierDetector } from './health/outlier-detection.js';
+export { priorityLoad } from './health/priority.js';
+export { SlowStart, slowStartFactor } from './health/slow-start.js';
 export { builtinPolicies } from './pickers/index.js';
 export type { LeastRequestOptions } from './pickers/least-request.js';
 export { defaultLeastRequestOptions } from './pickers/least-request.js';

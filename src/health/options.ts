@@ -250,7 +250,11 @@ export function parseHealthCheck(raw: unknown, path: string): HealthCheckOptions
   const protocol = readEnum(o, 'protocol', path, ['http', 'grpc'] as const, d.protocol);
   const pathValue = readString(o, 'path', path) ?? d.path;
   if (!pathValue.startsWith('/'))
-    throw new ConfigError({ field: join(path, 'path'), allowed: 'a path starting with "/"', received: pathValue });
+    throw new ConfigError({
+      field: join(path, 'path'),
+      allowed: 'a path starting with "/"',
+      received: pathValue,
+    });
   const service = o.service === undefined ? d.service : o.service;
   if (typeof service !== 'string')
     throw new ConfigError({ field: join(path, 'service'), allowed: 'a string', received: service });
@@ -309,13 +313,23 @@ export function parseSlowStart(raw: unknown, path: string): SlowStartOptions | u
   if (raw === undefined || raw === false) return undefined;
   const o = readObject(raw, path, ['windowMs', 'aggression', 'minWeightPercent', 'updateIntervalMs']);
   if (o.windowMs === undefined)
-    throw new ConfigError({ field: join(path, 'windowMs'), allowed: 'a number from 1 to 86400000', received: undefined });
+    throw new ConfigError({
+      field: join(path, 'windowMs'),
+      allowed: 'a number from 1 to 86400000',
+      received: undefined,
+    });
   const windowMs = readNumber(o, 'windowMs', path, { min: 1, max: DAY_MS }, 0);
   const d = defaultSlowStartOptions;
   return Object.freeze({
     windowMs,
     aggression: readNumber(o, 'aggression', path, { min: 0, exclusiveMin: true, max: 100 }, d.aggression),
-    minWeightPercent: readNumber(o, 'minWeightPercent', path, { min: 0, exclusiveMin: true, max: 100 }, d.minWeightPercent),
+    minWeightPercent: readNumber(
+      o,
+      'minWeightPercent',
+      path,
+      { min: 0, exclusiveMin: true, max: 100 },
+      d.minWeightPercent,
+    ),
     updateIntervalMs: readNumber(
       o,
       'updateIntervalMs',
@@ -352,7 +366,13 @@ export function parseRouting(o: RawOptions, path: string): RoutingOptions {
   const d = defaultRoutingOptions;
   return Object.freeze({
     panicThreshold: readNumber(o, 'panicThreshold', path, PERCENT, d.panicThreshold),
-    overprovisioningFactor: readNumber(o, 'overprovisioningFactor', path, { min: 1, max: 100 }, d.overprovisioningFactor),
+    overprovisioningFactor: readNumber(
+      o,
+      'overprovisioningFactor',
+      path,
+      { min: 1, max: 100 },
+      d.overprovisioningFactor,
+    ),
     localZone: readString(o, 'localZone', path),
     zoneAwareMinClusterSize: readNumber(
       o,

@@ -85,7 +85,12 @@ export class OutlierDetector implements BalancerExtension {
         r.localFailures++;
         if (++r.consecutiveLocal >= o.consecutiveLocalOriginFailure) {
           r.consecutiveLocal = 0;
-          this.#detected(state, 'consecutive_local_origin_failure', o.enforcingConsecutiveLocalOriginFailure, now);
+          this.#detected(
+            state,
+            'consecutive_local_origin_failure',
+            o.enforcingConsecutiveLocalOriginFailure,
+            now,
+          );
         }
         return;
       }
@@ -143,7 +148,8 @@ export class OutlierDetector implements BalancerExtension {
     if (r === undefined || r.ejectedAt >= 0 || this.#ctx === undefined) return false;
     if (enforcing < 100 && !(this.#ctx.random() * 100 < enforcing)) return false;
     // Envoy: eject while the share already ejected is below the cap; one ejection is always allowed.
-    if (this.#ejected > 0 && (100 * this.#ejected) / this.#tracked >= this.options.maxEjectionPercent) return false;
+    if (this.#ejected > 0 && (100 * this.#ejected) / this.#tracked >= this.options.maxEjectionPercent)
+      return false;
     const o = this.options;
     this.#ejected++;
     r.ejectedAt = now;
@@ -166,7 +172,8 @@ export class OutlierDetector implements BalancerExtension {
   #ejectionMs(r: OutlierRecord): number {
     const o = this.options;
     return (
-      Math.min(o.baseEjectionTimeMs * r.multiplier, Math.max(o.baseEjectionTimeMs, o.maxEjectionTimeMs)) + r.jitterMs
+      Math.min(o.baseEjectionTimeMs * r.multiplier, Math.max(o.baseEjectionTimeMs, o.maxEjectionTimeMs)) +
+      r.jitterMs
     );
   }
 
@@ -177,7 +184,11 @@ export class OutlierDetector implements BalancerExtension {
     r.resetConsecutive();
     state.ejected = false;
     this.#ejected--;
-    publish(channels.endpointReturned, { balancer: this.#ctx!.balancerName, address: state.address, ejectedForMs });
+    publish(channels.endpointReturned, {
+      balancer: this.#ctx!.balancerName,
+      address: state.address,
+      ejectedForMs,
+    });
   }
 
   #sweep(): void {

@@ -24,7 +24,12 @@ function leaseOn(b: Balancer, address: string): Lease {
 describe('draining a removed endpoint', () => {
   it('no new picks; outstanding leases finish; drained fires after the last release', () => {
     const clock = new ManualClock();
-    const b = new Balancer({ endpoints: ['10.0.0.1:80', '10.0.0.2:80'], policy: 'round_robin', clock, random: seededRandom(1) });
+    const b = new Balancer({
+      endpoints: ['10.0.0.1:80', '10.0.0.2:80'],
+      policy: 'round_robin',
+      clock,
+      random: seededRandom(1),
+    });
     const drained: Endpoint[] = [];
     b.on('drained', (e) => drained.push(e));
     const first = leaseOn(b, '10.0.0.1:80');

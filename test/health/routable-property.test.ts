@@ -32,10 +32,21 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('outcome' as const),
       ok: fc.boolean(),
-      failure: fc.constantFrom<FailureKind>('connect', 'reset', 'timeout', 'status', 'overloaded', 'cancelled', 'other'),
+      failure: fc.constantFrom<FailureKind>(
+        'connect',
+        'reset',
+        'timeout',
+        'status',
+        'overloaded',
+        'cancelled',
+        'other',
+      ),
     }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 20_000 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 20_000 }) }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -63,12 +74,18 @@ describe('property: a picked endpoint is always routable under the current healt
             clock,
             random: seededRandom(42),
             panicThreshold,
-            outlierDetection: { consecutive5xx: 2, intervalMs: 1_000, baseEjectionTimeMs: 3_000, maxEjectionPercent: 100 },
+            outlierDetection: {
+              consecutive5xx: 2,
+              intervalMs: 1_000,
+              baseEjectionTimeMs: 3_000,
+              maxEjectionPercent: 100,
+            },
             slowStart: { windowMs: 5_000 },
             ...(localZone === undefined ? {} : { localZone, zoneAwareMinClusterSize: 2 }),
             extensions: [{ attach: (c) => (ctx = c) }],
           });
-          const state = (address: string): EndpointState => [...ctx!.states()].find((s) => s.address === address)!;
+          const state = (address: string): EndpointState =>
+            [...ctx!.states()].find((s) => s.address === address)!;
           const check = () => {
             const lease = b.pick();
             if (lease === undefined) {
@@ -80,7 +97,12 @@ describe('property: a picked endpoint is always routable under the current healt
             const picked = state(lease.endpoint.address);
             expect(picked.removed).toBe(false);
             if (!b.panic) expect(picked.healthy).toBe(true);
-            const fresh = selectRoutable(ctx!.states(), { ...defaultRoutingOptions, panicThreshold, localZone, zoneAwareMinClusterSize: 2 });
+            const fresh = selectRoutable(ctx!.states(), {
+              ...defaultRoutingOptions,
+              panicThreshold,
+              localZone,
+              zoneAwareMinClusterSize: 2,
+            });
             expect(fresh.endpoints).toContain(picked);
             return lease;
           };

@@ -21,7 +21,7 @@ import { channels, publish } from '../../observability/channels.js';
 import type { HealthCheckOptions } from '../options.js';
 import { GrpcProber } from './grpc-check.js';
 import { HttpProber } from './http-check.js';
-import { type Prober, type ProbeResult, TIMEOUT_DETAIL } from './prober.js';
+import { type ProbeResult, type Prober, TIMEOUT_DETAIL } from './prober.js';
 
 /** Per-endpoint probing state. */
 interface ProbeRecord {
@@ -56,7 +56,8 @@ export class HealthChecker implements BalancerExtension {
   constructor(options: HealthCheckOptions, hooks: HealthCheckerHooks = {}, prober?: Prober) {
     this.options = options;
     this.#hooks = hooks;
-    this.#prober = prober ?? (options.protocol === 'grpc' ? new GrpcProber(options) : new HttpProber(options));
+    this.#prober =
+      prober ?? (options.protocol === 'grpc' ? new GrpcProber(options) : new HttpProber(options));
     this.#limit = pLimit(options.concurrency);
   }
 
@@ -129,7 +130,9 @@ export class HealthChecker implements BalancerExtension {
   #nextDelay(): number {
     const o = this.options;
     const random = this.#ctx!.random;
-    return o.intervalMs + random() * o.intervalJitterMs + (random() * o.intervalMs * o.intervalJitterPercent) / 100;
+    return (
+      o.intervalMs + random() * o.intervalJitterMs + (random() * o.intervalMs * o.intervalJitterPercent) / 100
+    );
   }
 
   async #run(record: ProbeRecord): Promise<void> {
@@ -172,7 +175,8 @@ export class HealthChecker implements BalancerExtension {
     if (result.healthy) {
       record.failures = 0;
       record.passes++;
-      if (!state.activeHealthy && (record.pending || record.passes >= o.healthyThreshold)) state.activeHealthy = true;
+      if (!state.activeHealthy && (record.pending || record.passes >= o.healthyThreshold))
+        state.activeHealthy = true;
       record.pending = false;
     } else {
       record.passes = 0;
