@@ -34,6 +34,11 @@ export type EjectionReason =
 
 export class OutlierDetector implements BalancerExtension {
   readonly options: OutlierDetectionOptions;
+  // The release hook's thresholds, copied out of the frozen options object: one field load each.
+  readonly #split: boolean;
+  readonly #consecutive5xx: number;
+  readonly #consecutiveGateway: number;
+  readonly #consecutiveLocal: number;
   #ctx: ExtensionContext | undefined;
   #timer: TimerHandle | undefined;
   /** Endpoints tracked (listed by the resolver) and how many of them are ejected now. */
@@ -43,6 +48,10 @@ export class OutlierDetector implements BalancerExtension {
 
   constructor(options: OutlierDetectionOptions) {
     this.options = options;
+    this.#split = options.splitExternalLocalOriginErrors;
+    this.#consecutive5xx = options.consecutive5xx;
+    this.#consecutiveGateway = options.consecutiveGatewayFailure;
+    this.#consecutiveLocal = options.consecutiveLocalOriginFailure;
   }
 
   attach(context: ExtensionContext): void {
@@ -69,8 +78,7 @@ export class OutlierDetector implements BalancerExtension {
   outcome(state: EndpointState, outcome: Outcome, _latencyMs: number, now: number): void {
     const r = state.outlier;
     if (r === undefined) return;
-    const o = this.options;
-    const split = o.splitExternalLocalOriginErrors;
+    const split = this.#split;
     if (outcome.ok) {
       r.externalSuccesses++;
       if (split) r.localSuccesses++;
@@ -83,14 +91,10 @@ export class OutlierDetector implements BalancerExtension {
     if (split) {
       if (local) {
         r.localFailures++;
-        if (++r.consecutiveLocal >= o.consecutiveLocalOriginFailure) {
+        if (++r.consecutiveLocal >= this.#consecutiveLocal) {
           r.consecutiveLocal = 0;
-          this.#detected(
-            state,
-            'consecutive_local_origin_failure',
-            o.enforcingConsecutiveLocalOriginFailure,
-            now,
-          );
+          const enforcing = this.options.enforcingConsecutiveLocalOriginFailure;
+          this.#detected(state, 'consecutive_local_origin_failure', enforcing, now);
         }
         return;
       }
@@ -100,16 +104,17 @@ export class OutlierDetector implements BalancerExtension {
     }
     r.externalFailures++;
     if (local || isGatewayFailure(outcome)) {
-      if (++r.consecutiveGateway >= o.consecutiveGatewayFailure) {
+      if (++r.consecutiveGateway >= this.#consecutiveGateway) {
         r.consecutiveGateway = 0;
-        this.#detected(state, 'consecutive_gateway_failure', o.enforcingConsecutiveGatewayFailure, now);
+        const enforcing = this.options.enforcingConsecutiveGatewayFailure;
+        this.#detected(state, 'consecutive_gateway_failure', enforcing, now);
       }
     } else {
       r.consecutiveGateway = 0;
     }
-    if (++r.consecutive5xx >= o.consecutive5xx) {
+    if (++r.consecutive5xx >= this.#consecutive5xx) {
       r.consecutive5xx = 0;
-      this.#detected(state, 'consecutive_5xx', o.enforcingConsecutive5xx, now);
+      this.#detected(state, 'consecutive_5xx', this.options.enforcingConsecutive5xx, now);
     }
   }
 
