@@ -36,7 +36,9 @@ function measureAll(makers: readonly (() => Balancer)[], rounds = 15, n = 200_00
   const balancers = makers.map((make) => make());
   for (const b of balancers) pickRelease(b, n); // warm-up
   const samples = balancers.map(() => [] as number[]);
-  for (let r = 0; r < rounds; r++) balancers.forEach((b, i) => samples[i]!.push(pickRelease(b, n)));
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < balancers.length; i++) samples[i]!.push(pickRelease(balancers[i]!, n));
+  }
   for (const b of balancers) void b.close();
   return samples.map(median);
 }
