@@ -171,11 +171,8 @@ function parseSuccessRate(raw: unknown, path: string): SuccessRateOptions {
   const d = defaultOutlierDetectionOptions.successRate;
   const o = readObject(raw, path, Object.keys(d));
   return Object.freeze({
-    minimumHosts: readNumber(o, 'minimumHosts', path, HOSTS, d.minimumHosts),
-    requestVolume: readNumber(o, 'requestVolume', path, COUNT, d.requestVolume),
+    ...readSampleRule(o, path, d),
     stdevFactor: readNumber(o, 'stdevFactor', path, { min: 0, max: 100 }, d.stdevFactor),
-    enforcing: readNumber(o, 'enforcing', path, PERCENT, d.enforcing),
-    enforcingLocalOrigin: readNumber(o, 'enforcingLocalOrigin', path, PERCENT, d.enforcingLocalOrigin),
   });
 }
 
@@ -183,12 +180,24 @@ function parseFailurePercentage(raw: unknown, path: string): FailurePercentageOp
   const d = defaultOutlierDetectionOptions.failurePercentage;
   const o = readObject(raw, path, Object.keys(d));
   return Object.freeze({
+    ...readSampleRule(o, path, d),
     threshold: readNumber(o, 'threshold', path, PERCENT, d.threshold),
+  });
+}
+
+/** The fields both statistical rules share. */
+type SampleRule = Pick<
+  SuccessRateOptions,
+  'minimumHosts' | 'requestVolume' | 'enforcing' | 'enforcingLocalOrigin'
+>;
+
+function readSampleRule(o: RawOptions, path: string, d: SampleRule): SampleRule {
+  return {
     minimumHosts: readNumber(o, 'minimumHosts', path, HOSTS, d.minimumHosts),
     requestVolume: readNumber(o, 'requestVolume', path, COUNT, d.requestVolume),
     enforcing: readNumber(o, 'enforcing', path, PERCENT, d.enforcing),
     enforcingLocalOrigin: readNumber(o, 'enforcingLocalOrigin', path, PERCENT, d.enforcingLocalOrigin),
-  });
+  };
 }
 
 // ---- active health checks -----------------------------------------------------------------------------------

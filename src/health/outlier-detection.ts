@@ -236,22 +236,27 @@ export class OutlierDetector implements BalancerExtension {
       );
     }
     const sr = o.successRate;
-    for (const state of successRateOutliers(samples, sr)) {
-      this.#detected(
-        state,
-        local ? 'success_rate_local_origin' : 'success_rate',
-        local ? sr.enforcingLocalOrigin : sr.enforcing,
-        now,
-      );
-    }
     const fp = o.failurePercentage;
-    for (const state of failurePercentageOutliers(samples, fp)) {
-      this.#detected(
-        state,
-        local ? 'failure_percentage_local_origin' : 'failure_percentage',
-        local ? fp.enforcingLocalOrigin : fp.enforcing,
-        now,
-      );
-    }
+    this.#ejectAll(
+      successRateOutliers(samples, sr),
+      local ? 'success_rate_local_origin' : 'success_rate',
+      local ? sr.enforcingLocalOrigin : sr.enforcing,
+      now,
+    );
+    this.#ejectAll(
+      failurePercentageOutliers(samples, fp),
+      local ? 'failure_percentage_local_origin' : 'failure_percentage',
+      local ? fp.enforcingLocalOrigin : fp.enforcing,
+      now,
+    );
+  }
+
+  #ejectAll(
+    outliers: readonly EndpointState[],
+    reason: EjectionReason,
+    enforcing: number,
+    now: number,
+  ): void {
+    for (const state of outliers) this.#detected(state, reason, enforcing, now);
   }
 }
