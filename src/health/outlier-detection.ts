@@ -32,6 +32,10 @@ export type EjectionReason =
   | 'failure_percentage'
   | 'failure_percentage_local_origin';
 
+/**
+ * Passive outlier detection as a Balancer extension. Built by the Balancer from its `outlierDetection` option; build
+ * one yourself (`new OutlierDetector(parseOutlierDetection(raw, 'path')!)`) only to pass it in `extensions`.
+ */
 export class OutlierDetector implements BalancerExtension {
   readonly options: OutlierDetectionOptions;
   // The release hook's thresholds, copied out of the frozen options object: one field load each.

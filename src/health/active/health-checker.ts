@@ -41,6 +41,10 @@ export interface HealthCheckerHooks {
   onPass?(state: EndpointState): void;
 }
 
+/**
+ * Active health checking as a Balancer extension, built by the Balancer from its `healthCheck` option. Build one
+ * yourself to use a custom {@link Prober} (e.g. a TCP connect check) and pass it in `extensions`.
+ */
 export class HealthChecker implements BalancerExtension {
   readonly options: HealthCheckOptions;
   readonly #prober: Prober;
