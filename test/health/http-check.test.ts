@@ -197,3 +197,37 @@ describe('active checks and outlier detection together', () => {
     expect(await ejectedAfterCheck(false)).toBe(1);
   });
 });
+
+describe('on the system clock', () => {
+  it('probes on its own (unref’d timers) and follows the server going down and up', async () => {
+    let status = 200;
+    const server = await listen((_req, res) => {
+      res.statusCode = status;
+      res.end();
+    });
+    const b = new Balancer({
+      endpoints: [`127.0.0.1:${server.port}`],
+      panicThreshold: 0,
+      healthCheck: { intervalMs: 20, unhealthyThreshold: 2, timeoutMs: 500 },
+    });
+    const routableIs = (n: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (b.stats().routable === n) {
+            b.off('picker', check);
+            resolve();
+          }
+        };
+        b.on('picker', check);
+        check();
+      });
+    expect(b.stats().routable).toBe(1);
+    status = 503;
+    await routableIs(0);
+    status = 200;
+    await routableIs(1);
+    expect(await b.close()).toBe(true);
+    server.server.closeAllConnections();
+    await new Promise<void>((r) => server.server.close(() => r()));
+  });
+});
