@@ -167,6 +167,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   readonly #closeTimeoutMs: number;
   readonly #resolver: Resolver | undefined;
   readonly #extensions: readonly BalancerExtension[];
+  readonly #outcomeObservers: readonly BalancerExtension[];
   readonly #load: SharedLoad = { totalInFlight: 0 };
   /** Every endpoint we hold state for: listed ones and removed ones still draining. */
   readonly #states = new Map<string, EndpointState>();
@@ -209,6 +210,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     );
     this.#health = createHealthExtensions(raw);
     this.#extensions = [...this.#health.list, ...checkExtensions(options.extensions)];
+    // Only extensions with an outcome hook are visited on release: every one costs on the hot path.
+    this.#outcomeObservers = this.#extensions.filter((e) => e.outcome !== undefined);
     const initial =
       options.endpoints === undefined ? undefined : parseEndpoints(options.endpoints, 'endpoints');
     for (const extension of this.#extensions) extension.attach?.(this.#extensionContext());
@@ -358,8 +361,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
         // broken endpoint look like the fastest one and attract more traffic.
         if (latency > currentEstimate(state, now, decayMs)) observeLatency(state, latency, now, decayMs);
       }
-      const extensions = this.#extensions;
-      for (let i = 0; i < extensions.length; i++) extensions[i]!.outcome?.(state, outcome, latency, now);
+      const observers = this.#outcomeObservers;
+      for (let i = 0; i < observers.length; i++) observers[i]!.outcome!(state, outcome, latency, now);
     }
     if (state.removed && state.inFlight === 0) this.#forget(state);
     if (total === 0 && this.#closed) this.#wakeClosers();
