@@ -19,6 +19,15 @@ export type { Endpoint, EndpointInput, Locality, ReportedHealth } from './endpoi
 export { formatAddress, parseEndpoint, parseEndpoints } from './endpoint.js';
 export type { ConfigErrorDetails } from './errors/index.js';
 export { ConfigError, isConfigError, SwitchyardError } from './errors/index.js';
+// --- xDS resolver (issue 8). The resolver itself lives at `switchyard/xds` (it loads @grpc/grpc-js and
+// protobufjs, optional peers); its error classes are grpc-free and exported here so callers can match on them.
+export type {
+  XdsResourceErrorDetails,
+  XdsResourceProblem,
+} from './errors/xds-resource-error.js';
+export { isXdsResourceError, XdsResourceError } from './errors/xds-resource-error.js';
+export type { XdsStreamErrorDetails } from './errors/xds-stream-error.js';
+export { isXdsStreamError, XdsStreamError } from './errors/xds-stream-error.js';
 export { builtinPolicies } from './pickers/index.js';
 export type { LeastRequestOptions } from './pickers/least-request.js';
 export { defaultLeastRequestOptions } from './pickers/least-request.js';
