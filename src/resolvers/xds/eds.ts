@@ -3,7 +3,8 @@
  *
  * Mapping (envoy → switchyard `EndpointInput`):
  * - `lb_endpoints[].endpoint.address.socket_address` {address, port_value} → `host`, `port`. IP literals only
- *   (a hostname would need DNS, which EDS does not imply); TCP only; `named_port`/`resolver_name` unsupported.
+ *   (a hostname would need DNS, which EDS does not imply), IPv6 in canonical form; TCP only;
+ *   `named_port`/`resolver_name` unsupported.
  * - `lb_endpoints[].load_balancing_weight` → `weight` (default 1; envoy requires >= 1; switchyard caps at
  *   {@link MAX_WEIGHT}).
  * - `lb_endpoints[].health_status` → `health`: UNKNOWN → unknown, HEALTHY → healthy, UNHEALTHY and TIMEOUT →
@@ -199,7 +200,7 @@ function mapEndpoint(
     return undefined;
   }
   const sp = `${path}.endpoint.address.socket_address`;
-  const host = socket.address ?? '';
+  const host = canonicalHost(socket.address ?? '');
   const port = socket.port_value ?? 0;
   if ((socket.protocol ?? 'TCP') !== 'TCP')
     issues.add(`${sp}.protocol`, `must be TCP, got ${String(socket.protocol)}`);
@@ -221,6 +222,19 @@ function mapEndpoint(
   else seen.set(address, sp);
   if (issues.count > before || health === undefined) return undefined;
   return { host, port, weight, health };
+}
+
+/**
+ * IPv6 literals in canonical form (RFC 5952, as WHATWG URL serialises them), so `::1` and `0:0:0:0:0:0:0:1` are
+ * one endpoint, not two. Scoped addresses (`fe80::1%eth0`) are left as given.
+ */
+function canonicalHost(host: string): string {
+  if (isIP(host) !== 6 || host.includes('%')) return host;
+  try {
+    return new URL(`http://[${host}]/`).hostname.slice(1, -1);
+  } catch {
+    return host;
+  }
 }
 
 function checkPriorities(weights: ReadonlyMap<number, number>, issues: Issues): void {
