@@ -448,6 +448,29 @@ describe('EDS', () => {
     expect(error.detail).toContain(message);
   });
 
+  it('names the first occurrence of a duplicate by its field path', () => {
+    const error = rejection(() =>
+      decodeAssignment(
+        assignmentBytes({
+          cluster_name: 'e',
+          endpoints: [
+            { locality: { zone: 'a' }, lb_endpoints: [ep('10.0.0.1', 80)] },
+            {
+              locality: { zone: 'b' },
+              lb_endpoints: [ep('10.0.0.9', 0), ep('10.0.0.1', 80), ep('10.0.0.2', 80)],
+            },
+            { locality: { zone: 'c' }, lb_endpoints: [ep('10.0.0.2', 80)] },
+          ],
+        }),
+      ),
+    );
+    expect(error.detail.split('; ')).toEqual([
+      'endpoints[1].lb_endpoints[0].endpoint.address.socket_address.port_value: must be from 1 to 65535, got 0',
+      'endpoints[1].lb_endpoints[1].endpoint.address.socket_address: 10.0.0.1:80 duplicates endpoints[0].lb_endpoints[0]',
+      'endpoints[2].lb_endpoints[0].endpoint.address.socket_address: 10.0.0.2:80 duplicates endpoints[1].lb_endpoints[2]',
+    ]);
+  });
+
   it('NACKs drop_overloads, a zero overprovisioning factor and a missing name', () => {
     expect(
       rejection(() =>
