@@ -25,13 +25,12 @@
  * accepts (a fuzz property in test/resolvers/xds-fuzz.test.ts holds us to that).
  */
 import { isIP } from 'node:net';
-import type { ReportedHealth } from '../../endpoint.js';
 import {
   type EndpointInput,
   formatAddress,
   MAX_PRIORITY,
   MAX_WEIGHT,
-  parseEndpoint,
+  type ReportedHealth,
 } from '../../endpoint.js';
 import { decodeClusterLoadAssignmentMessage, TYPE_URL } from './proto/codec.js';
 import { Issues, type UInt32Message, wrapped } from './proto/fields.js';
