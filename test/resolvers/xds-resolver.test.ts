@@ -44,6 +44,15 @@ function resolver(cp: ControlPlane, options: Partial<XdsResolverOptions> = {}): 
   return r;
 }
 
+/** Starts a resolver with a recording listener and waits for its first update. */
+async function started(cp: ControlPlane, options: Partial<XdsResolverOptions> = {}) {
+  const rec = recordingListener();
+  const r = resolver(cp, options);
+  r.start(rec.listener);
+  await until(() => rec.updates.length === 1, 'the first update');
+  return { rec, resolver: r };
+}
+
 const acks = (cp: ControlPlane, type: string) => cp.events.filter((e) => e.kind === 'ACK' && e.type === type);
 const nacks = (cp: ControlPlane, type: string) =>
   cp.events.filter((e) => e.kind === 'NACK' && e.type === type);
@@ -64,9 +73,7 @@ describe('XdsResolver', () => {
         circuit_breakers: { thresholds: [{ max_requests: { value: 64 }, max_retries: { value: 3 } }] },
       },
     });
-    const rec = recordingListener();
-    resolver(cp).start(rec.listener);
-    await until(() => rec.updates.length === 1, 'the first update');
+    const { rec } = await started(cp);
     await cp.waitFor(() => acks(cp, TYPE.EDS).length === 1);
 
     const update = rec.last();
@@ -146,9 +153,7 @@ describe('XdsResolver', () => {
     timeout: 10_000,
   }, async () => {
     const cp = await controlPlane();
-    const rec = recordingListener();
-    resolver(cp).start(rec.listener);
-    await until(() => rec.updates.length === 1, 'the first update');
+    const { rec } = await started(cp);
     await cp.waitFor(() => acks(cp, TYPE.EDS).length === 1);
 
     cp.setEndpoints([{ endpoints: [{ port: 8005, weight: 0 }, { port: 8005 }] }]);
@@ -182,9 +187,7 @@ describe('XdsResolver', () => {
     timeout: 10_000,
   }, async () => {
     const cp = await controlPlane();
-    const rec = recordingListener();
-    resolver(cp).start(rec.listener);
-    await until(() => rec.updates.length === 1, 'the first update');
+    const { rec } = await started(cp);
     const base = cp.resources[TYPE.CDS]!['svc-cluster'];
     cp.update(TYPE.CDS, { 'svc-cluster': { ...base, type: 'STRICT_DNS', lb_policy: 'CLUSTER_PROVIDED' } });
     await cp.waitFor(() => nacks(cp, TYPE.CDS).length === 1);
@@ -209,9 +212,7 @@ describe('XdsResolver', () => {
 
   it('reports a deleted cluster but keeps its endpoints', { timeout: 10_000 }, async () => {
     const cp = await controlPlane();
-    const rec = recordingListener();
-    resolver(cp).start(rec.listener);
-    await until(() => rec.updates.length === 1, 'the first update');
+    const { rec } = await started(cp);
     cp.update(TYPE.CDS, {});
     await until(() => rec.errors.length === 1, 'the deletion report');
     expect(rec.errors[0]).toMatchObject({ code: 'SY_ERR_XDS_RESOURCE', problem: 'does-not-exist' });
@@ -239,9 +240,7 @@ describe('XdsResolver', () => {
     const clock = new ManualClock();
     let cp = await controlPlane();
     const port = cp.port;
-    const rec = recordingListener();
-    resolver(cp, { clock, random: seededRandom(7), backoff: { initialMs: 1_000 } }).start(rec.listener);
-    await until(() => rec.updates.length === 1, 'the first update');
+    const { rec } = await started(cp, { clock, random: seededRandom(7), backoff: { initialMs: 1_000 } });
     cp.setEndpoints([{ endpoints: [{ port: 8003 }] }]); // EDS version 2
     await until(() => rec.updates.length === 2, 'EDS version 2');
     await cp.waitFor(() => acks(cp, TYPE.EDS).some((a) => a.version === '2'));
@@ -281,9 +280,7 @@ describe('XdsResolver', () => {
   }, async () => {
     const clock = new ManualClock();
     const cp = await controlPlane();
-    const rec = recordingListener();
-    resolver(cp, { clock, maxResponseBytes: 2_048 }).start(rec.listener);
-    await until(() => rec.updates.length === 1, 'the first update');
+    const { rec } = await started(cp, { clock, maxResponseBytes: 2_048 });
     const many = Array.from({ length: 200 }, (_, i) => ({ port: 10_000 + i }));
     cp.setEndpoints([{ endpoints: many }]);
     await until(() => rec.errors.some(isXdsStreamError), 'the stream error');
@@ -294,10 +291,7 @@ describe('XdsResolver', () => {
   it('closes cleanly: the stream ends and no timer is left', { timeout: 10_000 }, async () => {
     const clock = new ManualClock();
     const cp = await controlPlane();
-    const rec = recordingListener();
-    const r = resolver(cp, { clock });
-    r.start(rec.listener);
-    await until(() => rec.updates.length === 1, 'the first update');
+    const { rec, resolver: r } = await started(cp, { clock });
     r.close();
     await cp.waitFor((ev) => ev.some((e) => e.kind === 'END'));
     expect(clock.pendingTimers).toBe(0);
@@ -387,9 +381,7 @@ describe('XdsResolver over TLS', () => {
     ];
     const bootstrapFile = path.join(dir, 'bootstrap.json');
     writeFileSync(bootstrapFile, JSON.stringify(bootstrap));
-    const rec = recordingListener();
-    resolver(cp, { bootstrap: bootstrapFile }).start(rec.listener);
-    await until(() => rec.updates.length === 1, 'the first update over TLS');
+    const { rec } = await started(cp, { bootstrap: bootstrapFile });
     expect(addressesOf(rec.last())).toEqual(['127.0.0.1:8001', '127.0.0.1:8002']);
 
     // Without the CA the handshake fails: a stream error, never an update.

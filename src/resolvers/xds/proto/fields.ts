@@ -60,27 +60,23 @@ export function percent(
   path: string,
   issues: Issues,
 ): number | undefined {
-  if (message === undefined) return undefined;
-  const value = message.value ?? 0;
-  if (!(value >= 0 && value <= 100)) {
-    issues.add(path, `must be a percentage from 0 to 100, got ${value}`);
-    return undefined;
-  }
-  return value;
+  return message === undefined ? undefined : checkPercent(message.value ?? 0, path, issues);
 }
 
-/** A UInt32Value used as a percentage: must be <= 100. */
+/** A UInt32Value used as a percentage (envoy's outlier detection): must be <= 100. */
 export function uint32Percent(
   message: UInt32Message | undefined,
   path: string,
   issues: Issues,
 ): number | undefined {
   const value = wrapped(message);
-  if (value !== undefined && value > 100) {
-    issues.add(path, `must be a percentage from 0 to 100, got ${value}`);
-    return undefined;
-  }
-  return value;
+  return value === undefined ? undefined : checkPercent(value, path, issues);
+}
+
+function checkPercent(value: number, path: string, issues: Issues): number | undefined {
+  if (value >= 0 && value <= 100) return value;
+  issues.add(path, `must be a percentage from 0 to 100, got ${value}`);
+  return undefined;
 }
 
 /** A Duration in milliseconds; checks protobuf's range and, with `positive`, that it is > 0. */
