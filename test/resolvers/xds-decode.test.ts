@@ -120,6 +120,26 @@ describe('CDS', () => {
     expect(cluster).toEqual({ name: 'orders', edsServiceName: 'orders', config: { policy: 'round_robin' } });
   });
 
+  it('skips every field outside the subset (a full envoy Cluster decodes)', () => {
+    const cluster = decodeCluster(
+      clusterBytes(
+        edsCluster({
+          connect_timeout: { seconds: 1 },
+          per_connection_buffer_limit_bytes: { value: 32_768 },
+          health_checks: [
+            { timeout: { seconds: 1 }, interval: { seconds: 5 }, http_health_check: { path: '/healthz' } },
+          ],
+          dns_lookup_family: 'V4_ONLY',
+          metadata: { filter_metadata: { team: { fields: { owner: { string_value: 'core' } } } } },
+          upstream_connection_options: { tcp_keepalive: { keepalive_time: { value: 30 } } },
+          transport_socket_matches: [{ name: 'm', match: {} }],
+          lb_policy: 'RANDOM',
+        }),
+      ),
+    );
+    expect(cluster).toEqual({ name: 'c', edsServiceName: 'e', config: { policy: 'random' } });
+  });
+
   it('maps RANDOM, and the typed load_balancing_policy over lb_policy', () => {
     expect(decodeCluster(clusterBytes(edsCluster({ lb_policy: 'RANDOM' }))).config.policy).toBe('random');
     const typed = decodeCluster(

@@ -275,6 +275,43 @@ describe('XdsResolver', () => {
     expect(addressesOf(rec.last())).toEqual(['127.0.0.1:8001', '127.0.0.1:8002']);
   });
 
+  it('backs off 1.6x per failed attempt, jittered within 20 %, up to maxMs', {
+    timeout: 15_000,
+  }, async () => {
+    // A port nobody listens on: every attempt fails fast with UNAVAILABLE.
+    const cp = await controlPlane();
+    const port = cp.port;
+    cp.forceClose();
+    const clock = new ManualClock();
+    const rec = recordingListener();
+    const r = new XdsResolver({
+      cluster: 'svc-cluster',
+      bootstrap: localBootstrap(port),
+      clock,
+      random: seededRandom(3),
+      backoff: { initialMs: 1_000, maxMs: 4_000 },
+      initialFetchTimeoutMs: 60_000, // stays pending throughout
+    });
+    cleanups.push(() => r.close());
+    r.start(rec.listener);
+    const delays: number[] = [];
+    for (let attempt = 0; attempt < 6; attempt++) {
+      await until(() => rec.errors.filter(isXdsStreamError).length > attempt, `stream error ${attempt}`);
+      const error = rec.errors.filter(isXdsStreamError)[attempt] as XdsStreamError;
+      expect(error.grpcCode).toBe(14);
+      delays.push(error.retryInMs);
+      expect(clock.pendingTimers).toBe(2); // the reconnect timer and the initial-fetch timer
+      clock.advance(error.retryInMs);
+    }
+    const bases = [1_000, 1_600, 2_560, 4_000, 4_000, 4_000];
+    delays.forEach((delay, i) => {
+      expect(delay).toBeGreaterThanOrEqual(bases[i]! * 0.8);
+      expect(delay).toBeLessThanOrEqual(bases[i]! * 1.2);
+    });
+    expect(new Set(delays.slice(3)).size).toBe(3); // jittered: capped delays still differ
+    expect(rec.updates).toHaveLength(0);
+  });
+
   it('fails the stream on a response above maxResponseBytes and keeps the endpoints', {
     timeout: 10_000,
   }, async () => {
