@@ -17,8 +17,21 @@ export type { Clock, TimerHandle } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
 export type { Endpoint, EndpointInput, Locality, ReportedHealth } from './endpoint.js';
 export { formatAddress, parseEndpoint, parseEndpoints } from './endpoint.js';
-export type { ConfigErrorDetails } from './errors/index.js';
-export { ConfigError, isConfigError, SwitchyardError } from './errors/index.js';
+export type {
+  ConfigErrorDetails,
+  DnsAnswerErrorDetails,
+  DnsFailureKind,
+  DnsResolutionErrorDetails,
+} from './errors/index.js';
+export {
+  ConfigError,
+  DnsAnswerError,
+  DnsResolutionError,
+  isConfigError,
+  isDnsAnswerError,
+  isDnsResolutionError,
+  SwitchyardError,
+} from './errors/index.js';
 // --- xDS resolver (issue 8). The resolver itself lives at `switchyard/xds` (it loads @grpc/grpc-js and
 // protobufjs, optional peers); its error classes are grpc-free and exported here so callers can match on them.
 export type {
@@ -51,6 +64,33 @@ export {
 } from './pickers/registry.js';
 export type { RandomSource } from './random.js';
 export { defaultRandom, seededRandom } from './random.js';
+
+// Resolvers: DNS (A/AAAA/SRV) and the shared refresh limiter.
+export type {
+  AddressRecord,
+  DnsAnswerOptions,
+  DnsEndpoint,
+  DnsEndpointSet,
+  FamilyRecords,
+  SrvRecord,
+} from './resolvers/dns/answer.js';
+export {
+  addressAnswerToEndpoints,
+  checkSrvRecords,
+  SRV_ZERO_WEIGHT,
+  srvAnswerToEndpoints,
+} from './resolvers/dns/answer.js';
+export { DnsResolver } from './resolvers/dns/dns-resolver.js';
+export type {
+  DnsBackoffOptions,
+  DnsFamily,
+  DnsFamilyPreference,
+  DnsNotFoundPolicy,
+  DnsResolverOptions,
+} from './resolvers/dns/options.js';
+export { defaultDnsResolverOptions } from './resolvers/dns/options.js';
+export type { RefreshLimiterOptions } from './resolvers/refresh-limiter.js';
+export { RefreshLimiter } from './resolvers/refresh-limiter.js';
 export type {
   Resolver,
   ResolverClusterConfig,

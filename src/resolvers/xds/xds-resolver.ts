@@ -16,11 +16,12 @@
  * reported through `onError` (the Balancer's `resolver-error` event) and never clear the endpoint set.
  */
 import { createRequire } from 'node:module';
-import { type Clock, systemClock } from '../../clock.js';
+import type { Clock } from '../../clock.js';
+import { checkClock, checkRandom } from '../../config/injectables.js';
 import { readNumber, readObject } from '../../config/validate.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { XdsResourceError } from '../../errors/xds-resource-error.js';
-import { defaultRandom, type RandomSource } from '../../random.js';
+import type { RandomSource } from '../../random.js';
 import type { Resolver, ResolverListener, ResolverUpdate } from '../resolver.js';
 import { type AdsBackoffOptions, AdsClient, type AdsResourceType, defaultAdsBackoff } from './ads-client.js';
 import { loadXdsBootstrap, type XdsBootstrap, type XdsBootstrapInput } from './bootstrap.js';
@@ -160,8 +161,8 @@ export class XdsResolver implements Resolver {
         received: this.#backoff.maxMs,
       });
     }
-    this.#clock = options.clock ?? systemClock;
-    this.#random = options.random ?? defaultRandom();
+    this.#clock = checkClock(raw.clock);
+    this.#random = checkRandom(raw.random);
   }
 
   /** The validated bootstrap in use (server URI, node identity). */
