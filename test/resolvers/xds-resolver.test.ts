@@ -361,6 +361,12 @@ describe('XdsResolver', () => {
     expect(() => new XdsResolver({ cluster: 'c', bootstrap, maxResponseBytes: 10 })).toThrow(
       /maxResponseBytes/,
     );
+    expect(() => new XdsResolver({ cluster: 'c', bootstrap, clock: {} as never })).toThrow(
+      /^clock: expected an object/,
+    );
+    expect(() => new XdsResolver({ cluster: 'c', bootstrap, random: 0.5 as never })).toThrow(
+      /^random: expected a function/,
+    );
   });
 });
 
