@@ -16,7 +16,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Clock, TimerHandle } from '../../clock.js';
-import { XdsResourceError } from '../../errors/xds-resource-error.js';
+import { isXdsResourceError, XdsResourceError } from '../../errors/xds-resource-error.js';
 import { XdsStreamError } from '../../errors/xds-stream-error.js';
 import type { RandomSource } from '../../random.js';
 import type { XdsBootstrap } from './bootstrap.js';
@@ -240,8 +240,8 @@ export class AdsClient {
         resource = type.decode(any.value);
       } catch (error) {
         // A bad resource someone else subscribed to is not our problem; one without a readable name might be ours.
-        const name = (error as XdsResourceError).resourceName;
-        if (error instanceof XdsResourceError && name !== undefined && !state.names.has(name)) return;
+        const name = isXdsResourceError(error) ? error.resourceName : undefined;
+        if (name !== undefined && !state.names.has(name)) return;
         throw error;
       }
       const name = type.nameOf(resource);
