@@ -204,6 +204,8 @@ export interface ControlPlane {
   readonly resources: Record<string, Record<string, Json>>;
   /** Replaces every resource of one type and pushes to subscribed streams. Raw Anys allowed. */
   update(type: string, byName: Record<string, Json>): void;
+  /** From now on, adds `extra` to every response of `type` (resources other clients asked for). */
+  sendUnrequested(type: string, extra: readonly Json[]): void;
   /** Replaces the EDS assignment `svc-eds` (or `edsName`). */
   setEndpoints(groups: readonly CpLocality[], edsName?: string): void;
   /** Open streams. */
@@ -221,6 +223,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const versions: Record<string, number> = Object.fromEntries(Object.values(TYPE).map((t) => [t, 1]));
   const streams = new Set<Stream>();
   const events: CpEvent[] = [];
+  /** Resources sent with every response of a type although nobody asked for them (other clients' resources). */
+  const unrequested: Record<string, Json[]> = {};
   const log = options.log ?? (() => {});
   const record = (e: CpEvent) => {
     events.push(e);
@@ -239,10 +243,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     st.sentNonce = nonce;
     st.sentVersion = version;
     st.sentNames = names.join('\0');
-    const payload = found.map((n) => {
-      const r = all[n];
-      return r.type_url !== undefined && r.value !== undefined ? r : { '@type': type, ...r };
-    });
+    const payload = [...found.map((n) => all[n]), ...(unrequested[type] ?? [])].map((r) =>
+      r.type_url !== undefined && r.value !== undefined ? r : { '@type': type, ...r },
+    );
     stream.call.write({ version_info: version, type_url: type, nonce, resources: payload });
     record({ kind: 'SEND', type, node: stream.node, version, nonce, names: found });
   }
@@ -319,6 +322,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     events,
     resources,
     update,
+    sendUnrequested(type, extra) {
+      unrequested[type] = [...extra];
+    },
     setEndpoints(groups, edsName = Object.keys(resources[TYPE.EDS] ?? {})[0] ?? 'svc-eds') {
       update(TYPE.EDS, { [edsName]: clusterLoadAssignment(edsName, groups) });
     },

@@ -183,6 +183,21 @@ describe('XdsResolver', () => {
     await cp.waitFor(() => acks(cp, TYPE.EDS).some((a) => a.version === '4'));
   });
 
+  it('ignores resources it did not ask for, even invalid ones', { timeout: 10_000 }, async () => {
+    const cp = await controlPlane();
+    const { rec } = await started(cp);
+    cp.sendUnrequested(TYPE.EDS, [
+      clusterLoadAssignment('someone-elses', [{ endpoints: [{ port: 0, weight: 0 }] }]),
+      clusterLoadAssignment('another', [{ endpoints: [{ port: 7001 }] }]),
+    ]);
+    cp.setEndpoints([{ endpoints: [{ port: 8003 }] }]);
+    await until(() => rec.updates.length === 2, 'the update');
+    expect(addressesOf(rec.last())).toEqual(['127.0.0.1:8003']);
+    await cp.waitFor(() => acks(cp, TYPE.EDS).some((a) => a.version === '2'));
+    expect(nacks(cp, TYPE.EDS)).toHaveLength(0);
+    expect(rec.errors).toHaveLength(0);
+  });
+
   it('NACKs an unsupported cluster and keeps the previous cluster settings', {
     timeout: 10_000,
   }, async () => {
