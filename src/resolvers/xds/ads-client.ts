@@ -16,6 +16,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Clock, TimerHandle } from '../../clock.js';
+import { join, readNumber, readObject } from '../../config/validate.js';
+import { ConfigError } from '../../errors/config-error.js';
 import { isXdsResourceError, XdsResourceError } from '../../errors/xds-resource-error.js';
 import { XdsStreamError } from '../../errors/xds-stream-error.js';
 import type { RandomSource } from '../../random.js';
@@ -47,6 +49,26 @@ export const defaultAdsBackoff: AdsBackoffOptions = {
   multiplier: 1.6,
   jitter: 0.2,
 };
+
+/** Validates `backoff` options (each field optional, defaulting to {@link defaultAdsBackoff}). */
+export function readBackoff(raw: unknown, path = 'backoff'): AdsBackoffOptions {
+  const obj = readObject(raw, path, ['initialMs', 'maxMs', 'multiplier', 'jitter']);
+  const ms = { min: 1, max: 3_600_000 };
+  const backoff: AdsBackoffOptions = {
+    initialMs: readNumber(obj, 'initialMs', path, ms, defaultAdsBackoff.initialMs),
+    maxMs: readNumber(obj, 'maxMs', path, ms, defaultAdsBackoff.maxMs),
+    multiplier: readNumber(obj, 'multiplier', path, { min: 1, max: 10 }, defaultAdsBackoff.multiplier),
+    jitter: readNumber(obj, 'jitter', path, { min: 0, max: 1 }, defaultAdsBackoff.jitter),
+  };
+  if (backoff.maxMs < backoff.initialMs) {
+    throw new ConfigError({
+      field: join(path, 'maxMs'),
+      allowed: `a number >= ${join(path, 'initialMs')} (${backoff.initialMs})`,
+      received: backoff.maxMs,
+    });
+  }
+  return backoff;
+}
 
 /** One resource type the client can subscribe to. */
 export interface AdsResourceType<T> {

@@ -23,7 +23,13 @@ import { ConfigError } from '../../errors/config-error.js';
 import { XdsResourceError } from '../../errors/xds-resource-error.js';
 import type { RandomSource } from '../../random.js';
 import type { Resolver, ResolverListener, ResolverUpdate } from '../resolver.js';
-import { type AdsBackoffOptions, AdsClient, type AdsResourceType, defaultAdsBackoff } from './ads-client.js';
+import {
+  type AdsBackoffOptions,
+  AdsClient,
+  type AdsResourceType,
+  defaultAdsBackoff,
+  readBackoff,
+} from './ads-client.js';
 import { loadXdsBootstrap, type XdsBootstrap, type XdsBootstrapInput } from './bootstrap.js';
 import { decodeCluster, type XdsCluster } from './cds.js';
 import { decodeAssignment, type XdsAssignment } from './eds.js';
@@ -135,32 +141,7 @@ export class XdsResolver implements Resolver {
       { integer: true, min: 1024, max: 2 ** 31 - 1 },
       defaultXdsResolverOptions.maxResponseBytes,
     );
-    const backoff = readObject(raw.backoff, 'backoff', ['initialMs', 'maxMs', 'multiplier', 'jitter']);
-    this.#backoff = {
-      initialMs: readNumber(
-        backoff,
-        'initialMs',
-        'backoff',
-        { min: 1, max: 3_600_000 },
-        defaultAdsBackoff.initialMs,
-      ),
-      maxMs: readNumber(backoff, 'maxMs', 'backoff', { min: 1, max: 3_600_000 }, defaultAdsBackoff.maxMs),
-      multiplier: readNumber(
-        backoff,
-        'multiplier',
-        'backoff',
-        { min: 1, max: 10 },
-        defaultAdsBackoff.multiplier,
-      ),
-      jitter: readNumber(backoff, 'jitter', 'backoff', { min: 0, max: 1 }, defaultAdsBackoff.jitter),
-    };
-    if (this.#backoff.maxMs < this.#backoff.initialMs) {
-      throw new ConfigError({
-        field: 'backoff.maxMs',
-        allowed: `a number >= backoff.initialMs (${this.#backoff.initialMs})`,
-        received: this.#backoff.maxMs,
-      });
-    }
+    this.#backoff = readBackoff(raw.backoff);
     this.#clock = checkClock(raw.clock);
     this.#random = checkRandom(raw.random);
   }
