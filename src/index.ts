@@ -17,30 +17,10 @@ export type { Clock, TimerHandle } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
 export type { Endpoint, EndpointInput, Locality, ReportedHealth } from './endpoint.js';
 export { formatAddress, parseEndpoint, parseEndpoints } from './endpoint.js';
-export type {
-  ConfigErrorDetails,
-  DnsAnswerErrorDetails,
-  DnsFailureKind,
-  DnsResolutionErrorDetails,
-} from './errors/index.js';
-export {
-  ConfigError,
-  DnsAnswerError,
-  DnsResolutionError,
-  isConfigError,
-  isDnsAnswerError,
-  isDnsResolutionError,
-  SwitchyardError,
-} from './errors/index.js';
-// Observability helpers (area: demo/observability): channel names and subscribing to them.
-export type {
-  ChannelKey,
-  ChannelListener,
-  ChannelMessage,
-  ChannelName,
-  EventCounts,
-} from './observability/index.js';
-export { channelNames, countEvents, subscribeAll } from './observability/index.js';
+export * from './errors/index.js';
+// Areas: each keeps its public surface in its own index file.
+export * from './health/index.js';
+export * from './observability/index.js';
 export { builtinPolicies } from './pickers/index.js';
 export type { LeastRequestOptions } from './pickers/least-request.js';
 export { defaultLeastRequestOptions } from './pickers/least-request.js';
@@ -64,37 +44,4 @@ export {
 } from './pickers/registry.js';
 export type { RandomSource } from './random.js';
 export { defaultRandom, seededRandom } from './random.js';
-
-// Resolvers: DNS (A/AAAA/SRV) and the shared refresh limiter.
-export type {
-  AddressRecord,
-  DnsAnswerOptions,
-  DnsEndpoint,
-  DnsEndpointSet,
-  FamilyRecords,
-  SrvRecord,
-} from './resolvers/dns/answer.js';
-export {
-  addressAnswerToEndpoints,
-  checkSrvRecords,
-  SRV_ZERO_WEIGHT,
-  srvAnswerToEndpoints,
-} from './resolvers/dns/answer.js';
-export { DnsResolver } from './resolvers/dns/dns-resolver.js';
-export type {
-  DnsBackoffOptions,
-  DnsFamily,
-  DnsFamilyPreference,
-  DnsNotFoundPolicy,
-  DnsResolverOptions,
-} from './resolvers/dns/options.js';
-export { defaultDnsResolverOptions } from './resolvers/dns/options.js';
-export type { RefreshLimiterOptions } from './resolvers/refresh-limiter.js';
-export { RefreshLimiter } from './resolvers/refresh-limiter.js';
-export type {
-  Resolver,
-  ResolverClusterConfig,
-  ResolverListener,
-  ResolverUpdate,
-} from './resolvers/resolver.js';
-export { StaticResolver } from './resolvers/static.js';
+export * from './resolvers/dns/index.js';

@@ -1,7 +1,8 @@
 /**
  * Observability: the diagnostics channels switchyard publishes on, and helpers to consume them.
  */
-export { type ChannelName, channelNames, channels, publish } from './channels.js';
+// `channels` and `publish` stay internal (modules import them from channels.ts): users subscribe, switchyard publishes.
+export { type ChannelName, channelNames } from './channels.js';
 export {
   type ChannelKey,
   type ChannelListener,
