@@ -55,3 +55,54 @@ export function track<T>(promise: Promise<T>): { settled: () => boolean; result:
   );
   return { settled: () => settled, result: () => promise };
 }
+
+/** A fake response: what a fake attempt resolves with. */
+export interface FakeReply {
+  readonly status: number;
+  readonly address: string;
+  discarded: boolean;
+}
+
+/** Error a fake transport rejects with, carrying a Node-style code. */
+export class FakeTransportError extends Error {
+  constructor(readonly code: 'ECONNREFUSED' | 'ECONNRESET') {
+    super(code);
+  }
+}
+
+/** An HTTP-ish classify for fake replies: 5xx are failures; transport errors by code; aborts are cancellations. */
+export function classifyFake(result: { value: FakeReply } | { error: unknown }) {
+  if ('value' in result) {
+    const status = result.value.status;
+    return status >= 500
+      ? { outcome: { ok: false as const, failure: 'status' as const, status }, retryable: true }
+      : { outcome: { ok: true as const }, retryable: false };
+  }
+  const error = result.error as { code?: string; name?: string };
+  if (error?.code === 'ECONNREFUSED') {
+    return { outcome: { ok: false as const, failure: 'connect' as const }, retryable: true, bodySent: false };
+  }
+  if (error?.code === 'ECONNRESET')
+    return { outcome: { ok: false as const, failure: 'reset' as const }, retryable: true };
+  return { outcome: { ok: false as const, failure: 'cancelled' as const }, retryable: false };
+}
+
+/** A reply promise that settles after `ms` on `clock`, or rejects when `signal` aborts. */
+export function replyAfter(
+  clock: ManualClock,
+  ms: number,
+  signal: AbortSignal,
+  reply: () => FakeReply | Error,
+): Promise<FakeReply> {
+  return new Promise((resolve, reject) => {
+    const timer = clock.setTimer(() => {
+      const r = reply();
+      if (r instanceof Error) reject(r);
+      else resolve(r);
+    }, ms);
+    signal.addEventListener('abort', () => {
+      timer.cancel();
+      reject(signal.reason);
+    });
+  });
+}
