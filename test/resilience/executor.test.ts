@@ -281,7 +281,16 @@ describe('execute', () => {
     let calls = 0;
     const signal = AbortSignal.abort(new Error('already'));
     await expect(
-      execute(options(balancer, async (i) => (calls++, reply(i, 200)), { signal })),
+      execute(
+        options(
+          balancer,
+          async (i) => {
+            calls++;
+            return reply(i, 200);
+          },
+          { signal },
+        ),
+      ),
     ).rejects.toThrow('already');
     expect(calls).toBe(0);
   });
@@ -292,9 +301,16 @@ describe('execute', () => {
     for (let i = 0; i < 100; i++) throttle.record(false);
     const throttled = listen(channelNames.throttled);
     let calls = 0;
-    const error = await execute(options(balancer, async (i) => (calls++, reply(i, 200)), { throttle })).catch(
-      (e: unknown) => e,
-    );
+    const error = await execute(
+      options(
+        balancer,
+        async (i) => {
+          calls++;
+          return reply(i, 200);
+        },
+        { throttle },
+      ),
+    ).catch((e: unknown) => e);
     expect(isThrottledError(error)).toBe(true);
     expect(calls).toBe(0);
     expect(inFlight(balancer)).toBe(0);
