@@ -112,16 +112,46 @@ export function execute<T>(options: ExecuteOptions<T>): Promise<ExecuteResult<T>
   });
 }
 
-/** One attempt in flight. */
-interface Attempt {
-  readonly number: number;
+/**
+ * One attempt in flight; also the {@link AttemptInfo} handed to the adapter. Its abort signal is created on first
+ * read: an AbortController costs more than the rest of the executor's bookkeeping together, and adapters that
+ * cancel through their own transport handle never pay for it.
+ */
+class Attempt implements AttemptInfo {
+  readonly attempt: number;
   readonly hedge: boolean;
   readonly lease: Lease;
-  readonly controller: AbortController;
+  /** Clock time the attempt started, in ms. */
   readonly startedAt: number;
+  /** Per-try timeout. */
   timer: TimerHandle | undefined;
   /** Settled, timed out or cancelled: a later result is discarded. */
-  done: boolean;
+  done = false;
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+
+  constructor(attempt: number, hedge: boolean, lease: Lease, startedAt: number) {
+    this.attempt = attempt;
+    this.hedge = hedge;
+    this.lease = lease;
+    this.startedAt = startedAt;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
 }
 
 type Result<T> = { readonly value: T } | { readonly error: unknown };
@@ -139,18 +169,23 @@ class Execution<T> {
   readonly #clock: Clock;
   readonly #sameClock: boolean;
   readonly #budget: RetryBudget | undefined;
+  /** The budget and throttle run on the executor's clock: pass them `now` rather than have them read it again. */
+  readonly #budgetOnClock: boolean;
+  readonly #throttleOnClock: boolean;
   readonly #hedging: HedgingPolicy | undefined;
   readonly #startedAt: number;
-  readonly #exclude = new Set<string>();
+  /** Endpoints already tried (created on the second attempt: most requests never need it). */
+  #exclude: Set<string> | undefined;
   readonly #live: Attempt[] = [];
   #attempts = 0;
+  #firstAddress: string | undefined;
   #hedges = 0;
   #finished = false;
   #lastError: unknown;
   #deadlineTimer: TimerHandle | undefined;
   #hedgeTimer: TimerHandle | undefined;
   #backoffTimer: TimerHandle | undefined;
-  readonly #onAbort = () => this.#abort();
+  #onAbort: (() => void) | undefined;
 
   constructor(o: ExecuteOptions<T>, resolve: (r: ExecuteResult<T>) => void, reject: (e: unknown) => void) {
     this.#o = o;
@@ -161,6 +196,8 @@ class Execution<T> {
     this.#sameClock = this.#clock === o.balancer.clock;
     // Hedges are paid from the retry budget when there is a retry policy, else from the hedging policy's own.
     this.#budget = o.retry !== undefined ? o.retry.budgetFor(o.balancer) : o.hedging?.budgetFor(o.balancer);
+    this.#budgetOnClock = this.#budget?.clock === this.#clock;
+    this.#throttleOnClock = o.throttle?.clock === this.#clock;
     // Hedging sends the request twice: only safe when it is idempotent and its body can be sent again.
     this.#hedging = o.idempotent && o.replayable ? o.hedging : undefined;
     this.#startedAt = this.#clock.now();
@@ -172,48 +209,39 @@ class Execution<T> {
       this.#reject(signal.reason);
       return;
     }
-    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (signal !== undefined) {
+      this.#onAbort = () => this.#abort();
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
     if (retry?.deadlineMs !== undefined) {
       this.#deadlineTimer = this.#clock.setTimer(() => this.#onDeadline(retry.deadlineMs!), retry.deadlineMs);
     }
-    this.#budget?.deposit();
-    this.#launch(false);
+    this.#budget?.deposit(this.#budgetOnClock ? this.#startedAt : undefined);
+    this.#launch(false, this.#startedAt);
   }
 
   // ---- attempts --------------------------------------------------------------------------------------------
 
   /** Starts an attempt (or a hedge). On failure to start a non-hedge, fails the request. */
-  #launch(hedge: boolean): void {
+  #launch(hedge: boolean, now: number): void {
     const o = this.#o;
     const name = this.#balancer.name;
-    if (o.throttle?.shouldReject()) {
+    if (o.throttle?.shouldReject(this.#throttleOnClock ? now : undefined)) {
       const probability = o.throttle.rejectionProbability;
       publish(channels.throttled, { balancer: name, probability, attempt: this.#attempts + 1, hedge });
       if (o.retry) o.retry.counters.throttled++;
       if (!hedge) this.#fail(new ThrottledError({ balancer: name, probability, cause: this.#lastError }));
       return;
     }
-    const now = this.#clock.now();
-    const picked = this.#balancer.tryPick({
-      ...o.pick,
-      exclude: this.#exclude,
-      ...(this.#sameClock ? { now } : undefined),
-    });
+    const picked = this.#balancer.tryPick(this.#pickContext(now));
     if (typeof picked === 'string') {
       this.#pickFailed(picked, hedge);
       return;
     }
-    const attempt: Attempt = {
-      number: ++this.#attempts,
-      hedge,
-      lease: picked,
-      controller: new AbortController(),
-      startedAt: now,
-      timer: undefined,
-      done: false,
-    };
+    const attempt = new Attempt(++this.#attempts, hedge, picked, now);
+    if (this.#attempts === 1) this.#firstAddress = picked.endpoint.address;
     this.#live.push(attempt);
-    this.#exclude.add(picked.endpoint.address);
+    if (this.#attempts > 1) this.#exclude!.add(picked.endpoint.address);
     const perTry = o.retry?.perTryTimeoutMs;
     if (perTry !== undefined)
       attempt.timer = this.#clock.setTimer(() => this.#onPerTryTimeout(attempt, perTry), perTry);
@@ -222,18 +250,13 @@ class Execution<T> {
       publish(channels.hedge, {
         balancer: name,
         event: 'sent',
-        attempt: attempt.number,
+        attempt: attempt.attempt,
         address: picked.endpoint.address,
       });
     }
     let promise: Promise<T>;
     try {
-      promise = o.attempt({
-        attempt: attempt.number,
-        hedge,
-        signal: attempt.controller.signal,
-        lease: picked,
-      });
+      promise = o.attempt(attempt);
     } catch (error) {
       promise = Promise.reject(error);
     }
@@ -242,6 +265,19 @@ class Execution<T> {
       (error: unknown) => this.#settle(attempt, { error }),
     );
     this.#scheduleHedge();
+  }
+
+  /** The pick context: the caller's, plus the endpoints already tried and `now` when on the balancer's clock. */
+  #pickContext(now: number): PickContext {
+    const pick = this.#o.pick;
+    if (this.#attempts > 0 && this.#exclude === undefined) {
+      // Second attempt: remember the endpoint of the first (attempts after it add their own on launch).
+      this.#exclude = new Set([this.#firstAddress!]);
+    }
+    const exclude = this.#exclude;
+    const at = this.#sameClock ? now : undefined;
+    if (pick === undefined) return exclude === undefined ? { now: at } : { exclude, now: at };
+    return { ...pick, exclude, now: at };
   }
 
   #pickFailed(why: 'unavailable' | 'overflow', hedge: boolean): void {
@@ -277,12 +313,14 @@ class Execution<T> {
       classified = { outcome: OTHER, retryable: false };
     }
     const outcome = classified.outcome;
+    const now = this.#clock.now();
+    const throttleNow = this.#throttleOnClock ? now : undefined;
     if (outcome.ok) {
-      this.#o.throttle?.record(true);
-      this.#hedging?.observe(this.#balancer, this.#clock.now() - attempt.startedAt);
+      this.#o.throttle?.record(true, throttleNow);
+      this.#hedging?.observe(this.#balancer, now - attempt.startedAt);
       this.#commit(attempt, result, classified);
     } else {
-      if (outcome.failure !== 'cancelled') this.#o.throttle?.record(false);
+      if (outcome.failure !== 'cancelled') this.#o.throttle?.record(false, throttleNow);
       this.#failed(attempt, result, classified);
     }
   }
@@ -343,7 +381,7 @@ class Execution<T> {
     this.#hedgeTimer = undefined;
     this.#backoffTimer = this.#clock.setTimer(() => {
       this.#backoffTimer = undefined;
-      if (!this.#finished) this.#launch(false);
+      if (!this.#finished) this.#launch(false, this.#clock.now());
     }, decision.delayMs);
   }
 
@@ -365,7 +403,8 @@ class Execution<T> {
   #hedge(): void {
     // Only while an attempt is outstanding: during a retry's backoff there is nothing to race.
     if (this.#finished || this.#live.length === 0) return;
-    if (this.#budget !== undefined && !this.#budget.withdraw()) {
+    const now = this.#clock.now();
+    if (this.#budget !== undefined && !this.#budget.withdraw(this.#budgetOnClock ? now : undefined)) {
       this.#hedging!.counters.budgetExhausted++;
       publish(channels.budgetExhausted, {
         balancer: this.#balancer.name,
@@ -375,7 +414,7 @@ class Execution<T> {
       return;
     }
     this.#hedges++;
-    this.#launch(true);
+    this.#launch(true, now);
   }
 
   // ---- timeouts and cancellation ---------------------------------------------------------------------------
@@ -384,7 +423,7 @@ class Execution<T> {
     if (attempt.done) return;
     attempt.timer = undefined;
     const error = new DeadlineExceededError({ balancer: this.#balancer.name, scope: 'attempt', timeoutMs });
-    attempt.controller.abort(error);
+    attempt.abort(error);
     this.#retire(attempt);
     this.#o.throttle?.record(false);
     this.#failed(attempt, { error }, { outcome: TIMEOUT, retryable: true, bodySent: true });
@@ -423,7 +462,7 @@ class Execution<T> {
         publish(channels.hedge, {
           balancer: this.#balancer.name,
           event: 'won',
-          attempt: attempt.number,
+          attempt: attempt.attempt,
           address: attempt.lease.endpoint.address,
         });
       }
@@ -446,11 +485,11 @@ class Execution<T> {
     this.#deadlineTimer?.cancel();
     this.#hedgeTimer?.cancel();
     this.#backoffTimer?.cancel();
-    this.#o.signal?.removeEventListener('abort', this.#onAbort);
+    if (this.#onAbort !== undefined) this.#o.signal?.removeEventListener('abort', this.#onAbort);
     for (const attempt of this.#live.splice(0)) {
       attempt.done = true;
       attempt.timer?.cancel();
-      attempt.controller.abort(reason);
+      attempt.abort(reason);
       attempt.lease.release(outcome);
     }
   }

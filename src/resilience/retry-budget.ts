@@ -95,16 +95,19 @@ export class RetryBudget {
     this.#window = new SlidingWindow(clock, this.options.ttlMs, BUCKETS, 1);
   }
 
-  /** Records one request sent (original attempts only, never retries). */
-  deposit(): void {
-    this.#window.rotate();
+  /**
+   * Records one request sent (original attempts only, never retries). `now` (on the budget's clock) saves a
+   * clock read when the caller has it.
+   */
+  deposit(now?: number): void {
+    this.#window.rotate(now);
     this.#deposits++;
     this.#window.add(0, this.#depositAmount);
   }
 
   /** Takes one retry from the budget. Returns `false`, taking nothing, when less than one retry is left. */
-  withdraw(): boolean {
-    this.#window.rotate();
+  withdraw(now?: number): boolean {
+    this.#window.rotate(now);
     if (this.#reserve + this.#window.sum(0) < UNIT) {
       this.#refused++;
       return false;
@@ -118,6 +121,11 @@ export class RetryBudget {
   get balance(): number {
     this.#window.rotate();
     return Math.max(0, Math.floor((this.#reserve + this.#window.sum(0)) / UNIT));
+  }
+
+  /** The clock the budget's window runs on. */
+  get clock(): Clock {
+    return this.#window.clock;
   }
 
   /** Lifetime counters and the current balance. Allocates; not for the hot path. */

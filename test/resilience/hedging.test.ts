@@ -8,7 +8,7 @@ import { channelNames } from '../../src/observability/channels.js';
 import { seededRandom } from '../../src/random.js';
 import { type AttemptInfo, type ExecuteOptions, execute } from '../../src/resilience/executor.js';
 import { HedgingPolicy } from '../../src/resilience/hedging.js';
-import { LatencyWindow, RECOMPUTE_EVERY, WINDOW_SIZE } from '../../src/resilience/latency-window.js';
+import { LatencyWindow, RECOMPUTE_EVERY, select, WINDOW_SIZE } from '../../src/resilience/latency-window.js';
 import { RetryBudget } from '../../src/resilience/retry-budget.js';
 import { RetryPolicy } from '../../src/resilience/retry-policy.js';
 import { advanceUntil, classifyFake, type FakeReply, fakeBalancer, replyAfter, track } from './helpers.js';
@@ -223,6 +223,28 @@ describe('hedging through execute', () => {
         },
       ),
       { seed: 42, numRuns: 40 },
+    );
+  });
+});
+
+describe('select (quickselect)', () => {
+  it('property: returns the k-th smallest, duplicates and sorted runs included', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 5 }), fc.double({ min: 0, max: 1e6, noNaN: true })), {
+          minLength: 1,
+          maxLength: 300,
+        }),
+        fc.nat(),
+        fc.boolean(),
+        (values, k0, sorted) => {
+          const input = sorted ? [...values].sort((x, y) => x - y) : values;
+          const k = k0 % input.length;
+          const expected = [...input].sort((x, y) => x - y)[k];
+          expect(select(Float64Array.from(input), input.length, k)).toBe(expected);
+        },
+      ),
+      { seed: 42, numRuns: 500 },
     );
   });
 });

@@ -1,0 +1,100 @@
+/**
+ * Cost of the resilience building blocks, against same-run baselines:
+ * - `budget/deposit+withdraw`, `throttle/shouldReject+record`, `backoff/delay`, `hedging/observe`: the per-request
+ *   bookkeeping, compared with `resilience/baseline-counter` (incrementing two plain fields) and
+ *   `resilience/baseline-clock-read` (one `performance.now()`: the budget and throttle read the clock once per call
+ *   unless given `now`);
+ * - `execute/*` (metrics, ns/op over sequential requests): one request through `execute()` with a retry policy,
+ *   budget and throttle, against the same request done by hand (`tryPick` + attempt + `release`), both with an
+ *   attempt that resolves at once — the executor's overhead per request, not network time.
+ */
+import { Balancer } from '../../src/balancer/balancer.js';
+import { ManualClock, systemClock } from '../../src/clock.js';
+import { seededRandom } from '../../src/random.js';
+import { AdaptiveThrottle } from '../../src/resilience/adaptive-throttle.js';
+import { ExponentialBackoff } from '../../src/resilience/backoff.js';
+import { type Classified, execute } from '../../src/resilience/executor.js';
+import { LatencyWindow } from '../../src/resilience/latency-window.js';
+import { RetryBudget } from '../../src/resilience/retry-budget.js';
+import { RetryPolicy } from '../../src/resilience/retry-policy.js';
+import type { Bench } from '../harness.js';
+
+const OK: Classified = { outcome: { ok: true }, retryable: false };
+
+export default async function suite(b: Bench): Promise<void> {
+  const budget = new RetryBudget({}, systemClock);
+  const throttle = new AdaptiveThrottle({}, systemClock, seededRandom(1));
+  const backoff = new ExponentialBackoff({}, seededRandom(2));
+  const window = new LatencyWindow(95);
+  const counters = { a: 0, b: 0 };
+  let n = 0;
+
+  b.group('resilience bookkeeping per request', () => {
+    b.bench('resilience/baseline-counter', () => {
+      counters.a++;
+      return counters.b++;
+    });
+    b.bench('resilience/baseline-clock-read', () => systemClock.now());
+    b.bench('budget/deposit+withdraw', () => {
+      budget.deposit();
+      return budget.withdraw();
+    });
+    b.bench('throttle/shouldReject+record', () => {
+      const rejected = throttle.shouldReject();
+      if (!rejected) throttle.record(true);
+      return rejected;
+    });
+    b.bench('backoff/delay', () => backoff.delay((n++ % 5) + 1));
+    b.bench('hedging/observe', () => window.observe(n++ % 100));
+  });
+
+  // Allocation with a clock whose reads allocate nothing: performance.now() boxes its double result (16 bytes per
+  // read), which is the clock's cost, not the budget's or the throttle's.
+  const manual = new ManualClock(0);
+  const quietBudget = new RetryBudget({}, manual);
+  const quietThrottle = new AdaptiveThrottle({}, manual, seededRandom(4));
+  b.allocations('budget/deposit+withdraw', () => {
+    quietBudget.deposit();
+    return quietBudget.withdraw();
+  });
+  b.allocations('throttle/shouldReject+record', () => {
+    quietThrottle.record(!quietThrottle.shouldReject());
+  });
+  b.allocations('clock/performance.now', () => performance.now());
+  b.allocations('hedging/observe', () => window.observe(n++ % 100));
+
+  // execute() against a hand-written pick/attempt/release, sequentially, same run.
+  const balancer = new Balancer({
+    endpoints: ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80'],
+    policy: 'round_robin',
+  });
+  const retry = new RetryPolicy({}, { random: seededRandom(3) });
+  const value = { status: 200 };
+  const requests = 50_000;
+  const byHand = async () => {
+    const lease = balancer.pick()!;
+    await Promise.resolve(value);
+    lease.release();
+  };
+  const viaExecute = async () => {
+    const result = await execute({
+      balancer,
+      attempt: async () => value,
+      classify: () => OK,
+      retry,
+      throttle,
+      idempotent: true,
+      replayable: true,
+    });
+    result.lease.release();
+  };
+  for (const [name, fn] of [
+    ['execute/baseline-by-hand', byHand],
+    ['execute/retry+budget+throttle', viaExecute],
+  ] as const) {
+    for (let i = 0; i < 5_000; i++) await fn(); // warm-up
+    const started = performance.now();
+    for (let i = 0; i < requests; i++) await fn();
+    b.metric(`${name} (ns/op)`, Math.round(((performance.now() - started) / requests) * 1e6));
+  }
+}
