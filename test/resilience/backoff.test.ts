@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isConfigError } from '../../src/errors/config-error.js';
 import { seededRandom } from '../../src/random.js';
 import { ExponentialBackoff } from '../../src/resilience/backoff.js';
+import { expectConfigError } from './helpers.js';
 
 describe('ExponentialBackoff options', () => {
   it('defaults to Linkerd: 25 ms base, 250 ms max, Retry-After up to 30 s', () => {
@@ -15,12 +15,7 @@ describe('ExponentialBackoff options', () => {
     [{ maxRetryAfterMs: -1 }, 'backoff.maxRetryAfterMs: expected a number from 0 to 3600000, got -1'],
     [{ jitter: 'full' }, 'backoff.jitter: expected one of the known options'],
   ])('rejects %j', (options, message) => {
-    expect(() => new ExponentialBackoff(options as never)).toThrow(message);
-    try {
-      new ExponentialBackoff(options as never);
-    } catch (error) {
-      expect(isConfigError(error)).toBe(true);
-    }
+    expectConfigError(() => new ExponentialBackoff(options as never), message);
   });
 
   it('raises the default max to the base when only a larger base is given', () => {

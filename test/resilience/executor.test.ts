@@ -21,6 +21,7 @@ import {
   fakeBalancer,
   flush,
   replyAfter,
+  runToEnd,
   track,
 } from './helpers.js';
 
@@ -86,7 +87,8 @@ describe('execute', () => {
     const retries = listen(channelNames.retry);
     const seen: string[] = [];
     const discarded: FakeReply[] = [];
-    const run = track(
+    const result = await runToEnd(
+      clock,
       execute(
         options(
           balancer,
@@ -98,8 +100,6 @@ describe('execute', () => {
         ),
       ),
     );
-    await advanceUntil(clock, run.settled);
-    const result = await run.result();
     expect(result.attempts).toBe(2);
     expect(new Set(seen).size).toBe(2);
     expect(result.value.address).toBe(seen[1]);
@@ -124,7 +124,8 @@ describe('execute', () => {
     const { balancer, clock } = fakeBalancer(5);
     const retry = new RetryPolicy({ maxAttempts: 3 }, { random: seededRandom(2) });
     const seen: string[] = [];
-    const run = track(
+    const result = await runToEnd(
+      clock,
       execute(
         options(
           balancer,
@@ -136,8 +137,6 @@ describe('execute', () => {
         ),
       ),
     );
-    await advanceUntil(clock, run.settled);
-    const result = await run.result();
     expect(result.attempts).toBe(3);
     expect(new Set(seen).size).toBe(3);
     expect(result.value).toMatchObject({ status: 503, discarded: false, address: seen[2] });
@@ -175,7 +174,8 @@ describe('execute', () => {
     const { balancer, clock } = fakeBalancer(3);
     const retry = new RetryPolicy({}, { random: seededRandom(4) });
     let calls = 0;
-    const run = track(
+    const result = await runToEnd(
+      clock,
       execute(
         options(
           balancer,
@@ -188,8 +188,6 @@ describe('execute', () => {
         ),
       ),
     );
-    await advanceUntil(clock, run.settled);
-    const result = await run.result();
     expect(calls).toBe(2);
     expect(result.value.status).toBe(503);
     expect(retry.stats().refused['not-retryable']).toBe(1);
@@ -211,7 +209,8 @@ describe('execute', () => {
     const { balancer, clock } = fakeBalancer(2);
     const retry = new RetryPolicy({ perTryTimeoutMs: 100 }, { random: seededRandom(5) });
     const signals: AbortSignal[] = [];
-    const run = track(
+    const result = await runToEnd(
+      clock,
       execute(
         options(
           balancer,
@@ -224,8 +223,6 @@ describe('execute', () => {
         ),
       ),
     );
-    await advanceUntil(clock, run.settled);
-    const result = await run.result();
     expect(result.attempts).toBe(2);
     expect(signals[0]!.aborted).toBe(true);
     expect(isDeadlineExceededError(signals[0]!.reason)).toBe(true);
@@ -368,9 +365,7 @@ describe('execute', () => {
     const budget = new RetryBudget({ minRetriesPerSec: 0.2, ttlMs: 10_000, percentCanRetry: 0 }, clock); // 2 retries
     const retry = new RetryPolicy({ budget, maxAttempts: 10 }, { random: seededRandom(9) });
     const fail = async (balancer: Balancer) => {
-      const run = track(execute(options(balancer, async (i) => reply(i, 503), { retry })));
-      await advanceUntil(clock, run.settled);
-      const result = await run.result();
+      const result = await runToEnd(clock, execute(options(balancer, async (i) => reply(i, 503), { retry })));
       result.lease.release();
       return result.attempts;
     };
@@ -456,13 +451,12 @@ describe('execute under sustained failure (property)', () => {
     const { balancer, clock } = fakeBalancer(3);
     const retry = new RetryPolicy({}, { random: seededRandom(10) });
     for (let i = 0; i < 200; i++) {
-      const run = track(
+      const result = await runToEnd(
+        clock,
         execute(
           options(balancer, (info) => replyAfter(clock, 3, info.signal, () => reply(info, 200)), { retry }),
         ),
       );
-      await advanceUntil(clock, run.settled);
-      const result = await run.result();
       expect(result.attempts).toBe(1);
       result.lease.release();
     }
