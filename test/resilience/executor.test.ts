@@ -11,6 +11,7 @@ import { channelNames } from '../../src/observability/channels.js';
 import { seededRandom } from '../../src/random.js';
 import { AdaptiveThrottle } from '../../src/resilience/adaptive-throttle.js';
 import { type AttemptInfo, type ExecuteOptions, execute } from '../../src/resilience/executor.js';
+import { HedgingPolicy } from '../../src/resilience/hedging.js';
 import { RetryBudget } from '../../src/resilience/retry-budget.js';
 import { RetryPolicy } from '../../src/resilience/retry-policy.js';
 import {
@@ -462,5 +463,135 @@ describe('execute under sustained failure (property)', () => {
     }
     expect(retry.stats().retries).toBe(0);
     expect(retry.budgetFor(balancer)!.stats()).toMatchObject({ deposits: 200, withdrawals: 0 });
+  });
+});
+
+describe('execute edge cases', () => {
+  it('discards a late response from an attempt that already timed out', async () => {
+    const { balancer, clock } = fakeBalancer(2);
+    const retry = new RetryPolicy({ perTryTimeoutMs: 50 }, { random: seededRandom(11) });
+    const discarded: FakeReply[] = [];
+    const result = await runToEnd(
+      clock,
+      execute(
+        options(
+          balancer,
+          // Ignores the abort signal: the first attempt answers at 80 ms anyway, after its 50 ms timeout; the
+          // retry answers 40 ms after it starts, so the late response arrives while the retry is in flight.
+          (info) =>
+            new Promise<FakeReply>((resolve) => {
+              clock.setTimer(() => resolve(reply(info, 200)), info.attempt === 1 ? 80 : 40);
+            }),
+          { retry, discard: (v) => discarded.push(v) },
+        ),
+      ),
+    );
+    expect(result.attempts).toBe(2);
+    expect(discarded).toHaveLength(1);
+    expect(discarded[0]!.address).not.toBe(result.value.address);
+    expect(inFlight(balancer)).toBe(1);
+    result.lease.release();
+  });
+
+  it('a retry rejected by the throttle fails with ThrottledError carrying the previous failure', async () => {
+    const { balancer, clock } = fakeBalancer(2);
+    // p is 0 for the first attempt (no draw); after its failure p = 1/2, and a draw of 0 rejects the retry.
+    const throttle = new AdaptiveThrottle({}, clock, () => 0);
+    const retry = new RetryPolicy({}, { random: seededRandom(12) });
+    const failure = new FakeTransportError('ECONNREFUSED');
+    const error = await runToEnd(
+      clock,
+      execute(options(balancer, () => Promise.reject(failure), { retry, throttle })),
+    ).catch((e: unknown) => e);
+    expect(isThrottledError(error)).toBe(true);
+    expect((error as Error).cause).toBe(failure);
+    expect(retry.stats()).toMatchObject({ retries: 1, throttled: 1 });
+  });
+
+  it('does not start a backoff that would end past the deadline: answers with the last response', async () => {
+    const { balancer, clock } = fakeBalancer(2);
+    const retry = new RetryPolicy(
+      { deadlineMs: 1_000, backoff: { baseMs: 900, maxMs: 900 } },
+      { random: () => 0.999 },
+    );
+    const starts: number[] = [];
+    const result = await runToEnd(
+      clock,
+      execute(
+        options(
+          balancer,
+          (info) => {
+            starts.push(clock.now());
+            return replyAfter(clock, 200, info.signal, () => reply(info, 503));
+          },
+          { retry },
+        ),
+      ),
+    );
+    // The attempt at 0 fails at 200; an 899 ms backoff would end at 1,099 > 1,000, so the policy stops there,
+    // and the caller gets the 503 at once rather than a DeadlineExceededError 800 ms later.
+    expect(starts).toEqual([0]);
+    expect(clock.now()).toBe(200);
+    expect(result.value.status).toBe(503);
+    expect(retry.stats().refused.deadline).toBe(1);
+    result.lease.release();
+  });
+
+  it('a classify that throws fails the request with that error and releases the lease', async () => {
+    const { balancer } = fakeBalancer(1);
+    const bug = new Error('classify bug');
+    await expect(
+      execute({
+        ...options(balancer, async (i) => reply(i, 200)),
+        classify: () => {
+          throw bug;
+        },
+      }),
+    ).rejects.toBe(bug);
+    expect(inFlight(balancer)).toBe(0);
+  });
+
+  it('an attempt that throws synchronously counts as a failed attempt', async () => {
+    const { balancer, clock } = fakeBalancer(2);
+    const retry = new RetryPolicy({}, { random: seededRandom(13) });
+    const result = await runToEnd(
+      clock,
+      execute(
+        options(
+          balancer,
+          (info) => {
+            if (info.attempt === 1) throw new FakeTransportError('ECONNREFUSED');
+            return Promise.resolve(reply(info, 200));
+          },
+          { retry },
+        ),
+      ),
+    );
+    expect(result.attempts).toBe(2);
+    result.lease.release();
+  });
+
+  it('maxHedges 2: two hedges at delay intervals, then the first answer wins and both losers are cancelled', async () => {
+    const { balancer, clock } = fakeBalancer(4);
+    const hedging = new HedgingPolicy({ delayMs: 10, maxHedges: 2 });
+    const signals: AbortSignal[] = [];
+    const result = await runToEnd(
+      clock,
+      execute(
+        options(
+          balancer,
+          (info) => {
+            signals.push(info.signal);
+            return replyAfter(clock, info.attempt === 3 ? 5 : 1_000, info.signal, () => reply(info, 200));
+          },
+          { hedging },
+        ),
+      ),
+    );
+    expect(clock.now()).toBe(25); // hedges at 10 and 20; the second answers 5 ms later
+    expect(result.attempts).toBe(3);
+    expect(signals.map((s) => s.aborted)).toEqual([true, true, false]);
+    expect(inFlight(balancer)).toBe(1);
+    result.lease.release();
   });
 });
