@@ -66,7 +66,7 @@ export class AdaptiveThrottle {
   /** The validated options, with defaults applied. */
   readonly options: Required<AdaptiveThrottleOptions>;
   readonly #random: RandomSource;
-  /** Lane {@link REQUESTS}: requests; lane {@link ACCEPTS}: accepted requests. */
+  /** Lane 0: requests; lane 1: accepted requests. */
   readonly #window: SlidingWindow;
   #throttled = 0;
 

@@ -12,7 +12,7 @@
  *
  * Semantics are Finagle's `RetryBudget` (also Linkerd's): tokens expire after `ttlMs`, the floor is a reserve of
  * `minRetriesPerSec × ttl` tokens that always refills. The implementation is tower's `TpsBudget` design: a
- * sliding window of {@link BUCKETS} buckets of net tokens, rotated by the clock — O(1), no allocation per call.
+ * sliding window of 10 buckets of net tokens, rotated by the clock — O(1), no allocation per call.
  *
  * A budget is per Balancer by default (each policy keeps one per balancer it drives) and can be shared across
  * balancers by passing the same {@link RetryBudget} instance to several policies.
@@ -78,7 +78,7 @@ export class RetryBudget {
   readonly options: Required<RetryBudgetOptions>;
   readonly #reserve: number;
   readonly #depositAmount: number;
-  /** One lane: net tokens (deposits − withdrawals), in {@link UNIT}s. */
+  /** One lane: net tokens (deposits − withdrawals), in thousandths of a retry. */
   readonly #window: SlidingWindow;
   #deposits = 0;
   #withdrawals = 0;

@@ -54,13 +54,13 @@ export class SlidingWindow {
     this.#epoch = epoch;
   }
 
-  /** Adds `value` to `lane` in the newest bucket (call {@link rotate} first). */
+  /** Adds `value` to `lane` in the newest bucket (call `rotate()` first). */
   add(lane: number, value: number): void {
     this.#cells[lane * this.#buckets + (this.#epoch % this.#buckets)]! += value;
     this.#sums[lane]! += value;
   }
 
-  /** Sum of `lane` over the window (as of the last {@link rotate}). */
+  /** Sum of `lane` over the window (as of the last `rotate()`). */
   sum(lane: number): number {
     return this.#sums[lane]!;
   }
