@@ -46,6 +46,21 @@ export default async function suite(b: Bench): Promise<void> {
     });
     b.bench('backoff/delay', () => backoff.delay((n++ % 5) + 1));
     b.bench('hedging/observe', () => window.observe(n++ % 100));
+    // Baseline: the same ring, but re-sorting a copy every 32 samples instead of quickselect.
+    const ring = new Float64Array(256);
+    let next = 0;
+    let since = 0;
+    let p95 = 0;
+    b.bench('hedging/baseline-observe-sort', () => {
+      ring[next] = n++ % 100;
+      next = (next + 1) % 256;
+      if (++since >= 32) {
+        since = 0;
+        const sorted = ring.slice().sort();
+        p95 = sorted[Math.ceil(0.95 * 256) - 1]!;
+      }
+      return p95;
+    });
   });
 
   // Allocation with a clock whose reads allocate nothing: performance.now() boxes its double result (16 bytes per
