@@ -4,6 +4,7 @@
  *   bookkeeping, compared with `resilience/baseline-counter` (incrementing two plain fields) and
  *   `resilience/baseline-clock-read` (one `performance.now()`: the budget and throttle read the clock once per call
  *   unless given `now`);
+ * - `hedging/baseline-observe-sort`: the same latency ring re-sorting a copy instead of quickselect;
  * - `execute/*` (metrics, ns/op over sequential requests): one request through `execute()` with a retry policy,
  *   budget and throttle, against the same request done by hand (`tryPick` + attempt + `release`), both with an
  *   attempt that resolves at once — the executor's overhead per request, not network time.

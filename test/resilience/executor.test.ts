@@ -595,3 +595,73 @@ describe('execute edge cases', () => {
     result.lease.release();
   });
 });
+
+describe('execute lease discipline (property)', () => {
+  type Behaviour = 'ok' | '503' | 'reset' | 'refused' | 'slow' | 'hang';
+
+  it('whatever happens, every lease is released once and no timer is left behind', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom<Behaviour>('ok', '503', 'reset', 'refused', 'slow', 'hang'), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        fc.record({
+          maxAttempts: fc.integer({ min: 1, max: 5 }),
+          perTryTimeoutMs: fc.option(fc.constantFrom(30, 200), { nil: undefined }),
+          deadlineMs: fc.option(fc.constantFrom(100, 1_000), { nil: undefined }),
+        }),
+        fc.option(fc.constantFrom(10, 50), { nil: undefined }),
+        fc.option(fc.integer({ min: 1, max: 400 }), { nil: undefined }),
+        fc.boolean(),
+        async (behaviours, retryOptions, hedgeDelay, abortAt, idempotent) => {
+          const { balancer, clock } = fakeBalancer(3);
+          const retry = new RetryPolicy(
+            { ...retryOptions, backoff: { baseMs: 5, maxMs: 20 } },
+            { random: seededRandom(behaviours.length) },
+          );
+          const hedging = hedgeDelay === undefined ? undefined : new HedgingPolicy({ delayMs: hedgeDelay });
+          const controller = new AbortController();
+          // A caller that never gives up, with no timeout, would wait forever on a hanging endpoint: give it one.
+          const bounded = retryOptions.perTryTimeoutMs !== undefined || retryOptions.deadlineMs !== undefined;
+          const abortTime = abortAt ?? (bounded ? undefined : 10_000);
+          if (abortTime !== undefined) {
+            clock.setTimer(() => controller.abort(new Error('caller abort')), abortTime);
+          }
+          const attempt = (info: AttemptInfo) => {
+            const behaviour = behaviours[(info.attempt - 1) % behaviours.length]!;
+            const delay = behaviour === 'hang' ? 1e9 : behaviour === 'slow' ? 150 : 5;
+            return replyAfter(clock, delay, info.signal, () => {
+              if (behaviour === 'reset') return new FakeTransportError('ECONNRESET');
+              if (behaviour === 'refused') return new FakeTransportError('ECONNREFUSED');
+              return reply(info, behaviour === '503' ? 503 : 200);
+            });
+          };
+          const outcome = await runToEnd(
+            clock,
+            execute(
+              options(balancer, attempt, {
+                retry,
+                hedging,
+                idempotent,
+                signal: controller.signal,
+              }),
+            ).then(
+              (r) => r,
+              () => undefined,
+            ),
+          );
+          // Only the returned response still holds its lease.
+          expect(inFlight(balancer)).toBe(outcome === undefined ? 0 : 1);
+          outcome?.lease.release();
+          expect(inFlight(balancer)).toBe(0);
+          expect(outcome === undefined || outcome.attempts <= retryOptions.maxAttempts).toBe(true);
+          // The abort timer may still be pending when the request ended first; nothing else may be.
+          const abortPending = abortTime !== undefined && clock.now() < abortTime ? 1 : 0;
+          expect(clock.pendingTimers).toBe(abortPending);
+        },
+      ),
+      { seed: 42, numRuns: 150 },
+    );
+  });
+});
