@@ -439,6 +439,9 @@ class Execution<T> {
       cause: this.#lastError,
     });
     if (this.#o.retry) this.#o.retry.counters.deadlineExceeded++;
+    if (this.#o.throttle !== undefined) {
+      for (let i = 0; i < this.#live.length; i++) this.#o.throttle.record(false);
+    }
     // Attempts still running at the deadline were too slow: a timeout, which the balancer should learn from.
     this.#finish(TIMEOUT, error);
     this.#reject(error);
