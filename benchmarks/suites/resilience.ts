@@ -7,7 +7,9 @@
  * - `hedging/baseline-observe-sort`: the same latency ring re-sorting a copy instead of quickselect;
  * - `execute/*` (metrics, ns/op over sequential requests): one request through `execute()` with a retry policy,
  *   budget and throttle, against the same request done by hand (`tryPick` + attempt + `release`), both with an
- *   attempt that resolves at once — the executor's overhead per request, not network time.
+ *   attempt that resolves at once — the executor's overhead per request, not network time;
+ * - `storm/<failure %>/<budget|no-budget>/{amplification,success}` (metrics): 100 requests/s for 60 s on a
+ *   ManualClock, attempts failing at random, default retry policy with and without its budget (docs/retries.md).
  */
 import { Balancer } from '../../src/balancer/balancer.js';
 import { ManualClock, systemClock } from '../../src/clock.js';
@@ -112,5 +114,63 @@ export default async function suite(b: Bench): Promise<void> {
     const started = performance.now();
     for (let i = 0; i < requests; i++) await fn();
     b.metric(`${name} (ns/op)`, Math.round(((performance.now() - started) / requests) * 1e6));
+  }
+  await storm(b);
+}
+
+/** Simulated load under random failure: attempts per request and success rate, with or without the budget. */
+async function storm(b: Bench): Promise<void> {
+  for (const failRate of [0, 0.1, 0.5, 1]) {
+    for (const budget of [{}, false] as const) {
+      const clock = new ManualClock();
+      const balancer = new Balancer({
+        endpoints: ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80', '10.0.0.4:80'],
+        policy: 'round_robin',
+        clock,
+        random: seededRandom(1),
+      });
+      const retry = new RetryPolicy({ budget }, { random: seededRandom(2) });
+      const random = seededRandom(3);
+      let attempts = 0;
+      let ok = 0;
+      let requests = 0;
+      const pending = new Set<Promise<void>>();
+      const flush = async () => {
+        for (let i = 0; i < 8; i++) await Promise.resolve();
+      };
+      for (let t = 0; t < 60_000; t += 10) {
+        requests++;
+        const p: Promise<void> = execute({
+          balancer,
+          retry,
+          idempotent: true,
+          replayable: true,
+          attempt: () => {
+            attempts++;
+            const status = random() < failRate ? 503 : 200;
+            return new Promise<number>((resolve) => clock.setTimer(() => resolve(status), 5));
+          },
+          classify: (r) =>
+            'value' in r && r.value === 200
+              ? OK
+              : { outcome: { ok: false, failure: 'status', status: 503 }, retryable: true },
+        }).then((r) => {
+          if (r.value === 200) ok++;
+          r.lease.release();
+        });
+        pending.add(p);
+        p.finally(() => pending.delete(p));
+        await flush();
+        clock.advance(10);
+        await flush();
+      }
+      while (pending.size > 0) {
+        clock.advance(5);
+        await flush();
+      }
+      const name = `storm/${failRate * 100}%/${budget === false ? 'no-budget' : 'budget'}`;
+      b.metric(`${name}/amplification`, Math.round((attempts / requests) * 1000) / 1000);
+      b.metric(`${name}/success`, Math.round((ok / requests) * 1000) / 1000);
+    }
   }
 }
