@@ -17,28 +17,9 @@ export type { Clock, TimerHandle } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
 export type { Endpoint, EndpointInput, Locality, ReportedHealth } from './endpoint.js';
 export { formatAddress, parseEndpoint, parseEndpoints } from './endpoint.js';
-// ---- resilience (issue 5): retries, budgets, backoff, hedging, throttling, circuit breaking, executor ----
-export type {
-  ConfigErrorDetails,
-  DeadlineExceededErrorDetails,
-  NoEndpointErrorDetails,
-  OverflowErrorDetails,
-  OverflowLimit,
-  ThrottledErrorDetails,
-} from './errors/index.js';
-export {
-  ConfigError,
-  DeadlineExceededError,
-  isConfigError,
-  isDeadlineExceededError,
-  isNoEndpointError,
-  isOverflowError,
-  isThrottledError,
-  NoEndpointError,
-  OverflowError,
-  SwitchyardError,
-  ThrottledError,
-} from './errors/index.js';
+export * from './errors/index.js';
+// Areas: each keeps its public surface in its own index file.
+export * from './health/index.js';
 export { builtinPolicies } from './pickers/index.js';
 export type { LeastRequestOptions } from './pickers/least-request.js';
 export { defaultLeastRequestOptions } from './pickers/least-request.js';
@@ -62,11 +43,6 @@ export {
 } from './pickers/registry.js';
 export type { RandomSource } from './random.js';
 export { defaultRandom, seededRandom } from './random.js';
+// resilience (issue 5): retries, budgets, backoff, hedging, throttling, circuit breaking, the executor
 export * from './resilience/index.js';
-export type {
-  Resolver,
-  ResolverClusterConfig,
-  ResolverListener,
-  ResolverUpdate,
-} from './resolvers/resolver.js';
-export { StaticResolver } from './resolvers/static.js';
+export * from './resolvers/dns/index.js';

@@ -5,6 +5,18 @@ export {
   type DeadlineExceededErrorDetails,
   isDeadlineExceededError,
 } from './deadline-exceeded-error.js';
+// DNS resolver errors.
+export {
+  DnsAnswerError,
+  type DnsAnswerErrorDetails,
+  isDnsAnswerError,
+} from './dns-answer-error.js';
+export {
+  type DnsFailureKind,
+  DnsResolutionError,
+  type DnsResolutionErrorDetails,
+  isDnsResolutionError,
+} from './dns-resolution-error.js';
 export { isNoEndpointError, NoEndpointError, type NoEndpointErrorDetails } from './no-endpoint-error.js';
 export {
   isOverflowError,
