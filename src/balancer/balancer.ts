@@ -185,6 +185,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   readonly #limits: CircuitBreakerLimits;
 
   #policy: Policy;
+  /** The last policy configuration a resolver sent, serialised, to skip rebuilding an unchanged policy. */
+  #clusterPolicyKey: string | undefined;
   /** The policy's latency decay τ (ms), cached off the hot path. */
   #decayMs: number = defaultBalancerOptions.latencyDecayMs;
   #picker: Picker = EMPTY_PICKER;
@@ -421,10 +423,12 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     try {
       endpoints = parseEndpoints(update.endpoints, 'resolver.endpoints');
       routing = clusterRouting(this.#routing, update.cluster);
-      if (update.cluster?.policy !== undefined) {
-        this.#policy = this.#createPolicy(
-          parsePolicyConfig(update.cluster.policy, 'resolver.cluster.policy'),
-        );
+      const policy = update.cluster?.policy;
+      // Control planes resend the cluster with every update; rebuild the policy (and lose its cached state, such
+      // as a hash ring) only when its configuration actually changed.
+      if (policy !== undefined && JSON.stringify(policy) !== this.#clusterPolicyKey) {
+        this.#policy = this.#createPolicy(parsePolicyConfig(policy, 'resolver.cluster.policy'));
+        this.#clusterPolicyKey = JSON.stringify(policy);
       }
     } catch (error) {
       // A bad update is rejected whole; the last good state stays.

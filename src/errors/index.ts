@@ -26,3 +26,11 @@ export {
 } from './overflow-error.js';
 export { brandFor, hasErrorCode, SwitchyardError } from './switchyard-error.js';
 export { isThrottledError, ThrottledError, type ThrottledErrorDetails } from './throttled-error.js';
+// xDS resolver errors (the resolver itself is at `switchyard/xds`; these load neither grpc-js nor protobufjs).
+export {
+  isXdsResourceError,
+  XdsResourceError,
+  type XdsResourceErrorDetails,
+  type XdsResourceProblem,
+} from './xds-resource-error.js';
+export { isXdsStreamError, XdsStreamError, type XdsStreamErrorDetails } from './xds-stream-error.js';
