@@ -6,7 +6,6 @@
  */
 
 import { Balancer, type BalancerOptions } from '../balancer/balancer.js';
-import type { FailureKind } from '../balancer/outcome.js';
 import { ManualClock } from '../clock.js';
 import {
   checkNumber,
@@ -17,9 +16,11 @@ import {
   readObject,
   readString,
 } from '../config/validate.js';
-import { ConfigError, isConfigError } from '../errors/config-error.js';
+import { ConfigError } from '../errors/config-error.js';
 import type { PolicyConfig } from '../pickers/registry.js';
+import type { AdaptiveThrottleOptions } from '../resilience/adaptive-throttle.js';
 import { type DistributionConfig, parseDistribution, type Sampler } from './distributions.js';
+import { withFieldPrefix } from './field-prefix.js';
 import { parseRetry, type RetryConfig, type RetryPlan } from './retry.js';
 
 /** A change in a backend's behaviour at virtual time `atMs`. */
@@ -82,6 +83,8 @@ export interface ConfigurationConfig {
   /** Other Balancer options (panicThreshold, health options, …), passed to the real Balancer. */
   readonly balancer?: Readonly<Record<string, unknown>>;
   readonly retry?: RetryConfig;
+  /** Client-side adaptive throttling (AdaptiveThrottleOptions: `k` 2, `windowMs` 120,000, …). Default off. */
+  readonly throttle?: AdaptiveThrottleOptions;
 }
 
 /** A whole simulation, as JSON. */
@@ -343,7 +346,7 @@ function parseConfigurations(input: unknown, backends: readonly BackendPlan[]): 
   const names = new Set<string>();
   return input.map((entry, i) => {
     const path = `configurations[${i}]`;
-    const raw = readObject(entry, path, ['name', 'policy', 'balancer', 'retry']);
+    const raw = readObject(entry, path, ['name', 'policy', 'balancer', 'retry', 'throttle']);
     const name = readString(raw, 'name', path);
     if (name === undefined || names.has(name)) {
       throw new ConfigError({
@@ -358,7 +361,7 @@ function parseConfigurations(input: unknown, backends: readonly BackendPlan[]): 
       name,
       policy: (raw.policy ?? 'p2c_peak_ewma') as PolicyConfig,
       balancer,
-      retry: parseRetry(raw.retry, join(path, 'retry')),
+      retry: parseRetry(raw.retry, raw.throttle, path),
     };
     checkWithRealBalancer(plan, path, backends);
     return plan;
@@ -380,26 +383,16 @@ function checkWithRealBalancer(
   path: string,
   backends: readonly BackendPlan[],
 ): void {
-  try {
-    const balancer = new Balancer({
-      ...(plan.balancer as Partial<BalancerOptions>),
-      policy: plan.policy,
-      endpoints: backends.map((b) => ({ host: b.name, port: 80, weight: b.weight })),
-      clock: new ManualClock(),
-    });
-    void balancer.close();
-  } catch (error) {
-    if (!isConfigError(error)) throw error;
-    const field = error.field.startsWith('policy') ? error.field : join('balancer', error.field);
-    throw new ConfigError({ field: join(path, field), allowed: error.allowed, received: error.received });
-  }
+  const balancer = withFieldPrefix(
+    () =>
+      new Balancer({
+        ...(plan.balancer as Partial<BalancerOptions>),
+        policy: plan.policy,
+        endpoints: backends.map((b) => ({ host: b.name, port: 80, weight: b.weight })),
+        clock: new ManualClock(),
+      }),
+    path,
+    (field) => (field.startsWith('policy') ? field : join('balancer', field)),
+  );
+  void balancer.close();
 }
-
-/** Failure kinds a retry policy may name. */
-export const RETRYABLE_FAILURES: readonly FailureKind[] = [
-  'connect',
-  'reset',
-  'timeout',
-  'status',
-  'overloaded',
-];

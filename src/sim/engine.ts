@@ -15,10 +15,12 @@ import type { Lease } from '../balancer/lease.js';
 import type { FailureKind, Outcome } from '../balancer/outcome.js';
 import type { PickContext } from '../pickers/picker.js';
 import { type RandomSource, seededRandom } from '../random.js';
+import type { AdaptiveThrottle } from '../resilience/adaptive-throttle.js';
+import type { RetryBudget } from '../resilience/retry-budget.js';
+import type { RetryPolicy } from '../resilience/retry-policy.js';
 import { type BackendHost, type BackendWork, SimBackend } from './backend.js';
 import type { ConfigurationPlan, SimulationPlan, TimelineEvent } from './config.js';
 import { type LatencySummary, Recorder, summarize } from './recorder.js';
-import { backoffDelay } from './retry.js';
 import { SimClock } from './sim-clock.js';
 
 /** Results of one backend under one configuration. */
@@ -88,18 +90,23 @@ interface MutableContext {
 
 class SimClient {
   readonly ctx: MutableContext = { now: 0, hashKey: undefined, exclude: undefined };
+  readonly budget: RetryBudget | undefined;
   constructor(
     readonly balancer: Balancer,
     /** Arrival times and keys: a stream of its own, so every configuration sees the same requests. */
     readonly arrivals: RandomSource,
-    /** Backoff jitter. */
-    readonly random: RandomSource,
-  ) {}
+    /** The real retry policy (backoff jitter on a stream of its own), or undefined without retries. */
+    readonly retry: RetryPolicy | undefined,
+    readonly throttle: AdaptiveThrottle | undefined,
+  ) {
+    this.budget = retry?.budgetFor(balancer);
+  }
 }
 
 class SimRequest {
   attempts = 0;
   tried: string[] | undefined = undefined;
+  lastFailure: FailureKind | undefined = undefined;
   constructor(
     readonly client: SimClient,
     readonly arrivedAt: number,
@@ -175,6 +182,8 @@ class Run implements BackendHost<Attempt> {
   };
   /** Mean gap between arrivals at one client at the peak rate, ms (thinning draws at the peak rate). */
   readonly #peakGapMs: number;
+  /** Per-attempt timeout, ms (0: none): the retry policy's perTryTimeoutMs, else the fleet's timeoutMs. */
+  readonly #timeoutMs: number;
   #requests = 0;
   #outstanding = 0;
 
@@ -202,13 +211,15 @@ class Run implements BackendHost<Attempt> {
         new SimClient(
           balancer,
           seededRandom(streamSeed(plan.seed, 2, i)),
-          seededRandom(streamSeed(plan.seed, 4, i)),
+          config.retry.policy(this.#clock, seededRandom(streamSeed(plan.seed, 4, i))),
+          config.retry.throttle(this.#clock, seededRandom(streamSeed(plan.seed, 5, i))),
         ),
       );
     }
     const a = plan.arrivals;
     const peak = a.type === 'bursty' ? Math.max(a.ratePerSec, a.burstRatePerSec) : a.ratePerSec;
     this.#peakGapMs = (1000 * plan.clients) / peak;
+    this.#timeoutMs = config.retry.perTryTimeoutMs ?? plan.timeoutMs;
   }
 
   execute(): number {
@@ -323,11 +334,18 @@ class Run implements BackendHost<Attempt> {
     const key = this.#keys?.sample(client.arrivals);
     this.#requests++;
     this.#outstanding++;
+    client.budget?.deposit();
     this.#startAttempt(new SimRequest(client, now, key), now);
   }
 
   #startAttempt(request: SimRequest, now: number): void {
     const client = request.client;
+    if (client.throttle?.shouldReject()) {
+      // Shed locally, as the executor does: a first attempt fails, a retry ends the request with its last error.
+      this.#recorder.failure(request.attempts === 0 ? 'throttled' : (request.lastFailure ?? 'throttled'));
+      this.#outstanding--;
+      return;
+    }
     const ctx = client.ctx;
     ctx.now = now;
     ctx.hashKey = request.key;
@@ -342,7 +360,7 @@ class Run implements BackendHost<Attempt> {
     const backend = this.#byAddress.get(lease.endpoint.address)!;
     const attempt = new Attempt(request, lease, backend);
     this.#recorder.attempt(backend.plan.index, now);
-    if (this.#plan.timeoutMs > 0) this.#clock.schedule(now + this.#plan.timeoutMs, TIMEOUT, attempt);
+    if (this.#timeoutMs > 0) this.#clock.schedule(now + this.#timeoutMs, TIMEOUT, attempt);
     backend.accept(attempt, now);
   }
 
@@ -351,7 +369,9 @@ class Run implements BackendHost<Attempt> {
     if (attempt.settled) return;
     attempt.settled = true;
     const request = attempt.request;
+    const client = request.client;
     if (failure === undefined) {
+      client.throttle?.record(true);
       this.#okOutcome.now = now;
       attempt.lease.release(this.#okOutcome);
       this.#recorder.success(now - request.arrivedAt);
@@ -363,12 +383,22 @@ class Run implements BackendHost<Attempt> {
     out.now = now;
     out.status = failure === 'status' || failure === 'overloaded' ? 503 : undefined;
     attempt.lease.release(out as Outcome);
-    const retry = this.#config.retry;
-    if (request.attempts < retry.maxAttempts && retry.on.has(failure)) {
+    client.throttle?.record(false);
+    request.lastFailure = failure;
+    const decision = client.retry?.decide({
+      attempt: request.attempts,
+      failure,
+      status: out.status,
+      idempotent: true,
+      bodySent: true,
+      replayable: true,
+      elapsedMs: now - request.arrivedAt,
+      balancer: client.balancer,
+    });
+    if (decision?.retry) {
       this.#recorder.retries++;
       (request.tried ??= []).push(attempt.backend.address);
-      const delay = backoffDelay(retry, request.attempts, request.client.random);
-      if (delay > 0) this.#clock.schedule(now + delay, RETRY, request);
+      if (decision.delayMs > 0) this.#clock.schedule(now + decision.delayMs, RETRY, request);
       else this.#startAttempt(request, now);
       return;
     }

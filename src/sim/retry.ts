@@ -1,73 +1,74 @@
 /**
- * Retries in the simulator: how many attempts, on which failures, after what backoff, and (once a budget is
- * configured) whether the client's retry budget allows one more.
- *
- * Each retry goes back through the client's Balancer with the endpoints already tried excluded, as the adapters
- * do, so the policy under test also decides where retries land.
+ * Retries and client-side throttling in the simulator, done by the library's own mechanisms: each client gets a
+ * real {@link RetryPolicy} (retryable failures, attempts, jittered backoff, its retry budget) and, when configured,
+ * a real {@link AdaptiveThrottle}, both on the simulation's clock and seeded random sources. The engine consults
+ * them in the order switchyard's executor does: throttle before every attempt, budget deposit per request,
+ * `decide()` after every failed attempt, and each retry goes back through the client's Balancer with the endpoints
+ * already tried excluded.
  */
-
-import type { FailureKind } from '../balancer/outcome.js';
-import { checkNumber, join, readNumber, readObject } from '../config/validate.js';
-import { ConfigError } from '../errors/config-error.js';
+import type { Clock } from '../clock.js';
+import { join } from '../config/validate.js';
 import type { RandomSource } from '../random.js';
+import { AdaptiveThrottle, type AdaptiveThrottleOptions } from '../resilience/adaptive-throttle.js';
+import type { RetryBudgetOptions } from '../resilience/retry-budget.js';
+import { RetryPolicy, type RetryPolicyOptions } from '../resilience/retry-policy.js';
+import { withFieldPrefix } from './field-prefix.js';
 
-/** Retry settings of one configuration, as JSON. */
-export interface RetryConfig {
-  /** Attempts per request including the first. Integer from 1 to 10. Default 3 when a `retry` section is given. */
-  readonly maxAttempts?: number;
-  /** First backoff, ms; full jitter (a uniform draw up to base × 2^(retry−1)). From 0 to 60,000. Default 25 (Envoy). */
-  readonly backoffBaseMs?: number;
-  /** Cap on one backoff, ms. From 0 to 600,000. Default 250 (Envoy: 10 × base). */
-  readonly backoffMaxMs?: number;
-  /** Failure kinds to retry. Default all but `cancelled` and `other`. */
-  readonly on?: readonly FailureKind[];
-}
+/**
+ * Retry settings of one configuration: {@link RetryPolicyOptions} as plain JSON — `maxAttempts` (default 3),
+ * `retryOn`, `perTryTimeoutMs` (overrides the fleet's `timeoutMs`), `deadlineMs`, `backoff` (`baseMs` 25, `maxMs`
+ * 250), `budget` (retry-budget options, or `false` for none; default 20 % + 10/s over 10 s). See docs/retries.md.
+ */
+export type RetryConfig = Omit<RetryPolicyOptions, 'budget'> & {
+  readonly budget?: RetryBudgetOptions | false;
+};
 
-/** Validated retry settings. */
+/** Validated retry and throttle settings of a configuration; builds the per-client instances. */
 export interface RetryPlan {
-  readonly maxAttempts: number;
-  readonly backoffBaseMs: number;
-  readonly backoffMaxMs: number;
-  readonly on: ReadonlySet<FailureKind>;
+  /** True when the configuration retries at all. */
+  readonly enabled: boolean;
+  /** Per-try timeout from the retry policy, if set (ms). */
+  readonly perTryTimeoutMs: number | undefined;
+  /** A retry policy for one client, or `undefined` when retries are off. */
+  policy(clock: Clock, random: RandomSource): RetryPolicy | undefined;
+  /** An adaptive throttle for one client, or `undefined` when throttling is off. */
+  throttle(clock: Clock, random: RandomSource): AdaptiveThrottle | undefined;
 }
 
-/** No retries: one attempt per request. */
+/** No retries, no throttling: one attempt per request. */
 export const NO_RETRY: RetryPlan = Object.freeze({
-  maxAttempts: 1,
-  backoffBaseMs: 0,
-  backoffMaxMs: 0,
-  on: new Set<FailureKind>(),
+  enabled: false,
+  perTryTimeoutMs: undefined,
+  policy: () => undefined,
+  throttle: () => undefined,
 });
 
-const KINDS: readonly FailureKind[] = ['connect', 'reset', 'timeout', 'status', 'overloaded'];
-
-/** Validates a `retry` section; `undefined` means no retries. */
-export function parseRetry(input: unknown, path: string): RetryPlan {
-  if (input === undefined) return NO_RETRY;
-  const obj = readObject(input, path, ['maxAttempts', 'backoffBaseMs', 'backoffMaxMs', 'on']);
-  const on = obj.on === undefined ? KINDS : obj.on;
-  if (!Array.isArray(on) || on.some((k) => !KINDS.includes(k as FailureKind))) {
-    throw new ConfigError({
-      field: join(path, 'on'),
-      allowed: `an array of ${KINDS.map((k) => `"${k}"`).join(', ')}`,
-      received: obj.on,
-    });
+/**
+ * Validates a configuration's `retry` and `throttle` sections by building the real objects once; their
+ * {@link ConfigError}s are re-issued with the full path (`configurations[2].retry.backoff.maxMs`).
+ */
+export function parseRetry(retry: unknown, throttle: unknown, path: string): RetryPlan {
+  if (retry === undefined && throttle === undefined) return NO_RETRY;
+  const retryOptions = retry as RetryPolicyOptions | undefined;
+  const throttleOptions = throttle as AdaptiveThrottleOptions | undefined;
+  const probe =
+    retryOptions === undefined
+      ? undefined
+      : withFieldPrefix(() => new RetryPolicy(retryOptions), path, under('retry'));
+  if (throttleOptions !== undefined) {
+    withFieldPrefix(() => new AdaptiveThrottle(throttleOptions), path, under('throttle'));
   }
-  const backoffBaseMs = readNumber(obj, 'backoffBaseMs', path, { min: 0, max: 60_000 }, 25);
   return {
-    maxAttempts: readNumber(obj, 'maxAttempts', path, { integer: true, min: 1, max: 10 }, 3),
-    backoffBaseMs,
-    backoffMaxMs:
-      obj.backoffMaxMs === undefined
-        ? Math.max(backoffBaseMs, 10 * backoffBaseMs)
-        : checkNumber(obj.backoffMaxMs, join(path, 'backoffMaxMs'), { min: backoffBaseMs, max: 600_000 }),
-    on: new Set(on as FailureKind[]),
+    enabled: retryOptions !== undefined,
+    perTryTimeoutMs: probe?.perTryTimeoutMs,
+    policy: (clock, random) =>
+      retryOptions === undefined ? undefined : new RetryPolicy(retryOptions, { clock, random }),
+    throttle: (clock, random) =>
+      throttleOptions === undefined ? undefined : new AdaptiveThrottle(throttleOptions, clock, random),
   };
 }
 
-/** Backoff before retry number `retry` (1-based): full jitter over an exponential ceiling. */
-export function backoffDelay(plan: RetryPlan, retry: number, random: RandomSource): number {
-  if (plan.backoffBaseMs === 0) return 0;
-  const ceiling = Math.min(plan.backoffMaxMs, plan.backoffBaseMs * 2 ** (retry - 1));
-  return random() * ceiling;
+/** Field names of the resilience classes start with their own prefix (`retry.backoff.maxMs`); keep it once. */
+function under(prefix: string): (field: string) => string {
+  return (field) => (field.startsWith(prefix) ? field : join(prefix, field));
 }

@@ -30,7 +30,7 @@ describe('parseFleetConfig', () => {
     expect(plan.clients).toBe(10);
     expect(plan.sampleMs).toBe(10);
     expect(plan.backends[0]).toMatchObject({ name: 'a', concurrency: 1, queue: 1000, errorRate: 0 });
-    expect(plan.configurations[0]!.retry.maxAttempts).toBe(1);
+    expect(plan.configurations[0]!.retry.enabled).toBe(false);
   });
 
   it('expands replicas with numbered names', () => {
@@ -95,8 +95,17 @@ describe('parseFleetConfig', () => {
     expect(fieldOf((c) => (c.configurations = [{ name: 'x', retry: { maxAttempts: 11 } }]))).toBe(
       'configurations[0].retry.maxAttempts',
     );
-    expect(fieldOf((c) => (c.configurations = [{ name: 'x', retry: { on: ['cancelled'] } }]))).toBe(
-      'configurations[0].retry.on',
+    expect(
+      fieldOf((c) => (c.configurations = [{ name: 'x', retry: { retryOn: { timeouts: 'yes' } } }])),
+    ).toBe('configurations[0].retry.retryOn.timeouts');
+    expect(fieldOf((c) => (c.configurations = [{ name: 'x', retry: { backoff: { baseMs: 0 } } }]))).toBe(
+      'configurations[0].retry.backoff.baseMs',
+    );
+    expect(
+      fieldOf((c) => (c.configurations = [{ name: 'x', retry: { budget: { percentCanRetry: -1 } } }])),
+    ).toBe('configurations[0].retry.budget.percentCanRetry');
+    expect(fieldOf((c) => (c.configurations = [{ name: 'x', throttle: { k: 0.5 } }]))).toBe(
+      'configurations[0].throttle.k',
     );
   });
 });

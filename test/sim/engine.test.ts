@@ -43,7 +43,7 @@ describe('simulate', () => {
         { name: 'b', errorRate: 0.1, serviceTime: { type: 'exponential', meanMs: 4 } },
       ],
       configurations: [
-        { name: 'p2c', policy: 'p2c_peak_ewma', retry: { maxAttempts: 2 } },
+        { name: 'p2c', policy: 'p2c_peak_ewma', retry: { maxAttempts: 2 }, throttle: {} },
         { name: 'lr', policy: 'least_request' },
       ],
     };
@@ -123,7 +123,7 @@ describe('simulate', () => {
         {
           name: 'rr',
           policy: 'round_robin',
-          ...(retry ? { retry: { maxAttempts: 2, backoffBaseMs: 0 } } : {}),
+          ...(retry ? { retry: { maxAttempts: 2, budget: false as const } } : {}),
         },
       ],
     });

@@ -1,5 +1,5 @@
 /**
- * Cascading failure: a two-second blip makes six of ten backends answer half their requests with 503s. Outlier
+ * Cascading failure: a two-second blip makes six of ten backends answer 90 % of their requests with 503s. Outlier
  * detection (allowed to eject up to 100 % of the fleet here, to show the failure mode) ejects all six for 30 s, the
  * remaining four get 2.5× their load, overflow their queues, fail in turn and are ejected as well: a two-second
  * blip becomes a long outage. With the healthy-panic threshold (Envoy's default 50 %) the balancer stops trusting
@@ -12,7 +12,7 @@ const ejection = { consecutive5xx: 5, maxEjectionPercent: 100, intervalMs: 1000,
 export const cascadingFailure: Scenario = {
   name: 'cascading-failure',
   summary:
-    'Ten backends at ~55 % load; at t = 10 s six of them return 503 to half their requests for 2 s. Outlier ' +
+    'Ten backends at ~55 % load; at t = 10 s six of them return 503 to 90 % of their requests for 2 s. Outlier ' +
     'ejection (up to 100 % of hosts) with the panic threshold off, and with it at 50 % (the default).',
   fleet: {
     name: 'cascading-failure',
@@ -36,7 +36,7 @@ export const cascadingFailure: Scenario = {
         queue: 64,
         serviceTime: { type: 'exponential', meanMs: 10 },
         timeline: [
-          { atMs: 10_000, action: 'errors', rate: 0.5 },
+          { atMs: 10_000, action: 'errors', rate: 0.9 },
           { atMs: 12_000, action: 'errors', rate: 0 },
         ],
       },

@@ -1,14 +1,23 @@
 /**
  * The built-in scenarios, by name.
  */
+import { cascadingFailure } from './cascading-failure.js';
 import { oneSlowBackend } from './one-slow-backend.js';
+import { retryStorm } from './retry-storm.js';
 import type { Scenario } from './scenario.js';
+import { thunderingHerd } from './thundering-herd.js';
 import { unluckyServer } from './unlucky-server.js';
 
 export type { Scenario } from './scenario.js';
 
 /** Every built-in scenario, in the order the docs present them. */
-export const scenarios: readonly Scenario[] = [unluckyServer, oneSlowBackend];
+export const scenarios: readonly Scenario[] = [
+  unluckyServer,
+  oneSlowBackend,
+  thunderingHerd,
+  cascadingFailure,
+  retryStorm,
+];
 
 /** Looks a scenario up by name. */
 export function findScenario(name: string): Scenario | undefined {
