@@ -80,6 +80,17 @@ describe('DNS examples', () => {
   });
 });
 
+describe('xDS example', () => {
+  it('xds: policy from CDS, endpoints from EDS, a removal pushed by the control plane', async () => {
+    const r = await run('examples/xds.ts');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('policy from CDS: least_request');
+    expect(r.stdout).toMatch(/answered by \(3 endpoints\): \{ a: \d+, b: \d+, c: \d+ \}/);
+    expect(r.stdout).toMatch(/answered by \(after EDS removed c\): \{ a: \d+, b: \d+ \}/);
+  });
+});
+
 describe('simulate CLI', () => {
   it('runs the example fleet file and writes the charts', async () => {
     const out = await mkdtemp(join(tmpdir(), 'sy-sim-'));
