@@ -173,6 +173,11 @@ const BACKEND_KEYS = [
 const ACTIONS = ['slow', 'down', 'up', 'errors', 'deregister', 'register'] as const;
 /** Balancer options the simulator sets itself. */
 const RESERVED_BALANCER_KEYS = ['endpoints', 'resolver', 'clock', 'random', 'name', 'policy'];
+/**
+ * Balancer options that would do real I/O from inside a simulation: active health checks probe the endpoints over
+ * the network, and simulated endpoints (`server-1:80`) do not exist there. Passive outlier detection covers health.
+ */
+const UNSIMULATED_BALANCER_KEYS = ['healthCheck'];
 const MAX_MS = 86_400_000;
 
 /** Validates a simulation description. Throws {@link ConfigError} naming the first bad field. */
@@ -357,6 +362,15 @@ function parseConfigurations(input: unknown, backends: readonly BackendPlan[]): 
     }
     names.add(name);
     const balancer = readObject(raw.balancer, join(path, 'balancer'), anyKeyExcept(raw.balancer));
+    for (const key of UNSIMULATED_BALANCER_KEYS) {
+      if (balancer[key] !== undefined && balancer[key] !== false) {
+        throw new ConfigError({
+          field: join(path, `balancer.${key}`),
+          allowed: 'absent: active health checks do real network I/O, which a simulation cannot',
+          received: balancer[key],
+        });
+      }
+    }
     const plan: ConfigurationPlan = {
       name,
       policy: (raw.policy ?? 'p2c_peak_ewma') as PolicyConfig,

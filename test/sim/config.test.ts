@@ -92,6 +92,9 @@ describe('parseFleetConfig', () => {
     expect(
       fieldOf((c) => (c.configurations = [{ name: 'x', policy: 'random', balancer: { clock: 1 } }])),
     ).toBe('configurations[0].balancer.clock');
+    expect(
+      fieldOf((c) => (c.configurations = [{ name: 'x', policy: 'random', balancer: { healthCheck: {} } }])),
+    ).toBe('configurations[0].balancer.healthCheck');
     expect(fieldOf((c) => (c.configurations = [{ name: 'x', retry: { maxAttempts: 11 } }]))).toBe(
       'configurations[0].retry.maxAttempts',
     );
