@@ -49,3 +49,26 @@ export type {
   ResolverUpdate,
 } from './resolvers/resolver.js';
 export { StaticResolver } from './resolvers/static.js';
+
+// Consistent hashing: ring_hash and maglev policies, XXH32, affinity-key helpers.
+export type {
+  AffinityKeyConfig,
+  AffinityKeyExtractor,
+  HeaderGetter,
+  HeaderRecord,
+  HeaderSource,
+} from './affinity/keys.js';
+export {
+  callerKey,
+  cookieKey,
+  findCookie,
+  firstKey,
+  headerKey,
+  parseAffinityKey,
+  readHeader,
+} from './affinity/keys.js';
+export { xxh32, xxh32String } from './hash/xxh32.js';
+export type { MaglevOptions } from './pickers/maglev.js';
+export { defaultMaglevOptions } from './pickers/maglev.js';
+export type { RingHashOptions } from './pickers/ring-hash.js';
+export { defaultRingHashOptions } from './pickers/ring-hash.js';
