@@ -5,6 +5,23 @@
  * (`switchyard/undici`, `switchyard/grpc`) use.
  */
 
+// Consistent hashing: ring_hash and maglev policies, XXH32, affinity-key helpers.
+export type {
+  AffinityKeyConfig,
+  AffinityKeyExtractor,
+  HeaderGetter,
+  HeaderRecord,
+  HeaderSource,
+} from './affinity/keys.js';
+export {
+  callerKey,
+  cookieKey,
+  findCookie,
+  firstKey,
+  headerKey,
+  parseAffinityKey,
+  readHeader,
+} from './affinity/keys.js';
 export type { BalancerEvents, BalancerOptions, PickFailure, UpdateEvent } from './balancer/balancer.js';
 export { Balancer, defaultBalancerOptions } from './balancer/balancer.js';
 export { EndpointState } from './balancer/endpoint-state.js';
@@ -19,9 +36,12 @@ export type { Endpoint, EndpointInput, Locality, ReportedHealth } from './endpoi
 export { formatAddress, parseEndpoint, parseEndpoints } from './endpoint.js';
 export type { ConfigErrorDetails } from './errors/index.js';
 export { ConfigError, isConfigError, SwitchyardError } from './errors/index.js';
+export { xxh32, xxh32String } from './hash/xxh32.js';
 export { builtinPolicies } from './pickers/index.js';
 export type { LeastRequestOptions } from './pickers/least-request.js';
 export { defaultLeastRequestOptions } from './pickers/least-request.js';
+export type { MaglevOptions } from './pickers/maglev.js';
+export { defaultMaglevOptions } from './pickers/maglev.js';
 export type { P2cPeakEwmaOptions } from './pickers/p2c-peak-ewma.js';
 export { defaultP2cPeakEwmaOptions } from './pickers/p2c-peak-ewma.js';
 export type {
@@ -40,6 +60,8 @@ export {
   registeredPolicies,
   registerPolicy,
 } from './pickers/registry.js';
+export type { RingHashOptions } from './pickers/ring-hash.js';
+export { defaultRingHashOptions } from './pickers/ring-hash.js';
 export type { RandomSource } from './random.js';
 export { defaultRandom, seededRandom } from './random.js';
 export type {
@@ -49,26 +71,3 @@ export type {
   ResolverUpdate,
 } from './resolvers/resolver.js';
 export { StaticResolver } from './resolvers/static.js';
-
-// Consistent hashing: ring_hash and maglev policies, XXH32, affinity-key helpers.
-export type {
-  AffinityKeyConfig,
-  AffinityKeyExtractor,
-  HeaderGetter,
-  HeaderRecord,
-  HeaderSource,
-} from './affinity/keys.js';
-export {
-  callerKey,
-  cookieKey,
-  findCookie,
-  firstKey,
-  headerKey,
-  parseAffinityKey,
-  readHeader,
-} from './affinity/keys.js';
-export { xxh32, xxh32String } from './hash/xxh32.js';
-export type { MaglevOptions } from './pickers/maglev.js';
-export { defaultMaglevOptions } from './pickers/maglev.js';
-export type { RingHashOptions } from './pickers/ring-hash.js';
-export { defaultRingHashOptions } from './pickers/ring-hash.js';

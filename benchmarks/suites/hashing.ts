@@ -224,7 +224,7 @@ export default async function suite(b: Bench): Promise<void> {
     }
   });
 
-  if (process.env.SKIP_QUALITY === "1") return;
+  if (process.env.SKIP_QUALITY === '1') return;
   const qualityKeys = makeKeys(QUALITY_KEYS, 20, 99);
   for (const [name, make] of Object.entries(lookups)) {
     const q = quality(make, qualityKeys, QUALITY_ENDPOINTS);

@@ -76,7 +76,10 @@ export function xxh32(bytes: Uint8Array, seed = 0, start = 0, end = bytes.length
       v1 = round(v1, bytes[p]! | (bytes[p + 1]! << 8) | (bytes[p + 2]! << 16) | (bytes[p + 3]! << 24));
       v2 = round(v2, bytes[p + 4]! | (bytes[p + 5]! << 8) | (bytes[p + 6]! << 16) | (bytes[p + 7]! << 24));
       v3 = round(v3, bytes[p + 8]! | (bytes[p + 9]! << 8) | (bytes[p + 10]! << 16) | (bytes[p + 11]! << 24));
-      v4 = round(v4, bytes[p + 12]! | (bytes[p + 13]! << 8) | (bytes[p + 14]! << 16) | (bytes[p + 15]! << 24));
+      v4 = round(
+        v4,
+        bytes[p + 12]! | (bytes[p + 13]! << 8) | (bytes[p + 14]! << 16) | (bytes[p + 15]! << 24),
+      );
       p += 16;
     }
     h = converge(v1, v2, v3, v4);

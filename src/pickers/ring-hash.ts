@@ -77,7 +77,11 @@ const SECOND_ID_SEED = 0x5bd1e995;
  * each at both 99 and 100 endpoints). We keep Envoy's rule: the alternatives we tried (rounding the rate to a
  * power of two) move half the keys whenever the set crosses a power of two — a rare but much worse miss storm.
  */
-export function ringPointCounts(weights: ArrayLike<number>, minRingSize: number, maxRingSize: number): number[] {
+export function ringPointCounts(
+  weights: ArrayLike<number>,
+  minRingSize: number,
+  maxRingSize: number,
+): number[] {
   const n = weights.length;
   let total = 0;
   for (let i = 0; i < n; i++) total += weights[i]!;

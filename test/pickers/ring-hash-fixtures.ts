@@ -15,7 +15,10 @@ export function address(i: number): string {
 /** Endpoint states for the given indices (weights default to 1). */
 export function makeStates(indices: readonly number[], weights?: readonly number[]): EndpointState[] {
   return indices.map((i, k) => {
-    const endpoint = parseEndpoint({ host: address(i).split(':')[0], port: 8080, weight: weights?.[k] ?? 1 }, 'e');
+    const endpoint = parseEndpoint(
+      { host: address(i).split(':')[0], port: 8080, weight: weights?.[k] ?? 1 },
+      'e',
+    );
     return new EndpointState(endpoint, 0, 30);
   });
 }

@@ -25,15 +25,19 @@ function rescaled(a: number, b: number): number {
 describe.each(POLICIES)('%s', (name, definition, small) => {
   it('sends the same key to the same endpoint while the set is unchanged, across rebuilds and instances', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.array(fc.string(), { minLength: 1, maxLength: 50 }), (n, keys) => {
-        const a = makePolicy(definition, small).policy.build(makeStates(range(n)));
-        const b = makePolicy(definition, small).policy.build(makeStates(range(n)));
-        for (const key of keys) {
-          const first = a.pick({ hashKey: key }, 0)!.address;
-          expect(a.pick({ hashKey: key }, 0)!.address).toBe(first);
-          expect(b.pick({ hashKey: key }, 0)!.address).toBe(first);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(fc.string(), { minLength: 1, maxLength: 50 }),
+        (n, keys) => {
+          const a = makePolicy(definition, small).policy.build(makeStates(range(n)));
+          const b = makePolicy(definition, small).policy.build(makeStates(range(n)));
+          for (const key of keys) {
+            const first = a.pick({ hashKey: key }, 0)!.address;
+            expect(a.pick({ hashKey: key }, 0)!.address).toBe(first);
+            expect(b.pick({ hashKey: key }, 0)!.address).toBe(first);
+          }
+        },
+      ),
       { seed: 42, numRuns: 40 },
     );
   });
@@ -166,7 +170,8 @@ describe.each(POLICIES)('%s', (name, definition, small) => {
             const homeState = states.find((s) => s.address === home)!;
             const homeWeight = weights[states.indexOf(homeState)]!;
             const homeHasRoom =
-              homeState.inFlight + 1 <= Math.ceil((c * (load.totalInFlight + 1) * homeWeight) / totalWeight - 1e-9);
+              homeState.inFlight + 1 <=
+              Math.ceil((c * (load.totalInFlight + 1) * homeWeight) / totalWeight - 1e-9);
             const chosen = bounded.pick({ hashKey }, 0)!;
             if (homeHasRoom) expect(chosen.address).toBe(home);
             chosen.inFlight++;
