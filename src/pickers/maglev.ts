@@ -72,8 +72,9 @@ export function buildMaglevTable(
 ): Int32Array {
   const n = addresses.length;
   const table = new Int32Array(size).fill(-1);
-  const position = new Float64Array(n); // each endpoint's next preferred slot: offset + j × skip (mod M)
-  const skip = new Float64Array(n);
+  // Each endpoint's next preferred slot, offset + j × skip (mod M), advanced incrementally. Int32: M ≤ 5,000,011.
+  const position = new Int32Array(n);
+  const skip = new Int32Array(n);
   const weight = new Float64Array(n); // normalised: the heaviest endpoint has 1
   const turns = new Float64Array(n);
   let maxWeight = 0;

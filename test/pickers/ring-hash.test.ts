@@ -65,7 +65,7 @@ describe('ring_hash ring', () => {
       expect(ring.positions[j]!).toBeGreaterThanOrEqual(ring.positions[j - 1]!);
     fc.assert(
       fc.property(fc.nat({ max: 0xffffffff }), (hash) => {
-        const j = ringIndex(ring.positions, hash);
+        const j = ringIndex(ring, hash);
         const last = ring.positions[ring.positions.length - 1]!;
         if (hash > last) expect(j).toBe(0);
         else {
@@ -74,6 +74,25 @@ describe('ring_hash ring', () => {
         }
       }),
       { seed: 42, numRuns: 2000 },
+    );
+  });
+
+  it('finds the same point as a linear scan, for rings from 1 point up (bucket edges, wrap-around)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.array(fc.nat({ max: 0xffffffff }), { minLength: 1, maxLength: 50 }),
+        (n, minRingSize, hashes) => {
+          const ring = buildRing(range(n).map(address), new Array(n).fill(1), minRingSize, minRingSize);
+          const positions = [...ring.positions];
+          for (const hash of [...hashes, 0, 0xffffffff, ...positions, ...positions.map((p) => p + 1)]) {
+            const linear = positions.findIndex((p) => p >= hash);
+            expect(ringIndex(ring, hash)).toBe(linear === -1 ? 0 : linear);
+          }
+        },
+      ),
+      { seed: 42, numRuns: 200 },
     );
   });
 
