@@ -13,6 +13,7 @@
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import { type RawOptions, readOptionalNumber } from '../config/validate.js';
+import type { Xorshift32 } from './fast-random.js';
 
 /** Endpoints in canonical order, their weights, and a signature of the (address, weight) pairs. */
 export interface CanonicalSet {
@@ -67,8 +68,8 @@ export function readBalanceFactor(obj: RawOptions, path: string): number | undef
 /**
  * A uniformly random unsigned 32-bit hash, for picks without a key: gRPC A76 ("if the header is absent, use a
  * random hash"), so key-less requests spread like a uniform key population — in proportion to weight, and still
- * under the load bound.
+ * under the load bound. Drawn from the picker's xorshift32, seeded from the Balancer's random source.
  */
-export function randomHash(random: () => number): number {
-  return (random() * 4294967296) >>> 0;
+export function randomHash(rng: Xorshift32): number {
+  return (rng.uniform() * 4294967296) >>> 0;
 }

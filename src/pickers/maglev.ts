@@ -23,8 +23,8 @@ import type { EndpointState } from '../balancer/endpoint-state.js';
 import { join, readNumber, readObject } from '../config/validate.js';
 import { ConfigError } from '../errors/config-error.js';
 import { xxh32String } from '../hash/xxh32.js';
-import type { RandomSource } from '../random.js';
 import { LoadBound, walkToRoom } from './bounded-load.js';
+import { Xorshift32 } from './fast-random.js';
 import { canonicalSet, LastBuild, randomHash, readBalanceFactor } from './hash-endpoints.js';
 import type { PickContext, Picker, Policy, PolicyDefinition, SharedLoad } from './picker.js';
 
@@ -121,12 +121,12 @@ class MaglevPicker implements Picker {
     readonly endpoints: readonly EndpointState[],
     /** Endpoint index per slot (shared with later pickers over the same set). */
     readonly table: Int32Array,
-    private readonly random: RandomSource,
+    private readonly rng: Xorshift32,
   ) {}
 
   pick(ctx: PickContext): EndpointState | undefined {
     const key = ctx.hashKey;
-    const hash = key === undefined ? randomHash(this.random) : xxh32String(key);
+    const hash = key === undefined ? randomHash(this.rng) : xxh32String(key);
     return this.endpoints[this.table[slotOf(hash, this.table.length)]!];
   }
 }
@@ -137,7 +137,7 @@ class BoundedMaglevPicker implements Picker {
   constructor(
     readonly endpoints: readonly EndpointState[],
     readonly table: Int32Array,
-    private readonly random: RandomSource,
+    private readonly rng: Xorshift32,
     weights: Float64Array,
     balanceFactor: number,
     load: SharedLoad,
@@ -147,7 +147,7 @@ class BoundedMaglevPicker implements Picker {
 
   pick(ctx: PickContext): EndpointState | undefined {
     const key = ctx.hashKey;
-    const hash = key === undefined ? randomHash(this.random) : xxh32String(key);
+    const hash = key === undefined ? randomHash(this.rng) : xxh32String(key);
     const table = this.table;
     const slot = slotOf(hash, table.length);
     const i = table[slot]!;
@@ -189,11 +189,11 @@ export const maglev: PolicyDefinition<MaglevOptions> = {
           buildMaglevTable(set.addresses, set.weights, options.tableSize),
         );
         return options.balanceFactor === undefined
-          ? new MaglevPicker(set.endpoints, table, env.random)
+          ? new MaglevPicker(set.endpoints, table, new Xorshift32(env.random))
           : new BoundedMaglevPicker(
               set.endpoints,
               table,
-              env.random,
+              new Xorshift32(env.random),
               set.weights,
               options.balanceFactor,
               env.load,

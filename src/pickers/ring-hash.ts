@@ -24,8 +24,8 @@ import type { EndpointState } from '../balancer/endpoint-state.js';
 import { join, readNumber, readObject } from '../config/validate.js';
 import { ConfigError } from '../errors/config-error.js';
 import { xxh32Pair, xxh32String } from '../hash/xxh32.js';
-import type { RandomSource } from '../random.js';
 import { LoadBound, walkToRoom } from './bounded-load.js';
+import { Xorshift32 } from './fast-random.js';
 import { canonicalSet, LastBuild, randomHash, readBalanceFactor } from './hash-endpoints.js';
 import type { PickContext, Picker, Policy, PolicyDefinition, SharedLoad } from './picker.js';
 
@@ -197,14 +197,14 @@ class RingHashPicker implements Picker {
     readonly endpoints: readonly EndpointState[],
     /** The ring (shared with later pickers over the same set). */
     readonly ring: Ring,
-    private readonly random: RandomSource,
+    private readonly rng: Xorshift32,
   ) {
     this.#owners = ring.owners;
   }
 
   pick(ctx: PickContext): EndpointState | undefined {
     const key = ctx.hashKey;
-    const hash = key === undefined ? randomHash(this.random) : xxh32String(key);
+    const hash = key === undefined ? randomHash(this.rng) : xxh32String(key);
     return this.endpoints[this.#owners[ringIndex(this.ring, hash)]!];
   }
 }
@@ -216,7 +216,7 @@ class BoundedRingHashPicker implements Picker {
   constructor(
     readonly endpoints: readonly EndpointState[],
     readonly ring: Ring,
-    private readonly random: RandomSource,
+    private readonly rng: Xorshift32,
     weights: Float64Array,
     balanceFactor: number,
     load: SharedLoad,
@@ -227,7 +227,7 @@ class BoundedRingHashPicker implements Picker {
 
   pick(ctx: PickContext): EndpointState | undefined {
     const key = ctx.hashKey;
-    const hash = key === undefined ? randomHash(this.random) : xxh32String(key);
+    const hash = key === undefined ? randomHash(this.rng) : xxh32String(key);
     const point = ringIndex(this.ring, hash);
     const i = this.#owners[point]!;
     const state = this.endpoints[i]!;
@@ -264,11 +264,11 @@ export const ringHash: PolicyDefinition<RingHashOptions> = {
           buildRing(set.addresses, set.weights, options.minRingSize, options.maxRingSize),
         );
         return options.balanceFactor === undefined
-          ? new RingHashPicker(set.endpoints, ring, env.random)
+          ? new RingHashPicker(set.endpoints, ring, new Xorshift32(env.random))
           : new BoundedRingHashPicker(
               set.endpoints,
               ring,
-              env.random,
+              new Xorshift32(env.random),
               set.weights,
               options.balanceFactor,
               env.load,
