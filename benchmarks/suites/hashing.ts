@@ -5,9 +5,11 @@
  *
  * - `hash/<fn>/<n>ch`: hashing one n-character key alone — the floor a hashing pick cannot beat — for XXH32 (ours)
  *   and the alternatives we measured before choosing it (murmur3_32, FNV-1a, the `xxhash-wasm` package).
+ * - `pick/key-hash-floor/<endpoints>`: hashing the key of the PickContext alone, the baseline of the pick rows;
  * - `pick/<policy>/<endpoints>`: one pick with a 20-character key from a pool of 100,000 distinct keys (large
  *   enough to defeat hashring's 5000-entry cache, as real key populations do).
  * - `build/<policy>/<endpoints>`: building the table/ring (what an endpoint change costs).
+ * - metrics `alloc/pick/<policy>/100`: bytes allocated per pick (the hot path should allocate nothing);
  * - metrics `quality/<policy>/max-mean` (1M keys over 100 endpoints: busiest endpoint's keys / mean) and
  *   `quality/<policy>/moved-pct` (percent of the 1M keys that change endpoint when 1 of the 100 is removed).
  */
@@ -200,7 +202,9 @@ export default async function suite(b: Bench): Promise<void> {
       const addrs = addresses(n);
       let i = 0;
       const next = () => (i = i + 1 === KEY_POOL ? 0 : i + 1);
-      b.bench(`pick/key-hash-floor/${n}`, () => xxh32String(keys[next()]!));
+      // The floor: hashing the key of the same PickContext a pick gets (`| 0`: returning the unsigned hash from
+      // the closure would box half the results as heap numbers, which a pick does not do).
+      b.bench(`pick/key-hash-floor/${n}`, () => xxh32String(contexts[next()]!.hashKey!) | 0);
       const mag = ourPicker(maglev, {}, addrs);
       b.bench(`pick/maglev/${n}`, () => mag.pick(contexts[next()]!, 0));
       const ring = ourPicker(ringHash, {}, addrs);
@@ -212,6 +216,12 @@ export default async function suite(b: Bench): Promise<void> {
       const consistent = new ConsistentHash();
       for (const a of addrs) consistent.add(a);
       b.bench(`pick/consistent-hash/${n}`, () => consistent.get(keys[next()]!));
+      if (n === 100) {
+        // Hot-path allocation check: bytes per pick (0 expected; hashing a non-ASCII key would still be 0).
+        b.allocations(`pick/maglev/${n}`, () => mag.pick(contexts[next()]!, 0));
+        b.allocations(`pick/ring_hash/${n}`, () => ring.pick(contexts[next()]!, 0));
+        b.allocations(`pick/maglev-bounded-1.25/${n}`, () => bounded.pick(contexts[next()]!, 0));
+      }
     });
   }
 
@@ -224,7 +234,8 @@ export default async function suite(b: Bench): Promise<void> {
     }
   });
 
-  if (process.env.SKIP_QUALITY === '1') return;
+  // The quality runs take ~30 s (hashring hashes 2M keys with MD5); BENCH_SKIP_QUALITY=1 skips them.
+  if (process.env.BENCH_SKIP_QUALITY === '1') return;
   const qualityKeys = makeKeys(QUALITY_KEYS, 20, 99);
   for (const [name, make] of Object.entries(lookups)) {
     const q = quality(make, qualityKeys, QUALITY_ENDPOINTS);
