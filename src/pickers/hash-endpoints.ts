@@ -13,7 +13,9 @@
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import { type RawOptions, readOptionalNumber } from '../config/validate.js';
-import type { Xorshift32 } from './fast-random.js';
+import { LoadBound } from './bounded-load.js';
+import { Xorshift32 } from './fast-random.js';
+import type { Picker, Policy, PolicyEnvironment } from './picker.js';
 
 /** Endpoints in canonical order, their weights, and a signature of the (address, weight) pairs. */
 export interface CanonicalSet {
@@ -72,4 +74,33 @@ export function readBalanceFactor(obj: RawOptions, path: string): number | undef
  */
 export function randomHash(rng: Xorshift32): number {
   return (rng.uniform() * 4294967296) >>> 0;
+}
+
+/**
+ * The policy object both hashing policies return: canonical order, the cached structure (table or ring), a fresh
+ * xorshift32 for key-less picks, and a {@link LoadBound} when `balanceFactor` is set.
+ */
+export function hashPolicy<Structure>(
+  name: string,
+  env: PolicyEnvironment,
+  balanceFactor: number | undefined,
+  buildStructure: (set: CanonicalSet) => Structure,
+  makePicker: (
+    endpoints: readonly EndpointState[],
+    structure: Structure,
+    rng: Xorshift32,
+    bound: LoadBound | undefined,
+  ) => Picker,
+): Policy {
+  const cache = new LastBuild<Structure>();
+  return {
+    name,
+    build(endpoints) {
+      const set = canonicalSet(endpoints);
+      const structure = cache.get(set.signature, () => buildStructure(set));
+      const bound =
+        balanceFactor === undefined ? undefined : new LoadBound(set.weights, balanceFactor, env.load);
+      return makePicker(set.endpoints, structure, new Xorshift32(env.random), bound);
+    },
+  };
 }

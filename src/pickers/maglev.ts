@@ -23,10 +23,10 @@ import type { EndpointState } from '../balancer/endpoint-state.js';
 import { join, readNumber, readObject } from '../config/validate.js';
 import { ConfigError } from '../errors/config-error.js';
 import { xxh32String } from '../hash/xxh32.js';
-import { LoadBound, walkToRoom } from './bounded-load.js';
-import { Xorshift32 } from './fast-random.js';
-import { canonicalSet, LastBuild, randomHash, readBalanceFactor } from './hash-endpoints.js';
-import type { PickContext, Picker, Policy, PolicyDefinition, SharedLoad } from './picker.js';
+import { type LoadBound, walkToRoom } from './bounded-load.js';
+import type { Xorshift32 } from './fast-random.js';
+import { hashPolicy, randomHash, readBalanceFactor } from './hash-endpoints.js';
+import type { PickContext, Picker, Policy, PolicyDefinition } from './picker.js';
 
 export const MAGLEV = 'maglev';
 
@@ -138,11 +138,9 @@ class BoundedMaglevPicker implements Picker {
     readonly endpoints: readonly EndpointState[],
     readonly table: Int32Array,
     private readonly rng: Xorshift32,
-    weights: Float64Array,
-    balanceFactor: number,
-    load: SharedLoad,
+    bound: LoadBound,
   ) {
-    this.#bound = new LoadBound(weights, balanceFactor, load);
+    this.#bound = bound;
   }
 
   pick(ctx: PickContext): EndpointState | undefined {
@@ -180,25 +178,15 @@ export const maglev: PolicyDefinition<MaglevOptions> = {
     return { tableSize, balanceFactor: readBalanceFactor(obj, path) };
   },
   create(options, env): Policy {
-    const cache = new LastBuild<Int32Array>();
-    return {
-      name: MAGLEV,
-      build(endpoints) {
-        const set = canonicalSet(endpoints);
-        const table = cache.get(set.signature, () =>
-          buildMaglevTable(set.addresses, set.weights, options.tableSize),
-        );
-        return options.balanceFactor === undefined
-          ? new MaglevPicker(set.endpoints, table, new Xorshift32(env.random))
-          : new BoundedMaglevPicker(
-              set.endpoints,
-              table,
-              new Xorshift32(env.random),
-              set.weights,
-              options.balanceFactor,
-              env.load,
-            );
-      },
-    };
+    return hashPolicy(
+      MAGLEV,
+      env,
+      options.balanceFactor,
+      (set) => buildMaglevTable(set.addresses, set.weights, options.tableSize),
+      (endpoints, table, rng, bound) =>
+        bound === undefined
+          ? new MaglevPicker(endpoints, table, rng)
+          : new BoundedMaglevPicker(endpoints, table, rng, bound),
+    );
   },
 };

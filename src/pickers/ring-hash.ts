@@ -24,10 +24,10 @@ import type { EndpointState } from '../balancer/endpoint-state.js';
 import { join, readNumber, readObject } from '../config/validate.js';
 import { ConfigError } from '../errors/config-error.js';
 import { xxh32Pair, xxh32String } from '../hash/xxh32.js';
-import { LoadBound, walkToRoom } from './bounded-load.js';
-import { Xorshift32 } from './fast-random.js';
-import { canonicalSet, LastBuild, randomHash, readBalanceFactor } from './hash-endpoints.js';
-import type { PickContext, Picker, Policy, PolicyDefinition, SharedLoad } from './picker.js';
+import { type LoadBound, walkToRoom } from './bounded-load.js';
+import type { Xorshift32 } from './fast-random.js';
+import { hashPolicy, randomHash, readBalanceFactor } from './hash-endpoints.js';
+import type { PickContext, Picker, Policy, PolicyDefinition } from './picker.js';
 
 export const RING_HASH = 'ring_hash';
 
@@ -217,12 +217,10 @@ class BoundedRingHashPicker implements Picker {
     readonly endpoints: readonly EndpointState[],
     readonly ring: Ring,
     private readonly rng: Xorshift32,
-    weights: Float64Array,
-    balanceFactor: number,
-    load: SharedLoad,
+    bound: LoadBound,
   ) {
     this.#owners = ring.owners;
-    this.#bound = new LoadBound(weights, balanceFactor, load);
+    this.#bound = bound;
   }
 
   pick(ctx: PickContext): EndpointState | undefined {
@@ -255,25 +253,15 @@ export const ringHash: PolicyDefinition<RingHashOptions> = {
     return { minRingSize, maxRingSize, balanceFactor: readBalanceFactor(obj, path) };
   },
   create(options, env): Policy {
-    const cache = new LastBuild<Ring>();
-    return {
-      name: RING_HASH,
-      build(endpoints) {
-        const set = canonicalSet(endpoints);
-        const ring = cache.get(set.signature, () =>
-          buildRing(set.addresses, set.weights, options.minRingSize, options.maxRingSize),
-        );
-        return options.balanceFactor === undefined
-          ? new RingHashPicker(set.endpoints, ring, new Xorshift32(env.random))
-          : new BoundedRingHashPicker(
-              set.endpoints,
-              ring,
-              new Xorshift32(env.random),
-              set.weights,
-              options.balanceFactor,
-              env.load,
-            );
-      },
-    };
+    return hashPolicy(
+      RING_HASH,
+      env,
+      options.balanceFactor,
+      (set) => buildRing(set.addresses, set.weights, options.minRingSize, options.maxRingSize),
+      (endpoints, ring, rng, bound) =>
+        bound === undefined
+          ? new RingHashPicker(endpoints, ring, rng)
+          : new BoundedRingHashPicker(endpoints, ring, rng, bound),
+    );
   },
 };
