@@ -5,7 +5,6 @@
  * (`switchyard/undici`, `switchyard/grpc`) use.
  */
 
-// Areas: each keeps its public surface in its own index file.
 export * from './affinity/index.js';
 export type { BalancerEvents, BalancerOptions, PickFailure, UpdateEvent } from './balancer/balancer.js';
 export { Balancer, defaultBalancerOptions } from './balancer/balancer.js';
@@ -21,6 +20,7 @@ export type { Endpoint, EndpointInput, Locality, ReportedHealth } from './endpoi
 export { formatAddress, parseEndpoint, parseEndpoints } from './endpoint.js';
 export * from './errors/index.js';
 export * from './hash/index.js';
+// Areas: each keeps its public surface in its own index file.
 export * from './health/index.js';
 export { builtinPolicies } from './pickers/index.js';
 export type { LeastRequestOptions } from './pickers/least-request.js';
