@@ -224,9 +224,9 @@ export default async function suite(b: Bench): Promise<void> {
           ring.pick(contexts[next()]!, 0);
           bounded.pick(contexts[next()]!, 0);
         }
-        b.allocations(`pick/maglev/${n}`, () => mag.pick(contexts[next()]!, 0));
-        b.allocations(`pick/ring_hash/${n}`, () => ring.pick(contexts[next()]!, 0));
-        b.allocations(`pick/maglev-bounded-1.25/${n}`, () => bounded.pick(contexts[next()]!, 0));
+        b.allocations(`pick/maglev/${n}`, () => mag.pick(contexts[next()]!, 0), 1_000_000);
+        b.allocations(`pick/ring_hash/${n}`, () => ring.pick(contexts[next()]!, 0), 1_000_000);
+        b.allocations(`pick/maglev-bounded-1.25/${n}`, () => bounded.pick(contexts[next()]!, 0), 1_000_000);
       }
     });
   }
