@@ -114,6 +114,21 @@ describe('maglev table', () => {
   });
 });
 
+describe('maglev bounded load', () => {
+  it('falls back to the key endpoint when no endpoint in the table has room (table smaller than the set)', () => {
+    // A 2-slot table over 3 endpoints leaves one endpoint out; with both tabled endpoints full the walk gives up.
+    const { policy, load } = makePolicy(maglev, { tableSize: 2, balanceFactor: 1 });
+    const states = makeStates(range(3));
+    const picker = policy.build(states);
+    const home = picker.pick({ hashKey: 'k' }, 0)!;
+    const tabled = new Set(route(picker, makeKeys(200)));
+    expect(tabled.size).toBe(2);
+    for (const s of states) if (tabled.has(s.address)) s.inFlight = 5;
+    load.totalInFlight = 10; // cap = ⌈1 × 11 / 3⌉ = 4 < 5: both tabled endpoints are over it
+    expect(picker.pick({ hashKey: 'k' }, 0)).toBe(home);
+  });
+});
+
 describe('maglev through the Balancer', () => {
   it('keeps a key on one endpoint, survives an endpoint removal, and picks at random without a key', () => {
     const endpoints = range(10).map((i) => `127.0.0.1:${9000 + i}`);
