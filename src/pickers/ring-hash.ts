@@ -8,13 +8,13 @@
  * its points move (to the next point's owner) and nothing else does — the least disruption any scheme can offer,
  * which is why ring hash suits caches where every moved key is a miss (exactly so while the other endpoints keep
  * their point counts; see {@link ringPointCounts}). The price is balance: an endpoint with k
- * points owns a share that deviates by about 1/√k from its weight, so a good spread needs large rings (≈ 1000
+ * points owns a share that deviates by about 1/√k from its weight, so a good spread needs large rings (≈ 1300
  * points per endpoint for max/mean ≤ 1.1 at 100 endpoints) and builds cost O(R log R).
  *
  * Ring size (Envoy): the lightest endpoint gets at least ⌈its normalised weight × minRingSize⌉ points and the ring
  * is scaled accordingly, up to maxRingSize points in total (see {@link ringPointCounts}). Defaults 1024 and
  * 8,388,608 (Envoy; gRPC caps at 4096 by default). With the default minimum and many endpoints each gets few
- * points: raise `minRingSize` to about 1000 × the endpoint count when balance matters (docs/consistent-hashing.md).
+ * points: raise `minRingSize` to about 2500 × the endpoint count when balance matters (docs/consistent-hashing.md).
  *
  * Points: point k of an endpoint sits at XXH32 over (k, h₁(address)) seeded with h₀(address) — Envoy hashes the
  * string `address_k` instead; deriving from two 32-bit address hashes gives the same independence without building
