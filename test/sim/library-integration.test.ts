@@ -107,3 +107,27 @@ describe('simulated retries', () => {
     expect(c!.attempts).toBeLessThan(0.7 * c!.requests);
   });
 });
+
+describe('simulated consistent hashing', () => {
+  it('bounded load caps the endpoint that owns the hot keys', () => {
+    const [plain, bounded] = run({
+      seed: 6,
+      durationMs: 10_000,
+      clients: 2,
+      keys: { count: 1000, skew: 1.2 },
+      arrivals: { type: 'poisson', ratePerSec: 800 },
+      backends: [
+        { name: 'cache', count: 5, concurrency: 8, serviceTime: { type: 'exponential', meanMs: 5 } },
+      ],
+      configurations: [
+        { name: 'maglev', policy: 'maglev' },
+        { name: 'bounded', policy: { name: 'maglev', balanceFactor: 1.25 } },
+      ],
+    });
+    const maxShare = (c: typeof plain) => Math.max(...c!.backends.map((b) => b.share));
+    // Zipf 1.2 over 1000 keys: the top key alone is ~23 % of requests, so its owner gets well over a fifth.
+    expect(maxShare(plain)).toBeGreaterThan(0.3);
+    expect(maxShare(bounded)).toBeLessThan(maxShare(plain));
+    expect(maxShare(bounded)).toBeLessThan(0.3);
+  });
+});

@@ -10,7 +10,7 @@ import type { Scenario } from './scenario.js';
 export const hotKeys: Scenario = {
   name: 'hot-keys',
   summary:
-    'Eight backends at ~50 % load; 10,000 keys, Zipf s = 1.1 (the top key alone is ~10 % of requests). maglev and ' +
+    'Eight backends at ~50 % load; 10,000 keys, Zipf s = 1.1 (the top key alone is ~15 % of requests). maglev and ' +
     'ring_hash, each without and with bounded load (balanceFactor 1.25).',
   fleet: {
     name: 'hot-keys',

@@ -2,6 +2,7 @@
  * The built-in scenarios, by name.
  */
 import { cascadingFailure } from './cascading-failure.js';
+import { hotKeys } from './hot-keys.js';
 import { oneSlowBackend } from './one-slow-backend.js';
 import { retryStorm } from './retry-storm.js';
 import type { Scenario } from './scenario.js';
@@ -17,6 +18,7 @@ export const scenarios: readonly Scenario[] = [
   thunderingHerd,
   cascadingFailure,
   retryStorm,
+  hotKeys,
 ];
 
 /** Looks a scenario up by name. */
