@@ -1,0 +1,117 @@
+/**
+ * Options of the undici adapter, validated eagerly: a wrong option is a {@link ConfigError} at construction naming
+ * the field and what is allowed, never a silent fallback.
+ */
+import type { Dispatcher, Pool } from 'undici';
+import { Balancer, type BalancerOptions } from '../balancer/balancer.js';
+import { join as at, readEnum, readFunction, readObject, readString } from '../config/validate.js';
+import { ConfigError } from '../errors/config-error.js';
+import { defaultFailureStatus, type FailureStatusPredicate } from './classify.js';
+import { getCookie, getHeader } from './headers.js';
+
+/** Computes the affinity key of a request for the hashing policies (`ring_hash`, `maglev`); `undefined` = none. */
+export type HashKeyFunction = (opts: Dispatcher.DispatchOptions) => string | undefined;
+
+/**
+ * Where the affinity key comes from: a request header (`{ header: 'x-user-id' }`), a cookie
+ * (`{ cookie: 'session' }`), or a function. Requests without the key are balanced by the policy as usual.
+ */
+export type HashKeySource = HashKeyFunction | { readonly header: string } | { readonly cookie: string };
+
+/** Options of {@link BalancedDispatcher}. */
+export interface BalancedDispatcherOptions {
+  /**
+   * The balancer to pick endpoints from: a {@link Balancer} (shared; the dispatcher never closes it) or options to
+   * build one (owned; closed with the dispatcher). Health, retries budgets and policies are configured there.
+   */
+  readonly balancer: Balancer | BalancerOptions;
+  /**
+   * Scheme used to reach the endpoints. Default `'http:'`. With `'https:'` the TLS servername (SNI) is the
+   * logical host of the request's origin, not the endpoint's address.
+   */
+  readonly protocol?: 'http:' | 'https:';
+  /** Options for the undici `Pool` of each endpoint (connections, timeouts, pipelining, TLS `connect`, …). Default: undici's. */
+  readonly pool?: Pool.Options;
+  /**
+   * Which response statuses count as endpoint failures (fed to outlier detection and latency). Default: `>= 500`
+   * and 429 (429, and 503 with Retry-After, are fed as `overloaded`).
+   */
+  readonly failureStatus?: FailureStatusPredicate;
+  /** Affinity key source for the hashing policies. Default: none. */
+  readonly hashKey?: HashKeySource;
+}
+
+/** Validated options. */
+export interface ResolvedDispatcherOptions {
+  readonly balancer: Balancer;
+  readonly ownsBalancer: boolean;
+  readonly protocol: 'http:' | 'https:';
+  readonly pool: Pool.Options;
+  readonly failureStatus: FailureStatusPredicate;
+  readonly hashKey: HashKeyFunction | undefined;
+}
+
+/** Keys of {@link BalancedDispatcherOptions}; subclasses' option readers extend this list. */
+export const DISPATCHER_KEYS = ['balancer', 'protocol', 'pool', 'failureStatus', 'hashKey'] as const;
+
+/** Validates {@link BalancedDispatcherOptions}. `extraKeys` are options a wrapper reads itself. */
+export function resolveDispatcherOptions(
+  options: BalancedDispatcherOptions,
+  path = '',
+  extraKeys: readonly string[] = [],
+): ResolvedDispatcherOptions {
+  const raw = readObject(options, path, [...DISPATCHER_KEYS, ...extraKeys]);
+  if (raw.balancer === undefined) {
+    throw new ConfigError({
+      field: at(path, 'balancer'),
+      allowed: 'a Balancer or Balancer options',
+      received: undefined,
+    });
+  }
+  const shared = raw.balancer instanceof Balancer;
+  if (!shared && (typeof raw.balancer !== 'object' || raw.balancer === null)) {
+    throw new ConfigError({
+      field: at(path, 'balancer'),
+      allowed: 'a Balancer or Balancer options',
+      received: raw.balancer,
+    });
+  }
+  const pool = raw.pool ?? {};
+  if (typeof pool !== 'object' || pool === null || Array.isArray(pool)) {
+    throw new ConfigError({
+      field: at(path, 'pool'),
+      allowed: 'an object of undici Pool options',
+      received: raw.pool,
+    });
+  }
+  return {
+    balancer: shared ? (raw.balancer as Balancer) : new Balancer(raw.balancer as BalancerOptions),
+    ownsBalancer: !shared,
+    protocol: readEnum(raw, 'protocol', path, ['http:', 'https:'], 'http:'),
+    pool: pool as Pool.Options,
+    failureStatus: readFunction<FailureStatusPredicate>(raw, 'failureStatus', path) ?? defaultFailureStatus,
+    hashKey: resolveHashKey(raw.hashKey, at(path, 'hashKey')),
+  };
+}
+
+/** Turns a {@link HashKeySource} into a function. */
+export function resolveHashKey(source: unknown, path: string): HashKeyFunction | undefined {
+  if (source === undefined) return undefined;
+  if (typeof source === 'function') return source as HashKeyFunction;
+  const raw = readObject(source, path, ['header', 'cookie']);
+  const header = readString(raw, 'header', path);
+  const cookie = readString(raw, 'cookie', path);
+  if ((header === undefined) === (cookie === undefined)) {
+    throw new ConfigError({
+      field: path,
+      allowed: 'a function, { header: name } or { cookie: name }',
+      received: source,
+    });
+  }
+  if (header !== undefined) {
+    const name = header.toLowerCase();
+    return (opts) => getHeader(opts.headers, name);
+  }
+  const cookieName = cookie as string;
+  return (opts) => getCookie(getHeader(opts.headers, 'cookie'), cookieName);
+}
