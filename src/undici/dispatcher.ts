@@ -239,3 +239,10 @@ function hostnameOf(host: string): string {
   const colon = host.lastIndexOf(':');
   return colon === -1 ? host : host.slice(0, colon);
 }
+
+/** The callback-or-promise convention of Dispatcher.close/destroy. */
+export function settle(done: Promise<void>, callback: (() => void) | undefined): Promise<void> | undefined {
+  if (callback === undefined) return done;
+  done.then(callback, callback);
+  return undefined;
+}

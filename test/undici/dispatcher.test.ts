@@ -284,7 +284,9 @@ describe('fetch', () => {
   it("works with Node's built-in global fetch", async () => {
     const backends = await start(2);
     const d = dispatcherFor(backends);
-    const res = await globalThis.fetch('http://orders.internal/x', { dispatcher: d } as unknown as RequestInit);
+    const res = await globalThis.fetch('http://orders.internal/x', {
+      dispatcher: d,
+    } as unknown as RequestInit);
     expect(res.status).toBe(200);
     expect(['s0', 's1']).toContain(await res.text());
     expect(backends.flatMap((s) => s.hosts)).toEqual(['orders.internal']);
