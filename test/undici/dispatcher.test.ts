@@ -3,13 +3,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Balancer } from '../../src/balancer/balancer.js';
 import { ConfigError } from '../../src/errors/config-error.js';
 import { seededRandom } from '../../src/random.js';
-import { BalancedDispatcher } from '../../src/undici/dispatcher.js';
+import { BalancedDispatcher, POOL_ACCEPTS_LEGACY_HANDLERS } from '../../src/undici/dispatcher.js';
 import { NoEndpointAvailableError } from '../../src/undici/errors.js';
 import { closeAll, deadServer, fastServer, slowServer, type TestServer } from '../helpers/http-servers.js';
 
 const { errors, request } = undici;
-/** undici 8 dropped the legacy handler API (and with it legacy callers such as its own request()). */
-const UNDICI_MAJOR = Number.parseInt((undici as unknown as { version?: string }).version ?? '7', 10);
 
 let servers: TestServer[] = [];
 let dispatchers: BalancedDispatcher[] = [];
@@ -205,6 +203,13 @@ describe('BalancedDispatcher with undici.request', () => {
 });
 
 describe('both handler APIs', () => {
+  it.runIf(process.env.SWITCHYARD_UNDICI8_PATH !== undefined)(
+    'runs against undici 8 under scripts/test-undici8.mjs',
+    () => {
+      expect(POOL_ACCEPTS_LEGACY_HANDLERS).toBe(false);
+    },
+  );
+
   it('accepts a new-API handler (onRequestStart/onResponseStart/…)', async () => {
     const [backend] = await start(1);
     const d = dispatcherFor([backend!]);
@@ -229,30 +234,27 @@ describe('both handler APIs', () => {
     expect(Buffer.concat(body).toString()).toBe('s0');
   });
 
-  it.skipIf(UNDICI_MAJOR >= 8)(
-    'accepts a legacy handler (onConnect/onHeaders/…) under undici 7',
-    async () => {
-      const [backend] = await start(1);
-      const d = dispatcherFor([backend!]);
-      const events: string[] = [];
-      await new Promise<void>((resolve, reject) => {
-        d.dispatch({ origin: 'http://orders.internal', path: '/', method: 'GET' }, {
-          onConnect: () => events.push('connect'),
-          onHeaders: (status: number, raw: Buffer[]) => {
-            events.push(`headers ${status} ${raw.map(String).includes('x-server')}`);
-            return true;
-          },
-          onData: () => true,
-          onComplete: () => {
-            events.push('complete');
-            resolve();
-          },
-          onError: reject,
-        } as never);
-      });
-      expect(events).toEqual(['connect', 'headers 200 true', 'complete']);
-    },
-  );
+  it('accepts a legacy handler (onConnect/onHeaders/…): natively under undici 7, converted under undici 8', async () => {
+    const [backend] = await start(1);
+    const d = dispatcherFor([backend!]);
+    const events: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      d.dispatch({ origin: 'http://orders.internal', path: '/', method: 'GET' }, {
+        onConnect: () => events.push('connect'),
+        onHeaders: (status: number, raw: Buffer[]) => {
+          events.push(`headers ${status} ${raw.map(String).includes('x-server')}`);
+          return true;
+        },
+        onData: () => true,
+        onComplete: () => {
+          events.push('complete');
+          resolve();
+        },
+        onError: reject,
+      } as never);
+    });
+    expect(events).toEqual(['connect', 'headers 200 true', 'complete']);
+  });
 
   it('reports a synchronous failure through the new-API handler', () => {
     const d = dispatcherFor([]);
