@@ -17,8 +17,28 @@ export type { Clock, TimerHandle } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
 export type { Endpoint, EndpointInput, Locality, ReportedHealth } from './endpoint.js';
 export { formatAddress, parseEndpoint, parseEndpoints } from './endpoint.js';
-export type { ConfigErrorDetails } from './errors/index.js';
-export { ConfigError, isConfigError, SwitchyardError } from './errors/index.js';
+// ---- resilience (issue 5): retries, budgets, backoff, hedging, throttling, circuit breaking, executor ----
+export type {
+  ConfigErrorDetails,
+  DeadlineExceededErrorDetails,
+  NoEndpointErrorDetails,
+  OverflowErrorDetails,
+  OverflowLimit,
+  ThrottledErrorDetails,
+} from './errors/index.js';
+export {
+  ConfigError,
+  DeadlineExceededError,
+  isConfigError,
+  isDeadlineExceededError,
+  isNoEndpointError,
+  isOverflowError,
+  isThrottledError,
+  NoEndpointError,
+  OverflowError,
+  SwitchyardError,
+  ThrottledError,
+} from './errors/index.js';
 export { builtinPolicies } from './pickers/index.js';
 export type { LeastRequestOptions } from './pickers/least-request.js';
 export { defaultLeastRequestOptions } from './pickers/least-request.js';
@@ -42,6 +62,7 @@ export {
 } from './pickers/registry.js';
 export type { RandomSource } from './random.js';
 export { defaultRandom, seededRandom } from './random.js';
+export * from './resilience/index.js';
 export type {
   Resolver,
   ResolverClusterConfig,

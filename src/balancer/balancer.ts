@@ -32,6 +32,11 @@ import {
   parsePolicyConfig,
 } from '../pickers/registry.js';
 import { defaultRandom, type RandomSource } from '../random.js';
+import {
+  type CircuitBreakerLimits,
+  type CircuitBreakerOptions,
+  parseCircuitBreakerOptions,
+} from '../resilience/circuit-breaker.js';
 import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
 import { EndpointState } from './endpoint-state.js';
 import type { BalancerExtension } from './extension.js';
@@ -65,6 +70,11 @@ export interface BalancerOptions {
   readonly random?: RandomSource;
   /** Extra modules fed with lifecycle and outcomes (health checking, circuit breaking, observability). */
   readonly extensions?: readonly BalancerExtension[];
+  /**
+   * Concurrency limits that fail fast with `'overflow'` (Envoy circuit breakers). Off when absent; `{}` applies
+   * Envoy's defaults (1024 each). See resilience/circuit-breaker.ts.
+   */
+  readonly circuitBreaker?: CircuitBreakerOptions;
 }
 
 /** Defaults of {@link BalancerOptions}, with where they come from. */
@@ -114,6 +124,7 @@ const BALANCER_KEYS = [
   'clock',
   'random',
   'extensions',
+  'circuitBreaker',
 ];
 
 /**
@@ -136,6 +147,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   readonly #load: SharedLoad = { totalInFlight: 0 };
   /** Every endpoint we hold state for: listed ones and removed ones still draining. */
   readonly #states = new Map<string, EndpointState>();
+  readonly #limits: CircuitBreakerLimits;
 
   #policy: Policy;
   /** The policy's latency decay τ (ms), cached off the hot path. */
@@ -180,6 +192,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       parsePolicyConfig(options.policy ?? defaultBalancerOptions.policy, 'policy'),
     );
     this.#extensions = checkExtensions(options.extensions);
+    this.#limits = parseCircuitBreakerOptions(raw.circuitBreaker, 'circuitBreaker');
     const initial =
       options.endpoints === undefined ? undefined : parseEndpoints(options.endpoints, 'endpoints');
     for (const extension of this.#extensions) extension.attach?.(this.#extensionContext());
@@ -209,6 +222,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    * right typed error. Allocates nothing but the lease.
    */
   tryPick(ctx: PickContext = NO_CONTEXT): Lease | PickFailure {
+    // Circuit breaking, balancer-wide (per endpoint it is EndpointState.maxInFlight, handled below).
+    if (this.#load.totalInFlight >= this.#limits.maxRequests) return 'overflow';
     const now = ctx.now ?? this.#clock.now();
     let state = this.#picker.pick(ctx, now);
     if (state === undefined) return 'unavailable';
@@ -250,6 +265,11 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   /** True while the healthy-panic threshold is in force. */
   get panic(): boolean {
     return this.#panic;
+  }
+
+  /** Circuit-breaker limits in force (every field `Infinity` when circuit breaking is off). */
+  get limits(): CircuitBreakerLimits {
+    return this.#limits;
   }
 
   /** The clock this balancer measures with (adapters share it to pass `now`). */
@@ -384,6 +404,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       const existing = this.#states.get(endpoint.address);
       if (existing === undefined) {
         const state = new EndpointState(endpoint, now, initialRtt);
+        state.maxInFlight = this.#limits.maxRequestsPerEndpoint;
         this.#states.set(endpoint.address, state);
         added.push(endpoint.address);
         for (const extension of this.#extensions) extension.endpointAdded?.(state);

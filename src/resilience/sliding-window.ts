@@ -1,0 +1,54 @@
+/**
+ * @internal A sliding window of counters split into buckets and rotated by the clock, shared by the retry budget
+ * and the adaptive throttle. Each of `lanes` counters keeps one number per bucket and a running sum; rotating zeroes
+ * the buckets that fell out of the window. O(1) amortised, no allocation per call, one clock read per rotation.
+ * The window is exact to one bucket (window / buckets).
+ */
+import type { Clock } from '../clock.js';
+
+export class SlidingWindow {
+  readonly #clock: Clock;
+  readonly #bucketMs: number;
+  readonly #buckets: number;
+  /** Lane-major: lane l, bucket b at `l * buckets + b`. */
+  readonly #cells: Float64Array;
+  readonly #sums: Float64Array;
+  /** Index (time / bucketMs) of the newest bucket. */
+  #epoch: number;
+
+  constructor(clock: Clock, windowMs: number, buckets: number, lanes: number) {
+    this.#clock = clock;
+    this.#bucketMs = windowMs / buckets;
+    this.#buckets = buckets;
+    this.#cells = new Float64Array(buckets * lanes);
+    this.#sums = new Float64Array(lanes);
+    this.#epoch = Math.floor(clock.now() / this.#bucketMs);
+  }
+
+  /** Expires buckets that fell out of the window. Call once before a group of reads and adds. */
+  rotate(): void {
+    const epoch = Math.floor(this.#clock.now() / this.#bucketMs);
+    if (epoch <= this.#epoch) return;
+    const n = this.#buckets;
+    const stale = Math.min(epoch - this.#epoch, n);
+    for (let lane = 0; lane < this.#sums.length; lane++) {
+      for (let k = 1; k <= stale; k++) {
+        const i = lane * n + ((this.#epoch + k) % n);
+        this.#sums[lane]! -= this.#cells[i]!;
+        this.#cells[i] = 0;
+      }
+    }
+    this.#epoch = epoch;
+  }
+
+  /** Adds `value` to `lane` in the newest bucket (call {@link rotate} first). */
+  add(lane: number, value: number): void {
+    this.#cells[lane * this.#buckets + (this.#epoch % this.#buckets)]! += value;
+    this.#sums[lane]! += value;
+  }
+
+  /** Sum of `lane` over the window (as of the last {@link rotate}). */
+  sum(lane: number): number {
+    return this.#sums[lane]!;
+  }
+}
