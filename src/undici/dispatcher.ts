@@ -13,11 +13,13 @@ import { EventEmitter } from 'node:events';
 import type { Dispatcher, Pool as PoolType } from 'undici';
 import * as undici from 'undici';
 import type { Balancer } from '../balancer/balancer.js';
+import type { Lease } from '../balancer/lease.js';
 import type { Endpoint } from '../endpoint.js';
 import { NoEndpointAvailableError } from './errors.js';
 import { isLegacyHandler, type LegacyHandler, type RequestHandler, toRequestHandler } from './handlers.js';
 import { withHostHeader } from './headers.js';
 import { type BalancedDispatcherOptions, type HashKeyFunction, resolveDispatcherOptions } from './options.js';
+import { isReplayableBody, RetriedRequest, type RetryContext } from './retried-request.js';
 import { TrackedHandler, TrackedLegacyHandler, type TrackingContext } from './tracked-handler.js';
 
 const { Pool, errors } = undici;
@@ -61,6 +63,9 @@ export class BalancedDispatcher extends undici.Dispatcher {
   readonly #pools = new Map<string, PoolEntry>();
   readonly #hosts = new Map<string, string>();
   readonly #onDrained = (endpoint: Endpoint) => this.#retire(endpoint.address);
+  /** Set when retries, hedging or throttling are on: requests then go through the executor. */
+  readonly #retry: RetryContext | undefined;
+  readonly #idempotent: (opts: Dispatcher.DispatchOptions) => boolean;
   #closed = false;
   #destroyed = false;
 
@@ -77,6 +82,19 @@ export class BalancedDispatcher extends undici.Dispatcher {
       clock: resolved.balancer.clock,
       failureStatus: resolved.failureStatus,
     };
+    this.#idempotent = resolved.idempotent;
+    const { retry, hedging, throttle } = resolved;
+    this.#retry =
+      retry === undefined && hedging === undefined && throttle === undefined
+        ? undefined
+        : {
+            balancer: this.balancer,
+            tracking: this.#tracking,
+            retry,
+            hedging,
+            throttle,
+            send: (lease, opts, handler) => this.#send(lease, opts, handler),
+          };
     this.balancer.on('drained', this.#onDrained);
   }
 
@@ -104,8 +122,17 @@ export class BalancedDispatcher extends undici.Dispatcher {
       );
     }
     const balancer = this.balancer;
-    const now = this.#tracking.clock.now();
     const hashKey = this.#hashKey?.(opts);
+    // Upgrades (WebSocket, CONNECT) hand over a socket: nothing to retry, so they always take the single path.
+    if (this.#retry !== undefined && !opts.upgrade && opts.method !== 'CONNECT') {
+      new RetriedRequest(this.#retry, opts, toRequestHandler(anyHandler)).start(
+        this.#idempotent(opts),
+        isReplayableBody(opts.body),
+        hashKey,
+      );
+      return true;
+    }
+    const now = this.#tracking.clock.now();
     const picked = balancer.tryPick(hashKey === undefined ? { now } : { now, hashKey });
     if (typeof picked === 'string')
       return failHandler(anyHandler, new NoEndpointAvailableError(balancer.name, picked));
@@ -151,6 +178,19 @@ export class BalancedDispatcher extends undici.Dispatcher {
   }
 
   // ---- internals -------------------------------------------------------------------------------------------
+
+  /** One attempt of the retry path: to the lease's endpoint, new-API handler. */
+  #send(lease: Lease, opts: Dispatcher.DispatchOptions, handler: RequestHandler): void {
+    if (this.#closed) {
+      handler.onResponseError?.(
+        null as unknown as Dispatcher.DispatchController,
+        new errors.ClientClosedError(),
+      );
+      return;
+    }
+    const entry = this.#poolFor(lease.endpoint);
+    entry.pool.dispatch(this.#rewrite(opts, entry.origin), handler);
+  }
 
   /** Same request, aimed at the endpoint, still carrying the logical Host (and SNI for https). */
   #rewrite(opts: Dispatcher.DispatchOptions, origin: string): Dispatcher.DispatchOptions {

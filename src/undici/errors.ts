@@ -6,8 +6,11 @@
  */
 import { errors } from 'undici';
 
-/** Why no endpoint could be picked: nothing routable, or every routable endpoint at its in-flight limit. */
-export type NoEndpointReason = 'unavailable' | 'overflow';
+/**
+ * Why no endpoint could be picked: nothing routable, every routable endpoint at its in-flight limit (circuit
+ * breaking), or adaptive throttling rejected the request locally.
+ */
+export type NoEndpointReason = 'unavailable' | 'overflow' | 'throttled';
 
 /**
  * No endpoint could take the request. `code` stays undici's `UND_ERR_BPL_MISSING_UPSTREAM`; `reason` says why and
@@ -17,14 +20,39 @@ export class NoEndpointAvailableError extends errors.BalancedPoolMissingUpstream
   readonly reason: NoEndpointReason;
   readonly balancer: string;
 
-  constructor(balancer: string, reason: NoEndpointReason) {
-    super(
-      reason === 'overflow'
-        ? `switchyard: every endpoint of "${balancer}" is at its in-flight limit`
-        : `switchyard: no routable endpoint for "${balancer}"`,
-    );
+  constructor(balancer: string, reason: NoEndpointReason, cause?: unknown) {
+    super(MESSAGES[reason](balancer));
     this.reason = reason;
     this.balancer = balancer;
+    if (cause !== undefined) this.cause = cause;
+  }
+}
+
+const MESSAGES: Record<NoEndpointReason, (balancer: string) => string> = {
+  unavailable: (b) => `switchyard: no routable endpoint for "${b}"`,
+  overflow: (b) => `switchyard: every endpoint of "${b}" is at its in-flight limit`,
+  throttled: (b) => `switchyard: request to "${b}" rejected by adaptive throttling`,
+};
+
+/**
+ * No response headers before the retry policy's per-try timeout or overall deadline. Subclasses undici's
+ * `HeadersTimeoutError` (code `UND_ERR_HEADERS_TIMEOUT`): to a caller it is the same situation, bounded by our
+ * policy instead of the Pool's `headersTimeout`. `scope` says which limit fired; `cause` is switchyard's
+ * `DeadlineExceededError`.
+ */
+export class RequestTimeoutError extends errors.HeadersTimeoutError {
+  readonly scope: 'request' | 'attempt';
+  readonly balancer: string;
+
+  constructor(balancer: string, scope: 'request' | 'attempt', timeoutMs: number, cause: unknown) {
+    super(
+      scope === 'request'
+        ? `switchyard: no response from "${balancer}" within the ${timeoutMs} ms deadline`
+        : `switchyard: no response from "${balancer}" within the ${timeoutMs} ms per-try timeout`,
+    );
+    this.scope = scope;
+    this.balancer = balancer;
+    this.cause = cause;
   }
 }
 

@@ -6,6 +6,9 @@ import type { Dispatcher, Pool } from 'undici';
 import { Balancer, type BalancerOptions } from '../balancer/balancer.js';
 import { join as at, readEnum, readFunction, readObject, readString } from '../config/validate.js';
 import { ConfigError } from '../errors/config-error.js';
+import { AdaptiveThrottle } from '../resilience/adaptive-throttle.js';
+import { type HedgingOptions, HedgingPolicy } from '../resilience/hedging.js';
+import { RetryPolicy, type RetryPolicyOptions } from '../resilience/retry-policy.js';
 import { defaultFailureStatus, type FailureStatusPredicate } from './classify.js';
 import { getCookie, getHeader } from './headers.js';
 
@@ -39,6 +42,25 @@ export interface BalancedDispatcherOptions {
   readonly failureStatus?: FailureStatusPredicate;
   /** Affinity key source for the hashing policies. Default: none. */
   readonly hashKey?: HashKeySource;
+  /**
+   * Retries on another endpoint, through switchyard's executor: a {@link RetryPolicy} (shareable) or its options
+   * (`{}` for the defaults: 3 attempts, connect failures for every request, 502/503/504, resets and timeouts for
+   * idempotent ones, jittered backoff, a 20 % retry budget per balancer). Default: off — one attempt, as Envoy,
+   * gRPC and Linkerd do without a configured retry policy. Upgrades (WebSocket, CONNECT) are never retried.
+   */
+  readonly retry?: RetryPolicy | RetryPolicyOptions | false;
+  /**
+   * Hedged requests for idempotent requests with replayable bodies: a {@link HedgingPolicy} or its options
+   * (`{ percentile: 95 }`, `{ delayMs: 50 }`). Default: off.
+   */
+  readonly hedging?: HedgingPolicy | HedgingOptions | false;
+  /** Client-side adaptive throttling (an {@link AdaptiveThrottle}, shareable). Default: off. */
+  readonly throttle?: AdaptiveThrottle;
+  /**
+   * Whether a request is safe to repeat. Default: the request's own `idempotent` option when set, else its method
+   * is GET, HEAD, OPTIONS, TRACE, PUT or DELETE (RFC 9110 §9.2.2).
+   */
+  readonly idempotent?: (opts: Dispatcher.DispatchOptions) => boolean;
 }
 
 /** Validated options. */
@@ -49,10 +71,32 @@ export interface ResolvedDispatcherOptions {
   readonly pool: Pool.Options;
   readonly failureStatus: FailureStatusPredicate;
   readonly hashKey: HashKeyFunction | undefined;
+  readonly retry: RetryPolicy | undefined;
+  readonly hedging: HedgingPolicy | undefined;
+  readonly throttle: AdaptiveThrottle | undefined;
+  readonly idempotent: (opts: Dispatcher.DispatchOptions) => boolean;
+}
+
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** Default {@link BalancedDispatcherOptions.idempotent}: the request's `idempotent` flag, else its method (RFC 9110). */
+export function isIdempotentRequest(opts: Dispatcher.DispatchOptions): boolean {
+  const flag = (opts as { idempotent?: unknown }).idempotent;
+  return typeof flag === 'boolean' ? flag : IDEMPOTENT_METHODS.has(opts.method);
 }
 
 /** Keys of {@link BalancedDispatcherOptions}; subclasses' option readers extend this list. */
-export const DISPATCHER_KEYS = ['balancer', 'protocol', 'pool', 'failureStatus', 'hashKey'] as const;
+export const DISPATCHER_KEYS = [
+  'balancer',
+  'protocol',
+  'pool',
+  'failureStatus',
+  'hashKey',
+  'retry',
+  'hedging',
+  'throttle',
+  'idempotent',
+] as const;
 
 /** Validates {@link BalancedDispatcherOptions}. `extraKeys` are options a wrapper reads itself. */
 export function resolveDispatcherOptions(
@@ -91,6 +135,18 @@ export function resolveDispatcherOptions(
     pool: pool as Pool.Options,
     failureStatus: readFunction<FailureStatusPredicate>(raw, 'failureStatus', path) ?? defaultFailureStatus,
     hashKey: resolveHashKey(raw.hashKey, at(path, 'hashKey')),
+    retry: instanceOrOptions(raw.retry, RetryPolicy, (o) => new RetryPolicy(o as RetryPolicyOptions)),
+    hedging: instanceOrOptions(raw.hedging, HedgingPolicy, (o) => new HedgingPolicy(o as HedgingOptions)),
+    throttle: instanceOrOptions(raw.throttle, AdaptiveThrottle, () => {
+      throw new ConfigError({
+        field: at(path, 'throttle'),
+        allowed: 'an AdaptiveThrottle',
+        received: raw.throttle,
+      });
+    }),
+    idempotent:
+      readFunction<(opts: Dispatcher.DispatchOptions) => boolean>(raw, 'idempotent', path) ??
+      isIdempotentRequest,
   };
 }
 
@@ -114,4 +170,14 @@ export function resolveHashKey(source: unknown, path: string): HashKeyFunction |
   }
   const cookieName = cookie as string;
   return (opts) => getCookie(getHeader(opts.headers, 'cookie'), cookieName);
+}
+
+/** `undefined`/`false` → off; an instance → shared; anything else → options for a new one (validated there). */
+function instanceOrOptions<T>(
+  value: unknown,
+  type: abstract new (...args: never[]) => T,
+  create: (options: unknown) => T,
+): T | undefined {
+  if (value === undefined || value === false) return undefined;
+  return value instanceof type ? value : create(value);
 }

@@ -36,6 +36,8 @@ export interface ServerOptions {
   readonly status?: number;
   /** Port to listen on. Default: any free port. */
   readonly port?: number;
+  /** Read the whole request, then reset the connection instead of answering (a crash mid-request). */
+  readonly reset?: boolean;
 }
 
 /** An HTTP server answering `200 <name>` (after `delayMs`). */
@@ -54,6 +56,10 @@ export function startServer(options: ServerOptions = {}): Promise<FlakyServer> {
       if (chunks.length > 0) {
         bodies.push(Buffer.concat(chunks).toString());
         if (bodies.length > 100) bodies.shift();
+      }
+      if (options.reset) {
+        req.socket.destroy();
+        return;
       }
       const answer = () => {
         const status = state.failing ? 503 : (options.status ?? 200);
