@@ -294,21 +294,21 @@ class Execution<T> {
     if (outcome.ok) return;
     if ('error' in result) this.#lastError = result.error;
     const bodySent = classified.bodySent ?? true;
+    const retry = o.retry;
     const eligible =
       classified.retryable &&
-      (o.retry === undefined || o.retry.retryable(outcome.failure, outcome.status, o.idempotent, bodySent));
-    if (!eligible || o.retry === undefined) {
-      // Fatal, or nothing to retry with: this is the answer, unless a hedge in flight may still succeed.
-      if (eligible && this.#live.length > 0) this.#drop(attempt, result, outcome);
-      else this.#commit(attempt, result, classified);
-      return;
-    }
-    if (this.#live.length > 0) {
+      (retry === undefined || retry.retryable(outcome.failure, outcome.status, o.idempotent, bodySent));
+    if (eligible && this.#live.length > 0) {
       // Another attempt (a hedge) is still running and may succeed: let it.
       this.#drop(attempt, result, outcome);
       return;
     }
-    const decision = o.retry.decide({
+    if (retry === undefined || !classified.retryable) {
+      this.#commit(attempt, result, classified);
+      return;
+    }
+    // The policy decides (and counts) even a non-retryable failure, so its stats say why requests were not retried.
+    const decision = retry.decide({
       attempt: this.#attempts,
       failure: outcome.failure,
       status: outcome.status,

@@ -57,7 +57,7 @@ export interface RetryBudgetStats {
   readonly balance: number;
 }
 
-/** Buckets per ttl window: 10, as tower's TpsBudget. Expiry is accurate to ttl / 10. */
+/** Buckets per ttl window: 10, as tower's TpsBudget. A token expires between ttl and 1.1 × ttl after it was added. */
 export const BUCKETS = 10;
 /** Token units per retry: integers avoid float drift over millions of deposits. */
 const UNIT = 1000;

@@ -18,7 +18,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { join, readBoolean, readNumber, readObject, readOptionalNumber } from '../config/validate.js';
 import { ConfigError } from '../errors/config-error.js';
 import { defaultRandom, type RandomSource } from '../random.js';
-import { type BackoffOptions, ExponentialBackoff } from './backoff.js';
+import { type BackoffOptions, ExponentialBackoff, parseBackoffOptions } from './backoff.js';
 import { BudgetSelector, type RetryBudget, type RetryBudgetConfig } from './retry-budget.js';
 
 /** gRPC status codes by name (grpc/doc/statuscodes.md). */
@@ -222,7 +222,7 @@ export class RetryPolicy {
     this.#timeouts = readBoolean(retryOn, 'timeouts', 'retry.retryOn', defaults.timeouts);
     this.clock = env.clock;
     this.backoff = new ExponentialBackoff(
-      (obj.backoff ?? {}) as BackoffOptions,
+      parseBackoffOptions(obj.backoff, 'retry.backoff'),
       env.random ?? defaultRandom(),
     );
     this.#budgets = new BudgetSelector(obj.budget, 'retry.budget', env.clock);

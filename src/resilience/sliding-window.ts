@@ -2,13 +2,18 @@
  * @internal A sliding window of counters split into buckets and rotated by the clock, shared by the retry budget
  * and the adaptive throttle. Each of `lanes` counters keeps one number per bucket and a running sum; rotating zeroes
  * the buckets that fell out of the window. O(1) amortised, no allocation per call, one clock read per rotation.
- * The window is exact to one bucket (window / buckets).
+ *
+ * The window holds `buckets` complete buckets plus the current, partial one, so an entry stays counted for at least
+ * `windowMs` and at most `windowMs × (1 + 1/buckets)`. "At least" is what makes the retry budget's bound hold:
+ * a retry taken from the reserve returns to it no sooner than one ttl later, so the reserve pays for at most
+ * `minRetriesPerSec × (T + ttl)` retries over T.
  */
 import type { Clock } from '../clock.js';
 
 export class SlidingWindow {
   readonly #clock: Clock;
   readonly #bucketMs: number;
+  /** Slots: `buckets` complete ones plus the current one. */
   readonly #buckets: number;
   /** Lane-major: lane l, bucket b at `l * buckets + b`. */
   readonly #cells: Float64Array;
@@ -19,8 +24,8 @@ export class SlidingWindow {
   constructor(clock: Clock, windowMs: number, buckets: number, lanes: number) {
     this.#clock = clock;
     this.#bucketMs = windowMs / buckets;
-    this.#buckets = buckets;
-    this.#cells = new Float64Array(buckets * lanes);
+    this.#buckets = buckets + 1;
+    this.#cells = new Float64Array(this.#buckets * lanes);
     this.#sums = new Float64Array(lanes);
     this.#epoch = Math.floor(clock.now() / this.#bucketMs);
   }
