@@ -5,6 +5,23 @@
  * (`switchyard/undici`, `switchyard/grpc`) use.
  */
 
+// Consistent hashing: ring_hash and maglev policies, XXH32, affinity-key helpers.
+export type {
+  AffinityKeyConfig,
+  AffinityKeyExtractor,
+  HeaderGetter,
+  HeaderRecord,
+  HeaderSource,
+} from './affinity/keys.js';
+export {
+  callerKey,
+  cookieKey,
+  findCookie,
+  firstKey,
+  headerKey,
+  parseAffinityKey,
+  readHeader,
+} from './affinity/keys.js';
 export type { BalancerEvents, BalancerOptions, PickFailure, UpdateEvent } from './balancer/balancer.js';
 export { Balancer, defaultBalancerOptions } from './balancer/balancer.js';
 export { EndpointState } from './balancer/endpoint-state.js';
@@ -39,9 +56,12 @@ export {
   SwitchyardError,
   ThrottledError,
 } from './errors/index.js';
+export { xxh32, xxh32String } from './hash/xxh32.js';
 export { builtinPolicies } from './pickers/index.js';
 export type { LeastRequestOptions } from './pickers/least-request.js';
 export { defaultLeastRequestOptions } from './pickers/least-request.js';
+export type { MaglevOptions } from './pickers/maglev.js';
+export { defaultMaglevOptions } from './pickers/maglev.js';
 export type { P2cPeakEwmaOptions } from './pickers/p2c-peak-ewma.js';
 export { defaultP2cPeakEwmaOptions } from './pickers/p2c-peak-ewma.js';
 export type {
@@ -60,6 +80,8 @@ export {
   registeredPolicies,
   registerPolicy,
 } from './pickers/registry.js';
+export type { RingHashOptions } from './pickers/ring-hash.js';
+export { defaultRingHashOptions } from './pickers/ring-hash.js';
 export type { RandomSource } from './random.js';
 export { defaultRandom, seededRandom } from './random.js';
 export * from './resilience/index.js';
