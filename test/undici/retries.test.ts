@@ -234,15 +234,20 @@ describe('retries through the executor', () => {
         const replacement = track(await fastServer(`gen${generation}-${i}`));
         next.push(replacement);
         resolver.set([...next, ...current.slice(i + 1)].map((s) => s.address));
-        await new Promise((resolve) => setTimeout(resolve, 40));
-        await current[i]!.close();
+        // Let traffic flow over the new set before stopping the old backend (and while it stops).
+        const before = ok;
+        await waitFor(() => ok >= before + 8);
+        const closing = current[i]!.close();
+        const during = ok;
+        await waitFor(() => ok >= during + 4);
+        await closing;
       }
       current = next;
     }
     running = false;
     await load;
     expect(failures).toBe(0);
-    expect(ok).toBeGreaterThan(30);
+    expect(ok).toBeGreaterThanOrEqual(9 * 12);
     // Every old endpoint drained and its Pool closed.
     expect(d.poolAddresses().sort()).toEqual(current.map((s) => s.address).sort());
     await balancer.close();
