@@ -45,17 +45,6 @@ export function withHostHeader(headers: Headers, host: string): Headers {
   return { ...(headers as Record<string, string | string[]>), host };
 }
 
-/** The value of cookie `name` in a `cookie` header, or `undefined`. */
-export function getCookie(cookieHeader: string | undefined, name: string): string | undefined {
-  if (cookieHeader === undefined) return undefined;
-  for (const part of cookieHeader.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq === -1) continue;
-    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
-
 /**
  * Finds header `name` in a raw response header list (`[name, value, …]` as Buffers or strings), e.g. Retry-After on
  * a legacy-API response. Only called on failure statuses, so the linear scan is off the hot path.

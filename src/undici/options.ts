@@ -3,6 +3,7 @@
  * the field and what is allowed, never a silent fallback.
  */
 import type { Dispatcher, Pool } from 'undici';
+import { cookieKey, type HeaderSource, headerKey } from '../affinity/keys.js';
 import { Balancer, type BalancerOptions } from '../balancer/balancer.js';
 import { join as at, readEnum, readFunction, readObject, readString } from '../config/validate.js';
 import { ConfigError } from '../errors/config-error.js';
@@ -10,7 +11,6 @@ import { AdaptiveThrottle } from '../resilience/adaptive-throttle.js';
 import { type HedgingOptions, HedgingPolicy } from '../resilience/hedging.js';
 import { RetryPolicy, type RetryPolicyOptions } from '../resilience/retry-policy.js';
 import { defaultFailureStatus, type FailureStatusPredicate } from './classify.js';
-import { getCookie, getHeader } from './headers.js';
 
 /** Computes the affinity key of a request for the hashing policies (`ring_hash`, `maglev`); `undefined` = none. */
 export type HashKeyFunction = (opts: Dispatcher.DispatchOptions) => string | undefined;
@@ -164,12 +164,25 @@ export function resolveHashKey(source: unknown, path: string): HashKeyFunction |
       received: source,
     });
   }
-  if (header !== undefined) {
-    const name = header.toLowerCase();
-    return (opts) => getHeader(opts.headers, name);
+  // The shared affinity-key extractors (src/affinity): same name rules and multi-value handling as grpc-js's.
+  const extract =
+    header !== undefined ? headerKey(header, at(path, 'header')) : cookieKey(cookie!, at(path, 'cookie'));
+  return (opts) => (opts.headers == null ? undefined : extract(toHeaderSource(opts.headers)));
+}
+
+/** undici's header forms as an affinity {@link HeaderSource}; iterables of pairs (rare) become a record. */
+function toHeaderSource(headers: NonNullable<Dispatcher.DispatchOptions['headers']>): HeaderSource {
+  if (
+    Array.isArray(headers) ||
+    typeof (headers as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function'
+  ) {
+    return headers as HeaderSource;
   }
-  const cookieName = cookie as string;
-  return (opts) => getCookie(getHeader(opts.headers, 'cookie'), cookieName);
+  const record: Record<string, string | string[]> = {};
+  for (const [key, value] of headers as Iterable<[string, string | string[] | undefined]>) {
+    if (value !== undefined) record[key.toLowerCase()] = value;
+  }
+  return record;
 }
 
 /** `undefined`/`false` → off; an instance → shared; anything else → options for a new one (validated there). */

@@ -4,7 +4,13 @@ import { ManualClock } from '../../src/clock.js';
 import { seededRandom } from '../../src/random.js';
 import { RetryPolicy } from '../../src/resilience/retry-policy.js';
 import { BalancedDispatcher } from '../../src/undici/dispatcher.js';
-import { blackHoleServer, closeAll, fastServer, flakyServer, type TestServer } from '../helpers/http-servers.js';
+import {
+  blackHoleServer,
+  closeAll,
+  fastServer,
+  flakyServer,
+  type TestServer,
+} from '../helpers/http-servers.js';
 
 let servers: TestServer[] = [];
 let dispatchers: BalancedDispatcher[] = [];
@@ -89,7 +95,10 @@ describe('health through the undici adapter', () => {
   it('without retries, the Pool headersTimeout bounds a black-hole request with undici HeadersTimeoutError', async () => {
     const hole = await blackHoleServer();
     servers.push(hole);
-    const d = new BalancedDispatcher({ balancer: { endpoints: [hole.address] }, pool: { headersTimeout: 100 } });
+    const d = new BalancedDispatcher({
+      balancer: { endpoints: [hole.address] },
+      pool: { headersTimeout: 100 },
+    });
     dispatchers.push(d);
     const started = performance.now();
     const err = await get(d).catch((e: unknown) => e);
