@@ -60,6 +60,14 @@ export function getRawHeader(
   return undefined;
 }
 
+/** Retry-After from parsed (`{ 'retry-after': … }`) or raw (`[name, value, …]`) response headers. */
+export function readRetryAfter(
+  source: Readonly<Record<string, string | string[] | undefined>> | readonly Buffer[],
+): string | undefined {
+  if (Array.isArray(source)) return getRawHeader(source as readonly Buffer[], 'retry-after');
+  return firstValue((source as Record<string, unknown>)['retry-after']);
+}
+
 function firstValue(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   return Array.isArray(value) ? (value[0] === undefined ? undefined : String(value[0])) : String(value);

@@ -5,7 +5,7 @@
  *   caller handler ◀── RetriedRequest (the caller's controller) ◀── winner AttemptHandler ◀── Pool (endpoint A)
  *                                 │ execute()                      loser/failed AttemptHandler ◀── Pool (endpoint B)
  *
- * Each attempt resolves at its response headers and is then *held* (paused, later chunks buffered) until the
+ * Each attempt resolves at its response headers and is then *held* (later chunks buffered) until the
  * executor decides: the winner is *adopted* — its headers, buffered data and the rest of its body flow to the
  * caller, and its lease is released when the body ends — and any other response is discarded (drained when small,
  * so the connection survives; aborted otherwise). The caller sees exactly one response or one error.
@@ -32,6 +32,10 @@ export interface RetryContext {
   readonly retry: RetryPolicy | undefined;
   readonly hedging: HedgingPolicy | undefined;
   readonly throttle: AdaptiveThrottle | undefined;
+  /** The executor may abort attempts (per-try timeout, deadline or hedging configured): listen to its signals. */
+  readonly abortsAttempts: boolean;
+  /** The executor's `classify`, made once per dispatcher by {@link classifier}. */
+  readonly classify: (result: { readonly value: AttemptHandler } | { readonly error: unknown }) => Classified;
   /** Sends `opts` to the lease's endpoint (origin rewritten, Host kept). */
   send(lease: Lease, opts: Dispatcher.DispatchOptions, handler: RequestHandler): void;
 }
@@ -50,7 +54,7 @@ class AttemptFailure {
 type AttemptState = 'waiting' | 'held' | 'adopted' | 'discarded';
 
 /** One attempt: a new-API handler given to an endpoint's Pool. */
-class AttemptHandler extends LeaseTracker implements RequestHandler {
+export class AttemptHandler extends LeaseTracker implements RequestHandler {
   readonly #request: RetriedRequest;
   readonly promise: Promise<AttemptHandler>;
   #resolve!: (value: AttemptHandler) => void;
@@ -60,6 +64,8 @@ class AttemptHandler extends LeaseTracker implements RequestHandler {
   #abortReason: Error | undefined;
   /** onRequestStart ran: the request was about to be written, so bytes may have reached the server. */
   sent = false;
+  /** Stopped because the caller aborted. */
+  abortedByCaller = false;
   status = 0;
   headerMap: IncomingHeaders = {};
   statusMessage: string | undefined;
@@ -68,14 +74,49 @@ class AttemptHandler extends LeaseTracker implements RequestHandler {
   #ended = false;
   #trailers: IncomingHeaders = {};
   #heldError: Error | undefined;
+  /** The executor's signal for this attempt (per-try timeout, lost hedge): we listen as an EventListener object. */
+  readonly #signal: AbortSignal;
+  readonly #listening: boolean;
 
-  constructor(request: RetriedRequest, lease: Lease, context: TrackingContext) {
+  /**
+   * @param signal the executor's signal for this attempt, listened to only when `listen` (the executor aborts
+   *   attempts only for per-try timeouts, deadlines and lost hedges; EventTarget listeners cost ~1 µs a pair).
+   */
+  constructor(
+    request: RetriedRequest,
+    lease: Lease,
+    context: TrackingContext,
+    signal: AbortSignal,
+    listen: boolean,
+  ) {
     super(lease, context);
     this.#request = request;
+    this.#signal = signal;
+    this.#listening = listen;
     this.promise = new Promise<AttemptHandler>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
+    if (signal.aborted) this.abort(signal.reason as Error);
+    else if (listen) signal.addEventListener('abort', this);
+  }
+
+  /** EventListener: the executor aborted this attempt. (An object listener saves a closure per attempt.) */
+  handleEvent(): void {
+    this.abort(this.#signal.reason as Error);
+  }
+
+  /** The caller aborted: stop, and fail the attempt now rather than when the Pool gets round to it. */
+  abortByCaller(reason: Error): void {
+    this.abortedByCaller = true;
+    if (this.#state === 'waiting') this.#settle(undefined, new AttemptFailure(reason, this));
+    this.abort(reason);
+  }
+
+  #settle(value: AttemptHandler | undefined, failure?: AttemptFailure): void {
+    if (this.#listening) this.#signal.removeEventListener('abort', this);
+    if (failure === undefined) this.#resolve(value!);
+    else this.#reject(failure);
   }
 
   get controller(): Controller | null {
@@ -90,15 +131,17 @@ class AttemptHandler extends LeaseTracker implements RequestHandler {
     this.#controller?.abort(reason);
   }
 
-  /** The executor will not use this response: read it to the end when small (keeps the connection), else abort. */
+  /** The executor will not use this response: let it drain when small (keeps the connection), else abort. */
   discard(): void {
     if (this.#state === 'discarded' || this.#state === 'adopted') return;
     this.#state = 'discarded';
     this.#buffered = [];
     if (this.#ended || this.#heldError !== undefined) return;
     const length = Number(this.headerMap['content-length']);
-    if (Number.isFinite(length) && length <= DRAIN_LIMIT_BYTES) this.#controller?.resume();
-    else this.#controller?.abort(new Error('switchyard: response discarded'));
+    // A small body just keeps flowing (dropped on arrival): the connection stays reusable.
+    if (!(Number.isFinite(length) && length <= DRAIN_LIMIT_BYTES)) {
+      this.#controller?.abort(new Error('switchyard: response discarded'));
+    }
   }
 
   /** This response is the answer: hand it to the caller. */
@@ -112,7 +155,7 @@ class AttemptHandler extends LeaseTracker implements RequestHandler {
     else if (this.#ended) {
       this.end();
       request.responseEnd(this.#trailers);
-    } else if (!request.paused) this.#controller?.resume();
+    }
   }
 
   onRequestStart(controller: Controller, context: unknown): void {
@@ -133,15 +176,16 @@ class AttemptHandler extends LeaseTracker implements RequestHandler {
   ): void {
     if (this.#state !== 'waiting') return;
     if (statusCode < 200) return; // 1xx informational: not the response yet
-    const retryAfter = () => headerValue(headers['retry-after']);
-    this.headers(statusCode, retryAfter);
-    if (this.outcome?.ok === false) this.retryAfterMs = parseRetryAfter(retryAfter());
+    this.headers(statusCode, headers);
+    if (this.outcome?.ok === false) this.retryAfterMs = parseRetryAfter(this.retryAfter);
     this.status = statusCode;
     this.headerMap = headers;
     this.statusMessage = statusMessage;
+    // Held without pausing the parser: the executor decides in the microtasks right after this parse pass, so at
+    // most one socket read's worth of body is buffered — and pausing would cost a readStop/readStart pair of
+    // syscalls per request.
     this.#state = 'held';
-    controller.pause();
-    this.#resolve(this);
+    this.#settle(this);
   }
 
   onResponseData(_controller: Controller, chunk: Buffer): void {
@@ -163,7 +207,7 @@ class AttemptHandler extends LeaseTracker implements RequestHandler {
     switch (this.#state) {
       case 'waiting':
         this.#state = 'discarded';
-        this.#reject(new AttemptFailure(error, this));
+        this.#settle(undefined, new AttemptFailure(error, this));
         break;
       case 'held':
         this.#heldError = error;
@@ -187,7 +231,8 @@ export class RetriedRequest implements Controller {
   readonly #context: RetryContext;
   readonly #opts: Dispatcher.DispatchOptions;
   readonly #handler: RequestHandler;
-  readonly #abort = new AbortController();
+  /** Attempts started and not yet known to be over; the caller's abort reaches them directly. */
+  readonly #attempts: AttemptHandler[] = [];
   #winner: AttemptHandler | undefined;
   #started = false;
   #done = false;
@@ -208,21 +253,21 @@ export class RetriedRequest implements Controller {
       balancer: c.balancer,
       ...(hashKey === undefined ? {} : { pick: { hashKey } }),
       attempt: (info) => {
-        const attempt = new AttemptHandler(this, info.lease, c.tracking);
-        const onAbort = () => attempt.abort(info.signal.reason as Error);
-        if (info.signal.aborted) onAbort();
-        else info.signal.addEventListener('abort', onAbort, { once: true });
-        c.send(info.lease, this.#opts, attempt);
-        return attempt.promise.finally(() => info.signal.removeEventListener('abort', onAbort));
+        const attempt = new AttemptHandler(this, info.lease, c.tracking, info.signal, c.abortsAttempts);
+        if (this.#aborted) attempt.abortByCaller(this.#reason!);
+        else {
+          this.#attempts.push(attempt);
+          c.send(info.lease, this.#opts, attempt);
+        }
+        return attempt.promise;
       },
-      classify: (result) => classify(result, c.tracking),
-      discard: (attempt) => attempt.discard(),
+      classify: c.classify,
+      discard: discardAttempt,
       ...(c.retry === undefined ? {} : { retry: c.retry }),
       ...(c.hedging === undefined ? {} : { hedging: c.hedging }),
       ...(c.throttle === undefined ? {} : { throttle: c.throttle }),
       idempotent,
       replayable,
-      signal: this.#abort.signal,
     }).then(
       (result) => this.#commit(result),
       (error: unknown) => this.responseError(toCallerError(error, c.balancer.name)),
@@ -257,7 +302,9 @@ export class RetriedRequest implements Controller {
     this.#reason = reason;
     const winner = this.#winner;
     if (winner !== undefined) winner.controller?.abort(reason);
-    else this.#abort.abort(reason);
+    // Before a winner: fail every attempt in flight with the caller's reason (classified `cancelled`, never
+    // retried); an attempt the executor starts later (after a backoff) fails at once.
+    else for (const attempt of this.#attempts) attempt.abortByCaller(reason);
   }
 
   pause(): void {
@@ -311,9 +358,19 @@ export class RetriedRequest implements Controller {
       return;
     }
     this.#winner = attempt;
+    this.#attempts.length = 0;
     attempt.adopt();
   }
 }
+
+/** The executor's `classify` for one dispatcher. */
+export function classifier(
+  tracking: TrackingContext,
+): (result: { readonly value: AttemptHandler } | { readonly error: unknown }) => Classified {
+  return (result) => classify(result, tracking);
+}
+
+const discardAttempt = (attempt: AttemptHandler): void => attempt.discard();
 
 /** What an attempt's result means, for the executor. */
 function classify(
@@ -335,7 +392,8 @@ function classify(
   if (!(error instanceof AttemptFailure))
     return { outcome: { ok: false, failure: 'other' }, retryable: false };
   const now = tracking.clock.now();
-  const failure = failureOfError(error.error);
+  // The caller's own abort is `cancelled` whatever its reason object looks like: never retried, no health effect.
+  const failure = error.attempt.abortedByCaller ? 'cancelled' : failureOfError(error.error);
   return {
     outcome: { ok: false, failure, latencyMs: now - error.attempt.lease.startedAt, now },
     retryable: failure !== 'cancelled',
@@ -358,10 +416,6 @@ function toCallerError(error: unknown, balancer: string): unknown {
     return new RequestTimeoutError(balancer, scope, timeoutMs, error);
   }
   return error; // the caller's own abort reason
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** True when undici can send this body again: none, a string or bytes. Streams and iterables are consumed once. */

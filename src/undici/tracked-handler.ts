@@ -18,7 +18,7 @@ import {
 } from './classify.js';
 import { nameEndpoint } from './errors.js';
 import type { Controller, LegacyHandler, RequestHandler } from './handlers.js';
-import { getRawHeader } from './headers.js';
+import { readRetryAfter } from './headers.js';
 
 type IncomingHeaders = Parameters<NonNullable<RequestHandler['onResponseStart']>>[2];
 
@@ -44,19 +44,27 @@ export class LeaseTracker {
     this.context = context;
   }
 
-  /** Response headers arrived: time them and judge the status. `retryAfter` is read only for failing statuses. */
-  headers(status: number, retryAfter: () => string | undefined): void {
+  /** Retry-After of a failing response, when it had one. */
+  retryAfter: string | undefined;
+
+  /**
+   * Response headers arrived: time them and judge the status. `source` (parsed or raw headers) is read only for a
+   * failing status, for Retry-After: the success path allocates nothing but the outcome.
+   */
+  headers(status: number, source?: IncomingHeaders | readonly Buffer[]): void {
     if (status < 200 && status !== 101) return; // 1xx informational: not the response yet
     const now = this.context.clock.now();
     const latencyMs = now - this.lease.startedAt;
-    this.outcome = this.context.failureStatus(status)
-      ? { ok: false, failure: failureOfStatus(status, retryAfter()), status, latencyMs, now }
-      : { ok: true, latencyMs, now };
+    if (this.context.failureStatus(status)) {
+      const retryAfter = source === undefined ? undefined : readRetryAfter(source);
+      this.retryAfter = retryAfter;
+      this.outcome = { ok: false, failure: failureOfStatus(status, retryAfter), status, latencyMs, now };
+    } else this.outcome = { ok: true, latencyMs, now };
   }
 
   /** The response ended (or upgraded): release with the outcome judged at headers. */
   end(): void {
-    if (this.outcome === undefined) this.headers(200, noRetryAfter);
+    if (this.outcome === undefined) this.headers(200);
     this.lease.release(this.outcome);
   }
 
@@ -70,8 +78,6 @@ export class LeaseTracker {
     return nameEndpoint(error, this.context.name, this.lease.endpoint.address);
   }
 }
-
-const noRetryAfter = (): undefined => undefined;
 
 /** New-API handler for one attempt. */
 export class TrackedHandler extends LeaseTracker implements RequestHandler {
@@ -96,7 +102,7 @@ export class TrackedHandler extends LeaseTracker implements RequestHandler {
     headers: IncomingHeaders,
     socket: Duplex,
   ): void {
-    this.headers(statusCode, noRetryAfter);
+    this.headers(statusCode);
     this.end();
     this.#inner.onRequestUpgrade?.(controller, statusCode, headers, socket);
   }
@@ -107,7 +113,7 @@ export class TrackedHandler extends LeaseTracker implements RequestHandler {
     headers: IncomingHeaders,
     statusMessage?: string,
   ): void {
-    this.headers(statusCode, () => headerValue(headers['retry-after']));
+    this.headers(statusCode, headers);
     this.#inner.onResponseStart?.(controller, statusCode, headers, statusMessage);
   }
 
@@ -151,7 +157,7 @@ export class TrackedLegacyHandler extends LeaseTracker implements LegacyHandler 
   }
 
   onUpgrade(statusCode: number, headers: Buffer[] | null, socket: Duplex): void {
-    this.headers(statusCode, noRetryAfter);
+    this.headers(statusCode);
     this.end();
     this.#inner.onUpgrade?.(statusCode, headers, socket);
   }
@@ -162,7 +168,7 @@ export class TrackedLegacyHandler extends LeaseTracker implements LegacyHandler 
     resume: () => void,
     statusText: string,
   ): boolean | undefined {
-    this.headers(statusCode, () => getRawHeader(headers, 'retry-after'));
+    this.headers(statusCode, headers);
     return this.#inner.onHeaders?.(statusCode, headers, resume, statusText);
   }
 
@@ -186,8 +192,4 @@ export class TrackedLegacyHandler extends LeaseTracker implements LegacyHandler 
   onRequestSent(): void {
     this.#inner.onRequestSent?.();
   }
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
