@@ -4,7 +4,7 @@
  * machine hits them alike. The backends run in a child process, so `process.cpuUsage()` here is the client's alone.
  *
  * - cpu: client CPU µs per request — Pool (1 server), BalancedPool (3), BalancedDispatcher (3), with retries on.
- * - tail: 5 servers, one 10× slower — p99 latency of BalancedPool vs p2c_peak_ewma.
+ * - tail: 5 servers (10 ms), one 10× slower (100 ms) — p99 latency of BalancedPool vs p2c_peak_ewma.
  * - dead: 3 servers + 1 refusing connections — client-visible failures of BalancedPool vs ours (with and without
  *   retries and outlier detection).
  *
@@ -120,10 +120,11 @@ async function interleaved(
   rounds: number,
   total: number,
   concurrency: number,
+  warmup = 200,
 ): Promise<Map<string, RunResult[]>> {
   const results = new Map<string, RunResult[]>(contenders.map(([name]) => [name, []]));
   const dispatchers = contenders.map(([name, make]) => [name, make(addresses)] as const);
-  for (const [, d] of dispatchers) await load(d, 'http://svc.internal/', Math.min(200, total), concurrency);
+  for (const [, d] of dispatchers) await load(d, 'http://svc.internal/', warmup, concurrency);
   for (let round = 0; round < rounds; round++) {
     for (const [name, d] of dispatchers)
       results.get(name)!.push(await load(d, 'http://svc.internal/', total, concurrency));
@@ -171,8 +172,9 @@ async function cpuScenario(b: Bench): Promise<void> {
 }
 
 async function tailScenario(b: Bench): Promise<void> {
-  // Four 2 ms servers and one 20 ms server (10× slower).
-  const backends = await startBackends([2, 2, 2, 2, 20]);
+  // Four 10 ms servers and one 100 ms server (10× slower). Server times well above this machine's event-loop
+  // stalls (tens of ms with 8 processes on 2 cores), which Peak-EWMA's peak rule would otherwise take for latency.
+  const backends = await startBackends([10, 10, 10, 10, 100]);
   try {
     const results = await interleaved(
       [
@@ -181,11 +183,21 @@ async function tailScenario(b: Bench): Promise<void> {
           'p2c_peak_ewma',
           (a) => new BalancedDispatcher({ balancer: { endpoints: a, policy: 'p2c_peak_ewma' } }),
         ],
+        // τ = 3 s instead of 10 s: the whole run lasts a few seconds, and with the default τ the latency peaks of
+        // this machine's event-loop stalls (which hit every endpoint alike) take the whole run to fade.
+        [
+          'p2c_peak_ewma-tau3s',
+          (a) =>
+            new BalancedDispatcher({
+              balancer: { endpoints: a, policy: { name: 'p2c_peak_ewma', decayMs: 3_000 } },
+            }),
+        ],
       ],
       backends.addresses,
       3,
-      1_000,
-      8,
+      800,
+      4,
+      400,
     );
     const p99 = new Map(
       [...results].map(([name, runs]) => [
@@ -202,7 +214,20 @@ async function tailScenario(b: Bench): Promise<void> {
         ),
       ]),
     );
+    for (const [name, runs] of results)
+      b.log(
+        `${name}: ${runs
+          .map((r) => {
+            const s = [...r.latenciesMs].sort((x, y) => x - y);
+            return `p50 ${quantile(s, 0.5).toFixed(1)} p99 ${quantile(s, 0.99).toFixed(1)} max ${s.at(-1)!.toFixed(1)} n ${s.length}`;
+          })
+          .join(' / ')}`,
+      );
     for (const [name, ms] of p99) b.metric(`undici/tail/${name}/p99`, ms);
+    b.metric(
+      'undici/tail/ratio-p2c-tau3s-vs-balanced-pool-p99',
+      round2(p99.get('p2c_peak_ewma-tau3s')! / p99.get('balanced-pool')!),
+    );
     b.metric(
       'undici/tail/ratio-p2c-vs-balanced-pool-p99',
       round2(p99.get('p2c_peak_ewma')! / p99.get('balanced-pool')!),
@@ -219,19 +244,16 @@ async function deadScenario(b: Bench): Promise<void> {
     // Failures are counted over the whole run, warm-up included: a fresh dispatcher meets the dead server cold.
     const contenders: Contender[] = [
       ['balanced-pool', (a) => new undici.BalancedPool(origins(a))],
+      // The adapter's defaults: p2c_peak_ewma, outlier detection on (Envoy defaults: 5 consecutive failures).
       ['switchyard', (a) => new BalancedDispatcher({ balancer: { endpoints: a } })],
+      // For reference: without outlier detection a refusing endpoint fails fast and looks the least loaded.
       [
-        'switchyard-outlier',
-        (a) =>
-          new BalancedDispatcher({ balancer: { endpoints: a, outlierDetection: { consecutive5xx: 5 } } }),
+        'switchyard-no-outlier',
+        (a) => new BalancedDispatcher({ balancer: { endpoints: a, outlierDetection: false } }),
       ],
       [
-        'switchyard-retry-outlier',
-        (a) =>
-          new BalancedDispatcher({
-            balancer: { endpoints: a, outlierDetection: { consecutive5xx: 5 } },
-            retry: new RetryPolicy(),
-          }),
+        'switchyard-retry',
+        (a) => new BalancedDispatcher({ balancer: { endpoints: a }, retry: new RetryPolicy() }),
       ],
     ];
     for (const [name, make] of contenders) {

@@ -24,8 +24,11 @@ export type HashKeySource = HashKeyFunction | { readonly header: string } | { re
 /** Options of {@link BalancedDispatcher}. */
 export interface BalancedDispatcherOptions {
   /**
-   * The balancer to pick endpoints from: a {@link Balancer} (shared; the dispatcher never closes it) or options to
-   * build one (owned; closed with the dispatcher). Health, retries budgets and policies are configured there.
+   * The balancer to pick endpoints from: a {@link Balancer} (shared; the dispatcher never closes it, and its options
+   * are used as they are) or options to build one (owned; closed with the dispatcher). Policy, health, circuit
+   * breaking are configured there. One adapter default differs from a bare Balancer's: `outlierDetection` is on
+   * (Envoy's defaults) unless set — pass `outlierDetection: false` to turn it off. Without it a dead endpoint,
+   * which fails in microseconds and so looks the least loaded, draws a large share of requests (see docs/undici.md).
    */
   readonly balancer: Balancer | BalancerOptions;
   /**
@@ -129,7 +132,9 @@ export function resolveDispatcherOptions(
     });
   }
   return {
-    balancer: shared ? (raw.balancer as Balancer) : new Balancer(raw.balancer as BalancerOptions),
+    balancer: shared
+      ? (raw.balancer as Balancer)
+      : new Balancer(withAdapterDefaults(raw.balancer as BalancerOptions)),
     ownsBalancer: !shared,
     protocol: readEnum(raw, 'protocol', path, ['http:', 'https:'], 'http:'),
     pool: pool as Pool.Options,
@@ -148,6 +153,11 @@ export function resolveDispatcherOptions(
       readFunction<(opts: Dispatcher.DispatchOptions) => boolean>(raw, 'idempotent', path) ??
       isIdempotentRequest,
   };
+}
+
+/** Balancer options with the adapter's defaults: outlier detection on unless the caller decided. */
+function withAdapterDefaults(options: BalancerOptions): BalancerOptions {
+  return options.outlierDetection === undefined ? { ...options, outlierDetection: true } : options;
 }
 
 /** Turns a {@link HashKeySource} into a function. */

@@ -169,7 +169,7 @@ export class AttemptHandler extends LeaseTracker implements RequestHandler {
   }
 
   onResponseStart(
-    controller: Controller,
+    _controller: Controller,
     statusCode: number,
     headers: IncomingHeaders,
     statusMessage?: string,
