@@ -125,9 +125,13 @@ async function interleaved(
   const results = new Map<string, RunResult[]>(contenders.map(([name]) => [name, []]));
   const dispatchers = contenders.map(([name, make]) => [name, make(addresses)] as const);
   for (const [, d] of dispatchers) await load(d, 'http://svc.internal/', warmup, concurrency);
+  const gc = (globalThis as { gc?: () => void }).gc;
   for (let round = 0; round < rounds; round++) {
-    for (const [name, d] of dispatchers)
+    for (const [name, d] of dispatchers) {
+      // Start each run on a clean heap, so no contender pays for the garbage of the one before it.
+      gc?.();
       results.get(name)!.push(await load(d, 'http://svc.internal/', total, concurrency));
+    }
   }
   await Promise.all(dispatchers.map(([, d]) => d.destroy()));
   return results;
@@ -149,8 +153,8 @@ async function cpuScenario(b: Bench): Promise<void> {
         ],
       ],
       backends.addresses,
-      5,
-      3_000,
+      7,
+      2_000,
       16,
     );
     const cpu = new Map(
