@@ -160,13 +160,7 @@ export class BalancedDispatcher extends undici.Dispatcher {
   override close(): Promise<void>;
   override close(callback: () => void): void;
   override close(callback?: () => void): Promise<void> | undefined {
-    const done = this.#shutdown(null);
-    if (callback === undefined) return done;
-    done.then(
-      () => callback(),
-      () => callback(),
-    );
-    return undefined;
+    return settle(this.#shutdown(null), callback);
   }
 
   override destroy(): Promise<void>;
@@ -177,13 +171,7 @@ export class BalancedDispatcher extends undici.Dispatcher {
     const err = typeof a === 'function' ? null : (a ?? null);
     const callback = typeof a === 'function' ? a : b;
     this.#destroyed = true;
-    const done = this.#shutdown(err);
-    if (callback === undefined) return done;
-    done.then(
-      () => callback(),
-      () => callback(),
-    );
-    return undefined;
+    return settle(this.#shutdown(err), callback);
   }
 
   // ---- internals -------------------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ export interface ServerOptions {
   readonly status?: number;
   /** Port to listen on. Default: any free port. */
   readonly port?: number;
+  /** Response body. Default: the server's name. */
+  readonly body?: Buffer | string;
   /** Read the whole request, then reset the connection instead of answering (a crash mid-request). */
   readonly reset?: boolean;
 }
@@ -64,7 +66,7 @@ export function startServer(options: ServerOptions = {}): Promise<FlakyServer> {
       const answer = () => {
         const status = state.failing ? 503 : (options.status ?? 200);
         res.writeHead(status, { 'content-type': 'text/plain', 'x-server': name });
-        res.end(name);
+        res.end(options.body ?? name);
       };
       if (options.delayMs) setTimeout(answer, options.delayMs);
       else answer();

@@ -6,21 +6,14 @@ import { registerPolicy } from '../../src/pickers/registry.js';
 import { BalancedAgent } from '../../src/undici/agent.js';
 import { BalancedDispatcher } from '../../src/undici/dispatcher.js';
 import { createFetch } from '../../src/undici/fetch.js';
-import { closeAll, fastServer, type TestServer } from '../helpers/http-servers.js';
+import { useFixture } from './fixture.js';
 
-let servers: TestServer[] = [];
+const fx = useFixture();
+/** Agents, fetch functions and global-dispatcher changes to undo after each test (before the servers close). */
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
-  await closeAll(servers);
-  servers = [];
 });
-
-async function start(n: number, prefix: string): Promise<TestServer[]> {
-  const started = await Promise.all(Array.from({ length: n }, (_, i) => fastServer(`${prefix}${i}`)));
-  servers.push(...started);
-  return started;
-}
 
 async function text(url: string, dispatcher?: undici.Dispatcher): Promise<string> {
   const res = await undici.request(url, dispatcher === undefined ? {} : { dispatcher });
@@ -39,9 +32,9 @@ describe('BalancedAgent', () => {
   });
 
   it('routes each logical service to its own balancer and everything else to a plain Agent', async () => {
-    const orders = await start(2, 'orders');
-    const users = await start(2, 'users');
-    const [other] = await start(1, 'other');
+    const orders = await fx.fast(2, 'orders');
+    const users = await fx.fast(2, 'users');
+    const [other] = await fx.fast(1, 'other');
     const agent = new BalancedAgent({
       services: {
         'http://orders.internal': {
@@ -73,7 +66,7 @@ describe('BalancedAgent', () => {
   });
 
   it('is installable with setGlobalDispatcher: undici.request and global fetch are balanced', async () => {
-    const orders = await start(2, 'orders');
+    const orders = await fx.fast(2, 'orders');
     const previous = undici.getGlobalDispatcher();
     const agent = new BalancedAgent({
       services: {
@@ -96,7 +89,7 @@ describe('BalancedAgent', () => {
 
 describe('createFetch', () => {
   it('returns a fetch that balances one service', async () => {
-    const backends = await start(2, 's');
+    const backends = await fx.fast(2, 's');
     const fetch = createFetch({
       balancer: { endpoints: backends.map((s) => s.address), policy: 'round_robin' },
     });
@@ -112,7 +105,7 @@ describe('createFetch', () => {
   });
 
   it('takes agent options or an existing dispatcher', async () => {
-    const backends = await start(1, 's');
+    const backends = await fx.fast(1, 's');
     const viaAgent = createFetch({
       services: { 'http://a.internal': { balancer: { endpoints: [backends[0]!.address] } } },
     });
@@ -148,7 +141,7 @@ describe('affinity', () => {
   );
 
   it('takes the hash key from a header, a cookie or a function', async () => {
-    const backends = await start(3, 's');
+    const backends = await fx.fast(3, 's');
     const endpoints = backends.map((s) => s.address);
     const byHeader = new BalancedDispatcher({
       balancer: { endpoints, policy: 'test_key_mod' },

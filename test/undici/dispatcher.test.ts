@@ -1,28 +1,16 @@
 import * as undici from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Balancer } from '../../src/balancer/balancer.js';
 import { ConfigError } from '../../src/errors/config-error.js';
 import { seededRandom } from '../../src/random.js';
 import { BalancedDispatcher, POOL_ACCEPTS_LEGACY_HANDLERS } from '../../src/undici/dispatcher.js';
 import { NoEndpointAvailableError } from '../../src/undici/errors.js';
 import { closeAll, deadServer, fastServer, slowServer, type TestServer } from '../helpers/http-servers.js';
+import { useFixture, waitFor } from './fixture.js';
 
 const { errors, request } = undici;
 
-let servers: TestServer[] = [];
-let dispatchers: BalancedDispatcher[] = [];
-afterEach(async () => {
-  await Promise.all(dispatchers.map((d) => d.destroy()));
-  await closeAll(servers);
-  servers = [];
-  dispatchers = [];
-});
-
-async function start(n: number): Promise<TestServer[]> {
-  const started = await Promise.all(Array.from({ length: n }, (_, i) => fastServer(`s${i}`)));
-  servers.push(...started);
-  return started;
-}
+const fx = useFixture();
 
 function dispatcherFor(
   backends: readonly TestServer[],
@@ -37,7 +25,7 @@ function dispatcherFor(
     },
     ...extra,
   });
-  dispatchers.push(d);
+  fx.dispatcher(d);
   return d;
 }
 
@@ -64,7 +52,7 @@ describe('BalancedDispatcher options', () => {
 
 describe('BalancedDispatcher with undici.request', () => {
   it('spreads requests round robin, rewrites the origin and keeps the logical Host header', async () => {
-    const backends = await start(3);
+    const backends = await fx.fast(3);
     const d = dispatcherFor(backends);
     for (let i = 0; i < 30; i++) {
       const res = await request('http://orders.internal/v1', { dispatcher: d });
@@ -79,7 +67,7 @@ describe('BalancedDispatcher with undici.request', () => {
   });
 
   it('keeps a Host header the caller set', async () => {
-    const [backend] = await start(1);
+    const [backend] = await fx.fast(1);
     const d = dispatcherFor([backend!]);
     const res = await request('http://orders.internal/', {
       dispatcher: d,
@@ -130,11 +118,11 @@ describe('BalancedDispatcher with undici.request', () => {
 
   it('closes a removed endpoint Pool only after its in-flight requests finish', async () => {
     const slow = await slowServer(150);
-    servers.push(slow);
-    const [fast] = await start(1);
+    fx.server(slow);
+    const [fast] = await fx.fast(1);
     const balancer = new Balancer({ endpoints: [slow.address], policy: 'round_robin' });
     const d = new BalancedDispatcher({ balancer });
-    dispatchers.push(d);
+    fx.dispatcher(d);
     const inFlight = request('http://orders.internal/', { dispatcher: d });
     await waitFor(() => slow.hits === 1);
     balancer.setEndpoints([fast!.address]);
@@ -148,7 +136,7 @@ describe('BalancedDispatcher with undici.request', () => {
   });
 
   it('does not close a shared Balancer, closes an owned one', async () => {
-    const [backend] = await start(1);
+    const [backend] = await fx.fast(1);
     const shared = new Balancer({ endpoints: [backend!.address] });
     const a = new BalancedDispatcher({ balancer: shared });
     await a.close();
@@ -162,7 +150,7 @@ describe('BalancedDispatcher with undici.request', () => {
   });
 
   it('serves as the base of compose() interceptors', async () => {
-    const backends = await start(2);
+    const backends = await fx.fast(2);
     const d = dispatcherFor(backends);
     const seen: number[] = [];
     const composed = d.compose((dispatch) => (opts, handler) => {
@@ -191,7 +179,7 @@ describe('BalancedDispatcher with undici.request', () => {
 
   it('composes with undici retry interceptor, each retry going back through the picker', async () => {
     const dead = await deadServer();
-    const [live] = await start(1);
+    const [live] = await fx.fast(1);
     const d = dispatcherFor([dead, live!]);
     const composed = d.compose(undici.interceptors.retry({ maxRetries: 2, minTimeout: 1, timeoutFactor: 1 }));
     for (let i = 0; i < 4; i++) {
@@ -211,7 +199,7 @@ describe('both handler APIs', () => {
   );
 
   it('accepts a new-API handler (onRequestStart/onResponseStart/…)', async () => {
-    const [backend] = await start(1);
+    const [backend] = await fx.fast(1);
     const d = dispatcherFor([backend!]);
     const events: string[] = [];
     const body: Buffer[] = [];
@@ -235,7 +223,7 @@ describe('both handler APIs', () => {
   });
 
   it('accepts a legacy handler (onConnect/onHeaders/…): natively under undici 7, converted under undici 8', async () => {
-    const [backend] = await start(1);
+    const [backend] = await fx.fast(1);
     const d = dispatcherFor([backend!]);
     const events: string[] = [];
     await new Promise<void>((resolve, reject) => {
@@ -275,7 +263,7 @@ describe('both handler APIs', () => {
 
 describe('fetch', () => {
   it('works with undici.fetch', async () => {
-    const backends = await start(2);
+    const backends = await fx.fast(2);
     const d = dispatcherFor(backends);
     const texts = [];
     for (let i = 0; i < 4; i++)
@@ -284,7 +272,7 @@ describe('fetch', () => {
   });
 
   it("works with Node's built-in global fetch", async () => {
-    const backends = await start(2);
+    const backends = await fx.fast(2);
     const d = dispatcherFor(backends);
     const res = await globalThis.fetch('http://orders.internal/x', {
       dispatcher: d,
@@ -298,14 +286,6 @@ describe('fetch', () => {
 async function startStatus(status: number): Promise<TestServer> {
   const { startServer } = await import('../helpers/http-servers.js');
   const s = await startServer({ name: `status-${status}`, status });
-  servers.push(s);
+  fx.server(s);
   return s;
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }

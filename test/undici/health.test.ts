@@ -1,5 +1,5 @@
 import * as undici from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { seededRandom } from '../../src/random.js';
 import { RetryPolicy } from '../../src/resilience/retry-policy.js';
@@ -11,15 +11,9 @@ import {
   flakyServer,
   type TestServer,
 } from '../helpers/http-servers.js';
+import { useFixture } from './fixture.js';
 
-let servers: TestServer[] = [];
-let dispatchers: BalancedDispatcher[] = [];
-afterEach(async () => {
-  await Promise.all(dispatchers.map((d) => d.destroy()));
-  await closeAll(servers);
-  servers = [];
-  dispatchers = [];
-});
+const fx = useFixture();
 
 async function get(d: BalancedDispatcher): Promise<{ status: number; body: string }> {
   const res = await undici.request('http://svc.internal/', { dispatcher: d });
@@ -35,7 +29,8 @@ describe('health through the undici adapter', () => {
     const clock = new ManualClock();
     const flaky = await flakyServer('flaky');
     const fast = await fastServer('fast');
-    servers.push(flaky, fast);
+    fx.server(flaky);
+    fx.server(fast);
     const d = new BalancedDispatcher({
       balancer: {
         endpoints: [flaky.address, fast.address],
@@ -45,7 +40,7 @@ describe('health through the undici adapter', () => {
         outlierDetection: { consecutive5xx: 3, intervalMs: 1_000, baseEjectionTimeMs: 5_000 },
       },
     });
-    dispatchers.push(d);
+    fx.dispatcher(d);
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await get(d)).status);
     expect(statuses.filter((s) => s === 503)).toHaveLength(3);
@@ -65,7 +60,8 @@ describe('health through the undici adapter', () => {
   it('a black-hole server: bounded latency via the per-try timeout, then ejection', async () => {
     const hole = await blackHoleServer();
     const fast = await fastServer('fast');
-    servers.push(hole, fast);
+    fx.server(hole);
+    fx.server(fast);
     const d = new BalancedDispatcher({
       balancer: {
         endpoints: [hole.address, fast.address],
@@ -75,7 +71,7 @@ describe('health through the undici adapter', () => {
       },
       retry: new RetryPolicy({ perTryTimeoutMs: 100 }, { random: seededRandom(5) }),
     });
-    dispatchers.push(d);
+    fx.dispatcher(d);
     const latencies: number[] = [];
     for (let i = 0; i < 12; i++) {
       const started = performance.now();
@@ -94,12 +90,12 @@ describe('health through the undici adapter', () => {
 
   it('without retries, the Pool headersTimeout bounds a black-hole request with undici HeadersTimeoutError', async () => {
     const hole = await blackHoleServer();
-    servers.push(hole);
+    fx.server(hole);
     const d = new BalancedDispatcher({
       balancer: { endpoints: [hole.address] },
       pool: { headersTimeout: 100 },
     });
-    dispatchers.push(d);
+    fx.dispatcher(d);
     const started = performance.now();
     const err = await get(d).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(undici.errors.HeadersTimeoutError);

@@ -1,23 +1,11 @@
 import * as undici from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/random.js';
 import { BalancedDispatcher } from '../../src/undici/dispatcher.js';
 import { closeAll, fastServer, slowServer, type TestServer } from '../helpers/http-servers.js';
+import { useFixture } from './fixture.js';
 
-let servers: TestServer[] = [];
-let dispatchers: BalancedDispatcher[] = [];
-afterEach(async () => {
-  await Promise.all(dispatchers.map((d) => d.destroy()));
-  await closeAll(servers);
-  servers = [];
-  dispatchers = [];
-});
-
-async function start(n: number): Promise<TestServer[]> {
-  const started = await Promise.all(Array.from({ length: n }, (_, i) => fastServer(`s${i}`)));
-  servers.push(...started);
-  return started;
-}
+const fx = useFixture();
 
 /** Sends `total` requests, `concurrency` at a time, and returns the hits per server. */
 async function drive(
@@ -46,13 +34,13 @@ function balanced(endpoints: unknown[], policy: unknown, extra: object = {}): Ba
     balancer: { endpoints: endpoints as never, policy: policy as never, random: seededRandom(11) },
     ...extra,
   });
-  dispatchers.push(d);
+  fx.dispatcher(d);
   return d;
 }
 
 describe('distribution per policy over real servers', () => {
   it('round_robin: exactly even', async () => {
-    const s = await start(3);
+    const s = await fx.fast(3);
     await drive(
       balanced(
         s.map((x) => x.address),
@@ -65,7 +53,7 @@ describe('distribution per policy over real servers', () => {
   });
 
   it('weighted_round_robin: proportional to weight (1:2:3)', async () => {
-    const s = await start(3);
+    const s = await fx.fast(3);
     const endpoints = s.map((x, i) => ({ host: '127.0.0.1', port: x.port, weight: i + 1 }));
     await drive(balanced(endpoints, 'weighted_round_robin'), 120, 1);
     expect(s.map((x) => x.hits)).toEqual([20, 40, 60]);
@@ -74,7 +62,7 @@ describe('distribution per policy over real servers', () => {
   it.each(['random', 'least_request', 'p2c_peak_ewma'])(
     '%s: every endpoint within 40 percent of an even share',
     async (policy) => {
-      const s = await start(3);
+      const s = await fx.fast(3);
       await drive(
         balanced(
           s.map((x) => x.address),
@@ -94,7 +82,7 @@ describe('distribution per policy over real servers', () => {
   it.each(['ring_hash', 'maglev'])(
     '%s: the same affinity key always reaches the same endpoint',
     async (policy) => {
-      const s = await start(3);
+      const s = await fx.fast(3);
       const d = balanced(
         s.map((x) => x.address),
         policy,
@@ -118,9 +106,9 @@ describe('distribution per policy over real servers', () => {
 
 describe('latency awareness', () => {
   it('p2c_peak_ewma avoids one slow server; round_robin does not', async () => {
-    const fast = await start(3);
+    const fast = await fx.fast(3);
     const slow = await slowServer(60);
-    servers.push(slow);
+    fx.server(slow);
     const all = [...fast, slow].map((x) => x.address);
     await drive(balanced(all, 'p2c_peak_ewma'), 200, 4);
     const p2cShare = slow.hits / 200;

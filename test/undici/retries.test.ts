@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import * as undici from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Balancer } from '../../src/balancer/balancer.js';
 import { seededRandom } from '../../src/random.js';
 import { HedgingPolicy } from '../../src/resilience/hedging.js';
@@ -19,22 +19,11 @@ import {
   startServer,
   type TestServer,
 } from '../helpers/http-servers.js';
+import { useFixture, waitFor } from './fixture.js';
 
 const { errors, request } = undici;
 
-let servers: TestServer[] = [];
-let dispatchers: BalancedDispatcher[] = [];
-afterEach(async () => {
-  await Promise.all(dispatchers.map((d) => d.destroy()));
-  await closeAll(servers);
-  servers = [];
-  dispatchers = [];
-});
-
-function track<T extends TestServer>(server: T): T {
-  servers.push(server);
-  return server;
-}
+const fx = useFixture();
 
 function retrying(
   backends: readonly TestServer[],
@@ -51,7 +40,7 @@ function retrying(
     retry: new RetryPolicy(retry, { random: seededRandom(3) }),
     ...extra,
   });
-  dispatchers.push(d);
+  fx.dispatcher(d);
   return d;
 }
 
@@ -63,7 +52,7 @@ async function get(d: undici.Dispatcher, opts: Partial<undici.Dispatcher.Request
 describe('retries through the executor', () => {
   it('a dead server causes zero client-visible failures for idempotent requests', async () => {
     const dead = await deadServer();
-    const live = [track(await fastServer('a')), track(await fastServer('b'))];
+    const live = [fx.server(await fastServer('a')), fx.server(await fastServer('b'))];
     const d = retrying([dead, ...live]);
     const results = await Promise.all(Array.from({ length: 60 }, () => get(d).catch((e: Error) => e)));
     expect(results.filter((r) => r instanceof Error)).toEqual([]);
@@ -75,7 +64,7 @@ describe('retries through the executor', () => {
 
   it('retries a non-idempotent request when it failed before any byte was sent (connection refused)', async () => {
     const dead = await deadServer();
-    const live = track(await fastServer('a'));
+    const live = fx.server(await fastServer('a'));
     const d = retrying([dead, live]);
     for (let i = 0; i < 4; i++) {
       const res = await get(d, { method: 'POST', body: `order-${i}` });
@@ -85,8 +74,8 @@ describe('retries through the executor', () => {
   });
 
   it('does not retry a non-idempotent request after its bytes were sent; retries an idempotent one', async () => {
-    const resetting = track(await startServer({ name: 'reset', reset: true }));
-    const live = track(await fastServer('a'));
+    const resetting = fx.server(await startServer({ name: 'reset', reset: true }));
+    const live = fx.server(await fastServer('a'));
     const d = retrying([resetting, live]);
     // Round robin starts at the first endpoint: the resetting one.
     const post = await get(d, { method: 'POST', body: 'pay-once' }).catch((e: unknown) => e);
@@ -102,7 +91,7 @@ describe('retries through the executor', () => {
 
   it('never retries a body that cannot be replayed (a stream), even on a connect failure', async () => {
     const dead = await deadServer();
-    const live = track(await fastServer('a'));
+    const live = fx.server(await fastServer('a'));
     const d = retrying([dead, live]);
     const streamed = await get(d, { method: 'PUT', body: Readable.from(['st', 'ream']) }).catch(
       (e: unknown) => e,
@@ -116,8 +105,8 @@ describe('retries through the executor', () => {
   });
 
   it('retries 503 on another endpoint, and returns the last response when every attempt fails', async () => {
-    const flaky = track(await flakyServer('flaky'));
-    const live = track(await fastServer('a'));
+    const flaky = fx.server(await flakyServer('flaky'));
+    const live = fx.server(await fastServer('a'));
     const d = retrying([flaky, live]);
     expect(await get(d)).toEqual({ status: 200, body: 'a' });
     expect(flaky.hits).toBe(1);
@@ -129,8 +118,8 @@ describe('retries through the executor', () => {
   });
 
   it('bounds a black-hole server with the per-try timeout and retries elsewhere', async () => {
-    const hole = track(await blackHoleServer());
-    const live = track(await fastServer('a'));
+    const hole = fx.server(await blackHoleServer());
+    const live = fx.server(await fastServer('a'));
     const d = retrying([hole, live], { perTryTimeoutMs: 100 });
     const started = performance.now();
     const results = await Promise.all(Array.from({ length: 6 }, () => get(d)));
@@ -142,7 +131,7 @@ describe('retries through the executor', () => {
   });
 
   it('fails with an undici HeadersTimeoutError subclass when the deadline passes', async () => {
-    const hole = track(await blackHoleServer());
+    const hole = fx.server(await blackHoleServer());
     const d = retrying([hole], { perTryTimeoutMs: 50, deadlineMs: 150, maxAttempts: 10 });
     const started = performance.now();
     const err = await get(d).catch((e: unknown) => e);
@@ -153,7 +142,7 @@ describe('retries through the executor', () => {
   });
 
   it('a caller abort rejects at once and frees the endpoint', async () => {
-    const slow = track(await slowServer(2_000));
+    const slow = fx.server(await slowServer(2_000));
     const d = retrying([slow]);
     const controller = new AbortController();
     const pending = get(d, { signal: controller.signal }).catch((e: unknown) => e);
@@ -164,13 +153,13 @@ describe('retries through the executor', () => {
   });
 
   it('hedges a slow attempt to another endpoint when hedging is on', async () => {
-    const slow = track(await slowServer(1_000));
-    const fast = track(await fastServer('fast'));
+    const slow = fx.server(await slowServer(1_000));
+    const fast = fx.server(await fastServer('fast'));
     const d = new BalancedDispatcher({
       balancer: { endpoints: [slow.address, fast.address], policy: 'round_robin', random: seededRandom(1) },
       hedging: new HedgingPolicy({ delayMs: 30 }),
     });
-    dispatchers.push(d);
+    fx.dispatcher(d);
     // Round robin sends some first attempts to the slow endpoint; each is hedged to the fast one after 30 ms.
     for (let i = 0; i < 4; i++) {
       const started = performance.now();
@@ -182,21 +171,9 @@ describe('retries through the executor', () => {
   });
 
   it('keeps streaming a large adopted response, with back-pressure', async () => {
-    const { createServer } = await import('node:http');
     const big = Buffer.alloc(1 << 20, 'x');
-    const server = createServer((_req, res) => res.end(big));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as { port: number }).port;
-    servers.push({
-      name: 'big',
-      address: `127.0.0.1:${port}`,
-      port,
-      hits: 0,
-      hosts: [],
-      bodies: [],
-      close: () => new Promise((r) => server.close(() => r())),
-    });
-    const d = retrying([servers.at(-1)!]);
+    const server = fx.server(await startServer({ name: 'big', body: big }));
+    const d = retrying([server]);
     const res = await request('http://svc.internal/', { dispatcher: d });
     let total = 0;
     for await (const chunk of res.body) total += (chunk as Buffer).length;
@@ -207,9 +184,9 @@ describe('retries through the executor', () => {
     const resolver = new StaticResolver([]);
     const balancer = new Balancer({ resolver, policy: 'least_request', random: seededRandom(5) });
     const d = new BalancedDispatcher({ balancer, retry: new RetryPolicy({}, { random: seededRandom(9) }) });
-    dispatchers.push(d);
+    fx.dispatcher(d);
     let current: TestServer[] = await Promise.all([0, 1, 2].map((i) => fastServer(`gen0-${i}`)));
-    servers.push(...current);
+    for (const s of current) fx.server(s);
     resolver.set(current.map((s) => s.address));
     await waitFor(() => balancer.stats().routable === 3);
     let running = true;
@@ -231,7 +208,7 @@ describe('retries through the executor', () => {
       const next: TestServer[] = [];
       for (let i = 0; i < current.length; i++) {
         // One backend at a time: start its replacement, publish the new set, then stop the old one.
-        const replacement = track(await fastServer(`gen${generation}-${i}`));
+        const replacement = fx.server(await fastServer(`gen${generation}-${i}`));
         next.push(replacement);
         resolver.set([...next, ...current.slice(i + 1)].map((s) => s.address));
         // Let traffic flow over the new set before stopping the old backend (and while it stops).
@@ -253,11 +230,3 @@ describe('retries through the executor', () => {
     await balancer.close();
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
