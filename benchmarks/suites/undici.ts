@@ -157,19 +157,27 @@ async function cpuScenario(b: Bench): Promise<void> {
       2_000,
       16,
     );
-    const cpu = new Map(
-      [...results].map(([name, runs]) => [name, round2(median(runs.map((r) => r.cpuUsPerRequest)))]),
-    );
-    for (const [name, us] of cpu) b.metric(`undici/cpu/${name}`, us);
-    b.metric(
-      'undici/cpu/ratio-switchyard-vs-balanced-pool',
-      round2(cpu.get('switchyard-3')! / cpu.get('balanced-pool-3')!),
-    );
-    b.metric(
-      'undici/cpu/ratio-switchyard-retry-vs-balanced-pool',
-      round2(cpu.get('switchyard-retry-3')! / cpu.get('balanced-pool-3')!),
-    );
-    b.log(`undici cpu µs/request: ${JSON.stringify(Object.fromEntries(cpu))}`);
+    // Medians, and minimums: on a shared machine contention only ever adds CPU time (cache and frequency effects),
+    // so the least-disturbed round is the better estimate of the code's own cost; both are reported.
+    for (const [stat, pick] of [
+      ['', median],
+      ['-min', (values: readonly number[]) => Math.min(...values)],
+    ] as const) {
+      const cpu = new Map(
+        [...results].map(([name, runs]) => [name, round2(pick(runs.map((r) => r.cpuUsPerRequest)))]),
+      );
+      for (const [name, us] of cpu) b.metric(`undici/cpu/${name}${stat}`, us);
+      const base = cpu.get('balanced-pool-3')!;
+      b.metric(
+        `undici/cpu/ratio-switchyard-vs-balanced-pool${stat}`,
+        round2(cpu.get('switchyard-3')! / base),
+      );
+      b.metric(
+        `undici/cpu/ratio-switchyard-retry-vs-balanced-pool${stat}`,
+        round2(cpu.get('switchyard-retry-3')! / base),
+      );
+      b.log(`undici cpu µs/request${stat}: ${JSON.stringify(Object.fromEntries(cpu))}`);
+    }
   } finally {
     await backends.stop();
   }
