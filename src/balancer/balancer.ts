@@ -11,7 +11,8 @@
  * Everything else — endpoint updates, health changes, policy changes — rebuilds the picker off the hot path.
  */
 import { EventEmitter } from 'node:events';
-import { type Clock, systemClock } from '../clock.js';
+import type { Clock } from '../clock.js';
+import { checkClock, checkRandom } from '../config/injectables.js';
 import { join, readNumber, readObject } from '../config/validate.js';
 import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
@@ -40,7 +41,7 @@ import {
   type PolicyConfig,
   parsePolicyConfig,
 } from '../pickers/registry.js';
-import { defaultRandom, type RandomSource } from '../random.js';
+import type { RandomSource } from '../random.js';
 import {
   type CircuitBreakerLimits,
   type CircuitBreakerOptions,
@@ -79,11 +80,6 @@ export interface BalancerOptions {
   readonly random?: RandomSource;
   /** Extra modules fed with lifecycle and outcomes (health checking, circuit breaking, observability). */
   readonly extensions?: readonly BalancerExtension[];
-  /**
-   * Concurrency limits that fail fast with `'overflow'` (Envoy circuit breakers). Off when absent; `{}` applies
-   * Envoy's defaults (1024 each). See resilience/circuit-breaker.ts.
-   */
-  readonly circuitBreaker?: CircuitBreakerOptions;
   // ---- health (src/health/, docs/health.md) ----
   /** Passive outlier detection: `true` for Envoy's defaults, or options. Default off (as in Envoy). */
   readonly outlierDetection?: OutlierDetectionConfig;
@@ -97,6 +93,11 @@ export interface BalancerOptions {
   readonly localZone?: string;
   /** Fewest endpoints in a priority level for `localZone` to apply. Default 6 (Envoy `min_cluster_size`). */
   readonly zoneAwareMinClusterSize?: number;
+  /**
+   * Concurrency limits that fail fast with `'overflow'` (Envoy circuit breakers). Off when absent; `{}` applies
+   * Envoy's defaults (1024 each). See resilience/circuit-breaker.ts.
+   */
+  readonly circuitBreaker?: CircuitBreakerOptions;
 }
 
 /** Defaults of {@link BalancerOptions}, with where they come from. */
@@ -150,13 +151,13 @@ const BALANCER_KEYS = [
   'clock',
   'random',
   'extensions',
-  'circuitBreaker',
   'outlierDetection',
   'healthCheck',
   'slowStart',
   'overprovisioningFactor',
   'localZone',
   'zoneAwareMinClusterSize',
+  'circuitBreaker',
 ];
 
 /**
@@ -177,12 +178,15 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   readonly #closeTimeoutMs: number;
   readonly #resolver: Resolver | undefined;
   readonly #extensions: readonly BalancerExtension[];
+  readonly #outcomeObservers: readonly BalancerExtension[];
   readonly #load: SharedLoad = { totalInFlight: 0 };
   /** Every endpoint we hold state for: listed ones and removed ones still draining. */
   readonly #states = new Map<string, EndpointState>();
   readonly #limits: CircuitBreakerLimits;
 
   #policy: Policy;
+  /** The last policy configuration a resolver sent, serialised, to skip rebuilding an unchanged policy. */
+  #clusterPolicyKey: string | undefined;
   /** The policy's latency decay τ (ms), cached off the hot path. */
   #decayMs: number = defaultBalancerOptions.latencyDecayMs;
   #picker: Picker = EMPTY_PICKER;
@@ -220,6 +224,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     );
     this.#health = createHealthExtensions(raw);
     this.#extensions = [...this.#health.list, ...checkExtensions(options.extensions)];
+    // Only extensions with an outcome hook are visited on release: every one costs on the hot path.
+    this.#outcomeObservers = this.#extensions.filter((e) => e.outcome !== undefined);
     this.#limits = parseCircuitBreakerOptions(raw.circuitBreaker, 'circuitBreaker');
     const initial =
       options.endpoints === undefined ? undefined : parseEndpoints(options.endpoints, 'endpoints');
@@ -295,17 +301,17 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     return this.#panic;
   }
 
-  /** Circuit-breaker limits in force (every field `Infinity` when circuit breaking is off). */
-  get limits(): CircuitBreakerLimits {
-    return this.#limits;
-  }
-
   /**
    * The health extensions built from `outlierDetection`, `healthCheck` and `slowStart` (each `undefined` when off):
    * e.g. `balancer.health.healthChecker?.checkAll()`, `balancer.health.outlierDetector?.ejectedCount`.
    */
   get health(): HealthExtensions {
     return this.#health;
+  }
+
+  /** Circuit-breaker limits in force (every field `Infinity` when circuit breaking is off). */
+  get limits(): CircuitBreakerLimits {
+    return this.#limits;
   }
 
   /** The clock this balancer measures with (adapters share it to pass `now`). */
@@ -377,8 +383,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
         // broken endpoint look like the fastest one and attract more traffic.
         if (latency > currentEstimate(state, now, decayMs)) observeLatency(state, latency, now, decayMs);
       }
-      const extensions = this.#extensions;
-      for (let i = 0; i < extensions.length; i++) extensions[i]!.outcome?.(state, outcome, latency, now);
+      const observers = this.#outcomeObservers;
+      for (let i = 0; i < observers.length; i++) observers[i]!.outcome!(state, outcome, latency, now);
     }
     if (state.removed && state.inFlight === 0) this.#forget(state);
     if (total === 0 && this.#closed) this.#wakeClosers();
@@ -417,10 +423,12 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     try {
       endpoints = parseEndpoints(update.endpoints, 'resolver.endpoints');
       routing = clusterRouting(this.#routing, update.cluster);
-      if (update.cluster?.policy !== undefined) {
-        this.#policy = this.#createPolicy(
-          parsePolicyConfig(update.cluster.policy, 'resolver.cluster.policy'),
-        );
+      const policy = update.cluster?.policy;
+      // Control planes resend the cluster with every update; rebuild the policy (and lose its cached state, such
+      // as a hash ring) only when its configuration actually changed.
+      if (policy !== undefined && JSON.stringify(policy) !== this.#clusterPolicyKey) {
+        this.#policy = this.#createPolicy(parsePolicyConfig(policy, 'resolver.cluster.policy'));
+        this.#clusterPolicyKey = JSON.stringify(policy);
       }
     } catch (error) {
       // A bad update is rejected whole; the last good state stays.
@@ -566,31 +574,6 @@ function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
     JSON.stringify(a.locality) === JSON.stringify(b.locality) &&
     JSON.stringify(a.metadata) === JSON.stringify(b.metadata)
   );
-}
-
-function checkClock(clock: unknown): Clock {
-  if (clock === undefined) return systemClock;
-  const c = clock as Partial<Clock>;
-  if (
-    typeof c !== 'object' ||
-    c === null ||
-    typeof c.now !== 'function' ||
-    typeof c.setTimer !== 'function'
-  ) {
-    throw new ConfigError({
-      field: 'clock',
-      allowed: 'an object with now() and setTimer(fn, ms)',
-      received: clock,
-    });
-  }
-  return clock as Clock;
-}
-
-function checkRandom(random: unknown): RandomSource {
-  if (random === undefined) return defaultRandom();
-  if (typeof random !== 'function')
-    throw new ConfigError({ field: 'random', allowed: 'a function returning [0, 1)', received: random });
-  return random as RandomSource;
 }
 
 function checkExtensions(extensions: unknown): readonly BalancerExtension[] {

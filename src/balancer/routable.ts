@@ -14,12 +14,13 @@
  * The result is a list of groups with traffic shares. One group (the common case) builds the policy's picker
  * directly; several build one picker each behind a {@link GroupedPicker}.
  */
+
+import { splitLevel } from '../health/locality.js';
+import { defaultRoutingOptions, type RoutingOptions } from '../health/options.js';
+import { type LevelCounts, priorityLoad } from '../health/priority.js';
 import type { PickContext, Picker, Policy } from '../pickers/picker.js';
 import { AliasTable } from '../pickers/weights.js';
 import type { RandomSource } from '../random.js';
-import { defaultRoutingOptions, type RoutingOptions } from '../health/options.js';
-import { splitLevel } from '../health/locality.js';
-import { type LevelCounts, priorityLoad } from '../health/priority.js';
 import type { EndpointState } from './endpoint-state.js';
 
 /** A slice of traffic and the endpoints that take it. */

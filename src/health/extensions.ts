@@ -24,14 +24,16 @@ export function createHealthExtensions(raw: RawOptions): HealthExtensions {
   const checkOptions = parseHealthCheck(raw.healthCheck, 'healthCheck');
   const slowStartOptions = parseSlowStart(raw.slowStart, 'slowStart');
   const outlierDetector = outlierOptions === undefined ? undefined : new OutlierDetector(outlierOptions);
+  // Envoy `successful_active_health_check_uneject_host`: a passing active check ends an ejection.
+  const unejectOnPass = outlierDetector?.options.successfulActiveHealthCheckUnejectHost
+    ? outlierDetector
+    : undefined;
   const healthChecker =
     checkOptions === undefined
       ? undefined
       : new HealthChecker(
           checkOptions,
-          outlierDetector !== undefined && outlierDetector.options.successfulActiveHealthCheckUnejectHost
-            ? { onPass: (state) => outlierDetector.returnEndpoint(state) }
-            : {},
+          unejectOnPass === undefined ? {} : { onPass: (state) => unejectOnPass.returnEndpoint(state) },
         );
   const slowStart = slowStartOptions === undefined ? undefined : new SlowStart(slowStartOptions);
   const list = [outlierDetector, healthChecker, slowStart].filter((e) => e !== undefined);

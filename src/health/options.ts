@@ -171,11 +171,8 @@ function parseSuccessRate(raw: unknown, path: string): SuccessRateOptions {
   const d = defaultOutlierDetectionOptions.successRate;
   const o = readObject(raw, path, Object.keys(d));
   return Object.freeze({
-    minimumHosts: readNumber(o, 'minimumHosts', path, HOSTS, d.minimumHosts),
-    requestVolume: readNumber(o, 'requestVolume', path, COUNT, d.requestVolume),
+    ...readSampleRule(o, path, d),
     stdevFactor: readNumber(o, 'stdevFactor', path, { min: 0, max: 100 }, d.stdevFactor),
-    enforcing: readNumber(o, 'enforcing', path, PERCENT, d.enforcing),
-    enforcingLocalOrigin: readNumber(o, 'enforcingLocalOrigin', path, PERCENT, d.enforcingLocalOrigin),
   });
 }
 
@@ -183,12 +180,24 @@ function parseFailurePercentage(raw: unknown, path: string): FailurePercentageOp
   const d = defaultOutlierDetectionOptions.failurePercentage;
   const o = readObject(raw, path, Object.keys(d));
   return Object.freeze({
+    ...readSampleRule(o, path, d),
     threshold: readNumber(o, 'threshold', path, PERCENT, d.threshold),
+  });
+}
+
+/** The fields both statistical rules share. */
+type SampleRule = Pick<
+  SuccessRateOptions,
+  'minimumHosts' | 'requestVolume' | 'enforcing' | 'enforcingLocalOrigin'
+>;
+
+function readSampleRule(o: RawOptions, path: string, d: SampleRule): SampleRule {
+  return {
     minimumHosts: readNumber(o, 'minimumHosts', path, HOSTS, d.minimumHosts),
     requestVolume: readNumber(o, 'requestVolume', path, COUNT, d.requestVolume),
     enforcing: readNumber(o, 'enforcing', path, PERCENT, d.enforcing),
     enforcingLocalOrigin: readNumber(o, 'enforcingLocalOrigin', path, PERCENT, d.enforcingLocalOrigin),
-  });
+  };
 }
 
 // ---- active health checks -----------------------------------------------------------------------------------
@@ -250,7 +259,11 @@ export function parseHealthCheck(raw: unknown, path: string): HealthCheckOptions
   const protocol = readEnum(o, 'protocol', path, ['http', 'grpc'] as const, d.protocol);
   const pathValue = readString(o, 'path', path) ?? d.path;
   if (!pathValue.startsWith('/'))
-    throw new ConfigError({ field: join(path, 'path'), allowed: 'a path starting with "/"', received: pathValue });
+    throw new ConfigError({
+      field: join(path, 'path'),
+      allowed: 'a path starting with "/"',
+      received: pathValue,
+    });
   const service = o.service === undefined ? d.service : o.service;
   if (typeof service !== 'string')
     throw new ConfigError({ field: join(path, 'service'), allowed: 'a string', received: service });
@@ -309,13 +322,23 @@ export function parseSlowStart(raw: unknown, path: string): SlowStartOptions | u
   if (raw === undefined || raw === false) return undefined;
   const o = readObject(raw, path, ['windowMs', 'aggression', 'minWeightPercent', 'updateIntervalMs']);
   if (o.windowMs === undefined)
-    throw new ConfigError({ field: join(path, 'windowMs'), allowed: 'a number from 1 to 86400000', received: undefined });
+    throw new ConfigError({
+      field: join(path, 'windowMs'),
+      allowed: 'a number from 1 to 86400000',
+      received: undefined,
+    });
   const windowMs = readNumber(o, 'windowMs', path, { min: 1, max: DAY_MS }, 0);
   const d = defaultSlowStartOptions;
   return Object.freeze({
     windowMs,
     aggression: readNumber(o, 'aggression', path, { min: 0, exclusiveMin: true, max: 100 }, d.aggression),
-    minWeightPercent: readNumber(o, 'minWeightPercent', path, { min: 0, exclusiveMin: true, max: 100 }, d.minWeightPercent),
+    minWeightPercent: readNumber(
+      o,
+      'minWeightPercent',
+      path,
+      { min: 0, exclusiveMin: true, max: 100 },
+      d.minWeightPercent,
+    ),
     updateIntervalMs: readNumber(
       o,
       'updateIntervalMs',
@@ -352,7 +375,13 @@ export function parseRouting(o: RawOptions, path: string): RoutingOptions {
   const d = defaultRoutingOptions;
   return Object.freeze({
     panicThreshold: readNumber(o, 'panicThreshold', path, PERCENT, d.panicThreshold),
-    overprovisioningFactor: readNumber(o, 'overprovisioningFactor', path, { min: 1, max: 100 }, d.overprovisioningFactor),
+    overprovisioningFactor: readNumber(
+      o,
+      'overprovisioningFactor',
+      path,
+      { min: 1, max: 100 },
+      d.overprovisioningFactor,
+    ),
     localZone: readString(o, 'localZone', path),
     zoneAwareMinClusterSize: readNumber(
       o,

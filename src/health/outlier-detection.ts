@@ -32,8 +32,17 @@ export type EjectionReason =
   | 'failure_percentage'
   | 'failure_percentage_local_origin';
 
+/**
+ * Passive outlier detection as a Balancer extension. Built by the Balancer from its `outlierDetection` option; build
+ * one yourself (`new OutlierDetector(parseOutlierDetection(raw, 'path')!)`) only to pass it in `extensions`.
+ */
 export class OutlierDetector implements BalancerExtension {
   readonly options: OutlierDetectionOptions;
+  // The release hook's thresholds, copied out of the frozen options object: one field load each.
+  readonly #split: boolean;
+  readonly #consecutive5xx: number;
+  readonly #consecutiveGateway: number;
+  readonly #consecutiveLocal: number;
   #ctx: ExtensionContext | undefined;
   #timer: TimerHandle | undefined;
   /** Endpoints tracked (listed by the resolver) and how many of them are ejected now. */
@@ -43,6 +52,10 @@ export class OutlierDetector implements BalancerExtension {
 
   constructor(options: OutlierDetectionOptions) {
     this.options = options;
+    this.#split = options.splitExternalLocalOriginErrors;
+    this.#consecutive5xx = options.consecutive5xx;
+    this.#consecutiveGateway = options.consecutiveGatewayFailure;
+    this.#consecutiveLocal = options.consecutiveLocalOriginFailure;
   }
 
   attach(context: ExtensionContext): void {
@@ -69,8 +82,7 @@ export class OutlierDetector implements BalancerExtension {
   outcome(state: EndpointState, outcome: Outcome, _latencyMs: number, now: number): void {
     const r = state.outlier;
     if (r === undefined) return;
-    const o = this.options;
-    const split = o.splitExternalLocalOriginErrors;
+    const split = this.#split;
     if (outcome.ok) {
       r.externalSuccesses++;
       if (split) r.localSuccesses++;
@@ -83,9 +95,10 @@ export class OutlierDetector implements BalancerExtension {
     if (split) {
       if (local) {
         r.localFailures++;
-        if (++r.consecutiveLocal >= o.consecutiveLocalOriginFailure) {
+        if (++r.consecutiveLocal >= this.#consecutiveLocal) {
           r.consecutiveLocal = 0;
-          this.#detected(state, 'consecutive_local_origin_failure', o.enforcingConsecutiveLocalOriginFailure, now);
+          const enforcing = this.options.enforcingConsecutiveLocalOriginFailure;
+          this.#detected(state, 'consecutive_local_origin_failure', enforcing, now);
         }
         return;
       }
@@ -95,16 +108,17 @@ export class OutlierDetector implements BalancerExtension {
     }
     r.externalFailures++;
     if (local || isGatewayFailure(outcome)) {
-      if (++r.consecutiveGateway >= o.consecutiveGatewayFailure) {
+      if (++r.consecutiveGateway >= this.#consecutiveGateway) {
         r.consecutiveGateway = 0;
-        this.#detected(state, 'consecutive_gateway_failure', o.enforcingConsecutiveGatewayFailure, now);
+        const enforcing = this.options.enforcingConsecutiveGatewayFailure;
+        this.#detected(state, 'consecutive_gateway_failure', enforcing, now);
       }
     } else {
       r.consecutiveGateway = 0;
     }
-    if (++r.consecutive5xx >= o.consecutive5xx) {
+    if (++r.consecutive5xx >= this.#consecutive5xx) {
       r.consecutive5xx = 0;
-      this.#detected(state, 'consecutive_5xx', o.enforcingConsecutive5xx, now);
+      this.#detected(state, 'consecutive_5xx', this.options.enforcingConsecutive5xx, now);
     }
   }
 
@@ -143,7 +157,8 @@ export class OutlierDetector implements BalancerExtension {
     if (r === undefined || r.ejectedAt >= 0 || this.#ctx === undefined) return false;
     if (enforcing < 100 && !(this.#ctx.random() * 100 < enforcing)) return false;
     // Envoy: eject while the share already ejected is below the cap; one ejection is always allowed.
-    if (this.#ejected > 0 && (100 * this.#ejected) / this.#tracked >= this.options.maxEjectionPercent) return false;
+    if (this.#ejected > 0 && (100 * this.#ejected) / this.#tracked >= this.options.maxEjectionPercent)
+      return false;
     const o = this.options;
     this.#ejected++;
     r.ejectedAt = now;
@@ -166,7 +181,8 @@ export class OutlierDetector implements BalancerExtension {
   #ejectionMs(r: OutlierRecord): number {
     const o = this.options;
     return (
-      Math.min(o.baseEjectionTimeMs * r.multiplier, Math.max(o.baseEjectionTimeMs, o.maxEjectionTimeMs)) + r.jitterMs
+      Math.min(o.baseEjectionTimeMs * r.multiplier, Math.max(o.baseEjectionTimeMs, o.maxEjectionTimeMs)) +
+      r.jitterMs
     );
   }
 
@@ -177,7 +193,11 @@ export class OutlierDetector implements BalancerExtension {
     r.resetConsecutive();
     state.ejected = false;
     this.#ejected--;
-    publish(channels.endpointReturned, { balancer: this.#ctx!.balancerName, address: state.address, ejectedForMs });
+    publish(channels.endpointReturned, {
+      balancer: this.#ctx!.balancerName,
+      address: state.address,
+      ejectedForMs,
+    });
   }
 
   #sweep(): void {
@@ -220,22 +240,27 @@ export class OutlierDetector implements BalancerExtension {
       );
     }
     const sr = o.successRate;
-    for (const state of successRateOutliers(samples, sr)) {
-      this.#detected(
-        state,
-        local ? 'success_rate_local_origin' : 'success_rate',
-        local ? sr.enforcingLocalOrigin : sr.enforcing,
-        now,
-      );
-    }
     const fp = o.failurePercentage;
-    for (const state of failurePercentageOutliers(samples, fp)) {
-      this.#detected(
-        state,
-        local ? 'failure_percentage_local_origin' : 'failure_percentage',
-        local ? fp.enforcingLocalOrigin : fp.enforcing,
-        now,
-      );
-    }
+    this.#ejectAll(
+      successRateOutliers(samples, sr),
+      local ? 'success_rate_local_origin' : 'success_rate',
+      local ? sr.enforcingLocalOrigin : sr.enforcing,
+      now,
+    );
+    this.#ejectAll(
+      failurePercentageOutliers(samples, fp),
+      local ? 'failure_percentage_local_origin' : 'failure_percentage',
+      local ? fp.enforcingLocalOrigin : fp.enforcing,
+      now,
+    );
+  }
+
+  #ejectAll(
+    outliers: readonly EndpointState[],
+    reason: EjectionReason,
+    enforcing: number,
+    now: number,
+  ): void {
+    for (const state of outliers) this.#detected(state, reason, enforcing, now);
   }
 }

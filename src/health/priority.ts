@@ -48,7 +48,11 @@ export function priorityLoad(
   const inPanic = (l: LevelCounts) => l.total > 0 && l.healthy * 100 < panicThreshold * l.total;
   const panic = levels.map((l) => normalizedTotal < 100 && panicThreshold > 0 && inPanic(l));
   const populated = levels.filter((l) => l.total > 0);
-  if (populated.length > 0 && populated.every((l) => panicThreshold > 0 && inPanic(l)) && normalizedTotal < 100) {
+  if (
+    populated.length > 0 &&
+    populated.every((l) => panicThreshold > 0 && inPanic(l)) &&
+    normalizedTotal < 100
+  ) {
     // Total panic: no level has enough healthy endpoints, so spread over every endpoint of every level.
     const endpoints = levels.reduce((a, l) => a + l.total, 0);
     return { load: levels.map((l) => l.total / endpoints), panic, health };

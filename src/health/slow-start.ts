@@ -26,6 +26,7 @@ export function slowStartFactor(elapsedMs: number, options: SlowStartOptions): n
   return Math.max(options.minWeightPercent / 100, ramp);
 }
 
+/** Slow start as a Balancer extension, built by the Balancer from its `slowStart` option. */
 export class SlowStart implements BalancerExtension {
   readonly options: SlowStartOptions;
   #ctx: ExtensionContext | undefined;

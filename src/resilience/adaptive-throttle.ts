@@ -66,7 +66,7 @@ export class AdaptiveThrottle {
   /** The validated options, with defaults applied. */
   readonly options: Required<AdaptiveThrottleOptions>;
   readonly #random: RandomSource;
-  /** Lane {@link REQUESTS}: requests; lane {@link ACCEPTS}: accepted requests. */
+  /** Lane 0: requests; lane 1: accepted requests. */
   readonly #window: SlidingWindow;
   #throttled = 0;
 
@@ -110,10 +110,11 @@ export class AdaptiveThrottle {
 
   /**
    * Draws whether to reject the next request locally. A rejection is counted as a request that was not accepted
-   * (do not {@link AdaptiveThrottle.record} it again); an admission is not counted until `record`.
+   * (do not {@link AdaptiveThrottle.record} it again); an admission is not counted until `record`. `now` (on the
+   * throttle's clock) saves a clock read when the caller has it.
    */
-  shouldReject(): boolean {
-    this.#window.rotate();
+  shouldReject(now?: number): boolean {
+    this.#window.rotate(now);
     const p = this.#probability();
     if (p <= 0 || this.#random() >= p) return false;
     this.#throttled++;
@@ -122,9 +123,14 @@ export class AdaptiveThrottle {
   }
 
   /** Records a request that was sent: `accepted` when the backend took it (any answer but overload/failure). */
-  record(accepted: boolean): void {
-    this.#window.rotate();
+  record(accepted: boolean, now?: number): void {
+    this.#window.rotate(now);
     this.#add(accepted);
+  }
+
+  /** The clock the throttle's window runs on. */
+  get clock(): Clock {
+    return this.#window.clock;
   }
 
   /** Window counters and lifetime rejections. Allocates; not for the hot path. */

@@ -1,6 +1,6 @@
 /**
  * Circuit breaking in Envoy's sense: hard concurrency limits that make excess requests fail fast with a typed
- * {@link OverflowError} instead of queueing behind an overloaded backend (Envoy `circuit_breakers.thresholds`).
+ * `OverflowError` instead of queueing behind an overloaded backend (Envoy `circuit_breakers.thresholds`).
  * Not to be confused with Hystrix-style open/half-open breakers, which in switchyard is outlier detection's job.
  *
  * - `maxRequests`: requests in flight across the whole balancer; `tryPick()` answers `'overflow'` at the limit.
@@ -63,7 +63,7 @@ export function parseCircuitBreakerOptions(raw: unknown, path: string): CircuitB
 
 /**
  * A counter of requests waiting for a connection, for adapters that queue: `tryEnter()` before queueing (answers
- * `false` at `maxPending`: fail with an {@link OverflowError}), `leave()` once the request got its connection or
+ * `false` at `maxPending`: fail with an `OverflowError`), `leave()` once the request got its connection or
  * gave up.
  */
 export class PendingLimit {

@@ -26,36 +26,12 @@ import { ThrottledError } from '../errors/throttled-error.js';
 import { channels, publish } from '../observability/channels.js';
 import type { PickContext } from '../pickers/picker.js';
 import type { AdaptiveThrottle } from './adaptive-throttle.js';
+import { Attempt, type AttemptInfo, type Classified } from './attempt.js';
 import type { HedgingPolicy } from './hedging.js';
 import type { RetryBudget } from './retry-budget.js';
 import type { RetryPolicy } from './retry-policy.js';
 
-/** What one attempt gets. */
-export interface AttemptInfo {
-  /** 1 for the first attempt, counting retries and hedges. */
-  readonly attempt: number;
-  /** True for a hedge (sent while an earlier attempt is still outstanding). */
-  readonly hedge: boolean;
-  /** Aborted when the attempt times out, loses a hedge race, or the caller aborts. Pass it to the transport. */
-  readonly signal: AbortSignal;
-  /** The endpoint to send to. Do not release it: the executor does (or returns it to you with the winner). */
-  readonly lease: Lease;
-}
-
-/** What the adapter's `classify` says about one attempt's result. */
-export interface Classified {
-  /** The outcome to feed to the balancer (`ok: true` for any answer that is not a failure, e.g. a 404). */
-  readonly outcome: Outcome;
-  /**
-   * The adapter allows retrying this result at all (false e.g. for a caller abort). The retry policy then applies
-   * its own rules (statuses, idempotency, budget, …).
-   */
-  readonly retryable: boolean;
-  /** Delay the server asked for (Retry-After, gRPC pushback), in ms. */
-  readonly retryAfterMs?: number;
-  /** Whether any byte of the request was written. Default `true` (the safe assumption when unknown). */
-  readonly bodySent?: boolean;
-}
+export type { AttemptInfo, Classified } from './attempt.js';
 
 /** Options of {@link execute}. */
 export interface ExecuteOptions<T> {
@@ -112,18 +88,6 @@ export function execute<T>(options: ExecuteOptions<T>): Promise<ExecuteResult<T>
   });
 }
 
-/** One attempt in flight. */
-interface Attempt {
-  readonly number: number;
-  readonly hedge: boolean;
-  readonly lease: Lease;
-  readonly controller: AbortController;
-  readonly startedAt: number;
-  timer: TimerHandle | undefined;
-  /** Settled, timed out or cancelled: a later result is discarded. */
-  done: boolean;
-}
-
 type Result<T> = { readonly value: T } | { readonly error: unknown };
 
 const TIMEOUT: Outcome = Object.freeze({ ok: false, failure: 'timeout' });
@@ -139,18 +103,23 @@ class Execution<T> {
   readonly #clock: Clock;
   readonly #sameClock: boolean;
   readonly #budget: RetryBudget | undefined;
+  /** The budget and throttle run on the executor's clock: pass them `now` rather than have them read it again. */
+  readonly #budgetOnClock: boolean;
+  readonly #throttleOnClock: boolean;
   readonly #hedging: HedgingPolicy | undefined;
   readonly #startedAt: number;
-  readonly #exclude = new Set<string>();
+  /** Endpoints already tried (created on the second attempt: most requests never need it). */
+  #exclude: Set<string> | undefined;
   readonly #live: Attempt[] = [];
   #attempts = 0;
+  #firstAddress: string | undefined;
   #hedges = 0;
   #finished = false;
   #lastError: unknown;
   #deadlineTimer: TimerHandle | undefined;
   #hedgeTimer: TimerHandle | undefined;
   #backoffTimer: TimerHandle | undefined;
-  readonly #onAbort = () => this.#abort();
+  #onAbort: (() => void) | undefined;
 
   constructor(o: ExecuteOptions<T>, resolve: (r: ExecuteResult<T>) => void, reject: (e: unknown) => void) {
     this.#o = o;
@@ -161,6 +130,8 @@ class Execution<T> {
     this.#sameClock = this.#clock === o.balancer.clock;
     // Hedges are paid from the retry budget when there is a retry policy, else from the hedging policy's own.
     this.#budget = o.retry !== undefined ? o.retry.budgetFor(o.balancer) : o.hedging?.budgetFor(o.balancer);
+    this.#budgetOnClock = this.#budget?.clock === this.#clock;
+    this.#throttleOnClock = o.throttle?.clock === this.#clock;
     // Hedging sends the request twice: only safe when it is idempotent and its body can be sent again.
     this.#hedging = o.idempotent && o.replayable ? o.hedging : undefined;
     this.#startedAt = this.#clock.now();
@@ -172,48 +143,39 @@ class Execution<T> {
       this.#reject(signal.reason);
       return;
     }
-    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (signal !== undefined) {
+      this.#onAbort = () => this.#abort();
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
     if (retry?.deadlineMs !== undefined) {
       this.#deadlineTimer = this.#clock.setTimer(() => this.#onDeadline(retry.deadlineMs!), retry.deadlineMs);
     }
-    this.#budget?.deposit();
-    this.#launch(false);
+    this.#budget?.deposit(this.#budgetOnClock ? this.#startedAt : undefined);
+    this.#launch(false, this.#startedAt);
   }
 
   // ---- attempts --------------------------------------------------------------------------------------------
 
   /** Starts an attempt (or a hedge). On failure to start a non-hedge, fails the request. */
-  #launch(hedge: boolean): void {
+  #launch(hedge: boolean, now: number): void {
     const o = this.#o;
     const name = this.#balancer.name;
-    if (o.throttle?.shouldReject()) {
+    if (o.throttle?.shouldReject(this.#throttleOnClock ? now : undefined)) {
       const probability = o.throttle.rejectionProbability;
       publish(channels.throttled, { balancer: name, probability, attempt: this.#attempts + 1, hedge });
       if (o.retry) o.retry.counters.throttled++;
       if (!hedge) this.#fail(new ThrottledError({ balancer: name, probability, cause: this.#lastError }));
       return;
     }
-    const now = this.#clock.now();
-    const picked = this.#balancer.tryPick({
-      ...o.pick,
-      exclude: this.#exclude,
-      ...(this.#sameClock ? { now } : undefined),
-    });
+    const picked = this.#balancer.tryPick(this.#pickContext(now));
     if (typeof picked === 'string') {
       this.#pickFailed(picked, hedge);
       return;
     }
-    const attempt: Attempt = {
-      number: ++this.#attempts,
-      hedge,
-      lease: picked,
-      controller: new AbortController(),
-      startedAt: now,
-      timer: undefined,
-      done: false,
-    };
+    const attempt = new Attempt(++this.#attempts, hedge, picked, now);
+    if (this.#attempts === 1) this.#firstAddress = picked.endpoint.address;
     this.#live.push(attempt);
-    this.#exclude.add(picked.endpoint.address);
+    if (this.#attempts > 1) this.#exclude!.add(picked.endpoint.address);
     const perTry = o.retry?.perTryTimeoutMs;
     if (perTry !== undefined)
       attempt.timer = this.#clock.setTimer(() => this.#onPerTryTimeout(attempt, perTry), perTry);
@@ -222,18 +184,13 @@ class Execution<T> {
       publish(channels.hedge, {
         balancer: name,
         event: 'sent',
-        attempt: attempt.number,
+        attempt: attempt.attempt,
         address: picked.endpoint.address,
       });
     }
     let promise: Promise<T>;
     try {
-      promise = o.attempt({
-        attempt: attempt.number,
-        hedge,
-        signal: attempt.controller.signal,
-        lease: picked,
-      });
+      promise = o.attempt(attempt);
     } catch (error) {
       promise = Promise.reject(error);
     }
@@ -242,6 +199,19 @@ class Execution<T> {
       (error: unknown) => this.#settle(attempt, { error }),
     );
     this.#scheduleHedge();
+  }
+
+  /** The pick context: the caller's, plus the endpoints already tried and `now` when on the balancer's clock. */
+  #pickContext(now: number): PickContext {
+    const pick = this.#o.pick;
+    if (this.#attempts > 0 && this.#exclude === undefined) {
+      // Second attempt: remember the endpoint of the first (attempts after it add their own on launch).
+      this.#exclude = new Set([this.#firstAddress!]);
+    }
+    const exclude = this.#exclude;
+    const at = this.#sameClock ? now : undefined;
+    if (pick === undefined) return exclude === undefined ? { now: at } : { exclude, now: at };
+    return { ...pick, exclude, now: at };
   }
 
   #pickFailed(why: 'unavailable' | 'overflow', hedge: boolean): void {
@@ -277,12 +247,14 @@ class Execution<T> {
       classified = { outcome: OTHER, retryable: false };
     }
     const outcome = classified.outcome;
+    const now = this.#clock.now();
+    const throttleNow = this.#throttleOnClock ? now : undefined;
     if (outcome.ok) {
-      this.#o.throttle?.record(true);
-      this.#hedging?.observe(this.#balancer, this.#clock.now() - attempt.startedAt);
+      this.#o.throttle?.record(true, throttleNow);
+      this.#hedging?.observe(this.#balancer, now - attempt.startedAt);
       this.#commit(attempt, result, classified);
     } else {
-      if (outcome.failure !== 'cancelled') this.#o.throttle?.record(false);
+      if (outcome.failure !== 'cancelled') this.#o.throttle?.record(false, throttleNow);
       this.#failed(attempt, result, classified);
     }
   }
@@ -343,7 +315,7 @@ class Execution<T> {
     this.#hedgeTimer = undefined;
     this.#backoffTimer = this.#clock.setTimer(() => {
       this.#backoffTimer = undefined;
-      if (!this.#finished) this.#launch(false);
+      if (!this.#finished) this.#launch(false, this.#clock.now());
     }, decision.delayMs);
   }
 
@@ -365,7 +337,8 @@ class Execution<T> {
   #hedge(): void {
     // Only while an attempt is outstanding: during a retry's backoff there is nothing to race.
     if (this.#finished || this.#live.length === 0) return;
-    if (this.#budget !== undefined && !this.#budget.withdraw()) {
+    const now = this.#clock.now();
+    if (this.#budget !== undefined && !this.#budget.withdraw(this.#budgetOnClock ? now : undefined)) {
       this.#hedging!.counters.budgetExhausted++;
       publish(channels.budgetExhausted, {
         balancer: this.#balancer.name,
@@ -375,7 +348,7 @@ class Execution<T> {
       return;
     }
     this.#hedges++;
-    this.#launch(true);
+    this.#launch(true, now);
   }
 
   // ---- timeouts and cancellation ---------------------------------------------------------------------------
@@ -384,7 +357,7 @@ class Execution<T> {
     if (attempt.done) return;
     attempt.timer = undefined;
     const error = new DeadlineExceededError({ balancer: this.#balancer.name, scope: 'attempt', timeoutMs });
-    attempt.controller.abort(error);
+    attempt.abort(error);
     this.#retire(attempt);
     this.#o.throttle?.record(false);
     this.#failed(attempt, { error }, { outcome: TIMEOUT, retryable: true, bodySent: true });
@@ -400,6 +373,9 @@ class Execution<T> {
       cause: this.#lastError,
     });
     if (this.#o.retry) this.#o.retry.counters.deadlineExceeded++;
+    if (this.#o.throttle !== undefined) {
+      for (let i = 0; i < this.#live.length; i++) this.#o.throttle.record(false);
+    }
     // Attempts still running at the deadline were too slow: a timeout, which the balancer should learn from.
     this.#finish(TIMEOUT, error);
     this.#reject(error);
@@ -423,7 +399,7 @@ class Execution<T> {
         publish(channels.hedge, {
           balancer: this.#balancer.name,
           event: 'won',
-          attempt: attempt.number,
+          attempt: attempt.attempt,
           address: attempt.lease.endpoint.address,
         });
       }
@@ -446,11 +422,11 @@ class Execution<T> {
     this.#deadlineTimer?.cancel();
     this.#hedgeTimer?.cancel();
     this.#backoffTimer?.cancel();
-    this.#o.signal?.removeEventListener('abort', this.#onAbort);
+    if (this.#onAbort !== undefined) this.#o.signal?.removeEventListener('abort', this.#onAbort);
     for (const attempt of this.#live.splice(0)) {
       attempt.done = true;
       attempt.timer?.cancel();
-      attempt.controller.abort(reason);
+      attempt.abort(reason);
       attempt.lease.release(outcome);
     }
   }

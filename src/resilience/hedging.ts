@@ -27,7 +27,7 @@ export interface HedgingOptions {
   readonly maxHedges?: number;
   /**
    * The budget hedges are paid from when no retry policy is given (with one, its budget pays). Same forms as
-   * {@link RetryPolicyOptions.budget}. Default: one budget per balancer with the default options.
+   * the retry policy's `budget`. Default: one budget per balancer with the default options.
    */
   readonly budget?: RetryBudgetConfig;
 }

@@ -8,7 +8,12 @@ export {
   type AdaptiveThrottleStats,
   defaultAdaptiveThrottleOptions,
 } from './adaptive-throttle.js';
-export { type BackoffOptions, defaultBackoffOptions, ExponentialBackoff } from './backoff.js';
+export {
+  type BackoffOptions,
+  defaultBackoffOptions,
+  ExponentialBackoff,
+  parseRetryAfter,
+} from './backoff.js';
 export {
   type CircuitBreakerLimits,
   type CircuitBreakerOptions,

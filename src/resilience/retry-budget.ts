@@ -12,7 +12,7 @@
  *
  * Semantics are Finagle's `RetryBudget` (also Linkerd's): tokens expire after `ttlMs`, the floor is a reserve of
  * `minRetriesPerSec × ttl` tokens that always refills. The implementation is tower's `TpsBudget` design: a
- * sliding window of {@link BUCKETS} buckets of net tokens, rotated by the clock — O(1), no allocation per call.
+ * sliding window of 10 buckets of net tokens, rotated by the clock — O(1), no allocation per call.
  *
  * A budget is per Balancer by default (each policy keeps one per balancer it drives) and can be shared across
  * balancers by passing the same {@link RetryBudget} instance to several policies.
@@ -78,7 +78,7 @@ export class RetryBudget {
   readonly options: Required<RetryBudgetOptions>;
   readonly #reserve: number;
   readonly #depositAmount: number;
-  /** One lane: net tokens (deposits − withdrawals), in {@link UNIT}s. */
+  /** One lane: net tokens (deposits − withdrawals), in thousandths of a retry. */
   readonly #window: SlidingWindow;
   #deposits = 0;
   #withdrawals = 0;
@@ -95,16 +95,19 @@ export class RetryBudget {
     this.#window = new SlidingWindow(clock, this.options.ttlMs, BUCKETS, 1);
   }
 
-  /** Records one request sent (original attempts only, never retries). */
-  deposit(): void {
-    this.#window.rotate();
+  /**
+   * Records one request sent (original attempts only, never retries). `now` (on the budget's clock) saves a
+   * clock read when the caller has it.
+   */
+  deposit(now?: number): void {
+    this.#window.rotate(now);
     this.#deposits++;
     this.#window.add(0, this.#depositAmount);
   }
 
   /** Takes one retry from the budget. Returns `false`, taking nothing, when less than one retry is left. */
-  withdraw(): boolean {
-    this.#window.rotate();
+  withdraw(now?: number): boolean {
+    this.#window.rotate(now);
     if (this.#reserve + this.#window.sum(0) < UNIT) {
       this.#refused++;
       return false;
@@ -118,6 +121,11 @@ export class RetryBudget {
   get balance(): number {
     this.#window.rotate();
     return Math.max(0, Math.floor((this.#reserve + this.#window.sum(0)) / UNIT));
+  }
+
+  /** The clock the budget's window runs on. */
+  get clock(): Clock {
+    return this.#window.clock;
   }
 
   /** Lifetime counters and the current balance. Allocates; not for the hot path. */

@@ -30,9 +30,17 @@ export class SlidingWindow {
     this.#epoch = Math.floor(clock.now() / this.#bucketMs);
   }
 
-  /** Expires buckets that fell out of the window. Call once before a group of reads and adds. */
-  rotate(): void {
-    const epoch = Math.floor(this.#clock.now() / this.#bucketMs);
+  /** The clock the window rotates by. */
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  /**
+   * Expires buckets that fell out of the window. Call once before a group of reads and adds. `now` (on this
+   * window's clock) saves a clock read when the caller has it.
+   */
+  rotate(now: number = this.#clock.now()): void {
+    const epoch = Math.floor(now / this.#bucketMs);
     if (epoch <= this.#epoch) return;
     const n = this.#buckets;
     const stale = Math.min(epoch - this.#epoch, n);
@@ -46,13 +54,13 @@ export class SlidingWindow {
     this.#epoch = epoch;
   }
 
-  /** Adds `value` to `lane` in the newest bucket (call {@link rotate} first). */
+  /** Adds `value` to `lane` in the newest bucket (call `rotate()` first). */
   add(lane: number, value: number): void {
     this.#cells[lane * this.#buckets + (this.#epoch % this.#buckets)]! += value;
     this.#sums[lane]! += value;
   }
 
-  /** Sum of `lane` over the window (as of the last {@link rotate}). */
+  /** Sum of `lane` over the window (as of the last `rotate()`). */
   sum(lane: number): number {
     return this.#sums[lane]!;
   }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { EndpointState } from '../../src/balancer/endpoint-state.js';
 import type { Endpoint } from '../../src/endpoint.js';
 import { HealthChecker } from '../../src/health/active/health-checker.js';
-import type { Prober, ProbeResult } from '../../src/health/active/prober.js';
+import type { ProbeResult, Prober } from '../../src/health/active/prober.js';
 import { defaultHealthCheckOptions, parseHealthCheck } from '../../src/health/options.js';
 import { channelNames } from '../../src/observability/channels.js';
 import { collect, harness } from './harness.js';
@@ -82,8 +82,14 @@ describe('options', () => {
   it.each([
     [{ protocol: 'tcp' }, 'healthCheck.protocol: expected one of "http", "grpc", got "tcp"'],
     [{ path: 'healthz' }, 'healthCheck.path: expected a path starting with "/", got "healthz"'],
-    [{ expectedStatuses: [] }, 'healthCheck.expectedStatuses: expected a non-empty array of HTTP statuses, got an array of length 0'],
-    [{ expectedStatuses: [200, 700] }, 'healthCheck.expectedStatuses[1]: expected an integer from 100 to 599, got 700'],
+    [
+      { expectedStatuses: [] },
+      'healthCheck.expectedStatuses: expected a non-empty array of HTTP statuses, got an array of length 0',
+    ],
+    [
+      { expectedStatuses: [200, 700] },
+      'healthCheck.expectedStatuses[1]: expected an integer from 100 to 599, got 700',
+    ],
     [{ timeoutMs: 0 }, 'healthCheck.timeoutMs: expected a number from 1 to 600000, got 0'],
     [{ concurrency: 0 }, 'healthCheck.concurrency: expected an integer from 1 to 10000, got 0'],
     [{ service: 3 }, 'healthCheck.service: expected a string, got 3'],

@@ -169,3 +169,65 @@ describe('healthCheck in the Balancer (real servers, ManualClock for the schedul
     expect(clock.pendingTimers).toBe(0);
   });
 });
+
+describe('active checks and outlier detection together', () => {
+  /** Ejects the endpoint with five 500s, runs one probe round, and says how many endpoints are still ejected. */
+  async function ejectedAfterCheck(uneject: boolean): Promise<number> {
+    const clock = new ManualClock();
+    const b = new Balancer({
+      endpoints: [`127.0.0.1:${healthy.port}`],
+      clock,
+      random: seededRandom(2),
+      outlierDetection: { successfulActiveHealthCheckUnejectHost: uneject },
+      healthCheck: {},
+    });
+    for (let i = 0; i < 5; i++) b.pick()!.release({ ok: false, failure: 'status', status: 500 });
+    expect(b.health.outlierDetector!.ejectedCount).toBe(1);
+    await b.health.healthChecker!.checkAll();
+    const ejected = b.health.outlierDetector!.ejectedCount;
+    await b.close();
+    return ejected;
+  }
+
+  it('a passing probe ends an ejection (Envoy successful_active_health_check_uneject_host)', async () => {
+    expect(await ejectedAfterCheck(true)).toBe(0);
+  });
+
+  it('unless successfulActiveHealthCheckUnejectHost is false', async () => {
+    expect(await ejectedAfterCheck(false)).toBe(1);
+  });
+});
+
+describe('on the system clock', () => {
+  it('probes on its own (unref’d timers) and follows the server going down and up', async () => {
+    let status = 200;
+    const server = await listen((_req, res) => {
+      res.statusCode = status;
+      res.end();
+    });
+    const b = new Balancer({
+      endpoints: [`127.0.0.1:${server.port}`],
+      panicThreshold: 0,
+      healthCheck: { intervalMs: 20, unhealthyThreshold: 2, timeoutMs: 500 },
+    });
+    const routableIs = (n: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (b.stats().routable === n) {
+            b.off('picker', check);
+            resolve();
+          }
+        };
+        b.on('picker', check);
+        check();
+      });
+    expect(b.stats().routable).toBe(1);
+    status = 503;
+    await routableIs(0);
+    status = 200;
+    await routableIs(1);
+    expect(await b.close()).toBe(true);
+    server.server.closeAllConnections();
+    await new Promise<void>((r) => server.server.close(() => r()));
+  });
+});

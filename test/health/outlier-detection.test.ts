@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { Outcome } from '../../src/balancer/outcome.js';
 import { Balancer } from '../../src/balancer/balancer.js';
+import type { Outcome } from '../../src/balancer/outcome.js';
 import { ManualClock } from '../../src/clock.js';
 import { ConfigError } from '../../src/errors/config-error.js';
-import { channelNames } from '../../src/observability/channels.js';
-import { defaultOutlierDetectionOptions, parseOutlierDetection } from '../../src/health/options.js';
+import {
+  defaultOutlierDetectionOptions,
+  type OutlierDetectionConfig,
+  parseOutlierDetection,
+} from '../../src/health/options.js';
 import { OutlierDetector } from '../../src/health/outlier-detection.js';
+import { channelNames } from '../../src/observability/channels.js';
 import { seededRandom } from '../../src/random.js';
 import { collect, harness } from './harness.js';
 
@@ -42,11 +46,23 @@ describe('options', () => {
 
   it.each([
     [{ consecutive5xx: 0 }, 'outlierDetection.consecutive5xx: expected an integer from 1 to 1000000, got 0'],
-    [{ maxEjectionPercent: 101 }, 'outlierDetection.maxEjectionPercent: expected a number from 0 to 100, got 101'],
+    [
+      { maxEjectionPercent: 101 },
+      'outlierDetection.maxEjectionPercent: expected a number from 0 to 100, got 101',
+    ],
     [{ intervalMs: 0 }, 'outlierDetection.intervalMs: expected a number from 1 to 86400000, got 0'],
-    [{ successRate: { stdevFactor: -1 } }, 'outlierDetection.successRate.stdevFactor: expected a number from 0 to 100, got -1'],
-    [{ failurePercentage: { threshold: 'x' } }, 'outlierDetection.failurePercentage.threshold: expected a number from 0 to 100, got "x"'],
-    [{ splitExternalLocalOriginErrors: 1 }, 'outlierDetection.splitExternalLocalOriginErrors: expected a boolean, got 1'],
+    [
+      { successRate: { stdevFactor: -1 } },
+      'outlierDetection.successRate.stdevFactor: expected a number from 0 to 100, got -1',
+    ],
+    [
+      { failurePercentage: { threshold: 'x' } },
+      'outlierDetection.failurePercentage.threshold: expected a number from 0 to 100, got "x"',
+    ],
+    [
+      { splitExternalLocalOriginErrors: 1 },
+      'outlierDetection.splitExternalLocalOriginErrors: expected a boolean, got 1',
+    ],
   ])('rejects %j', (options, message) => {
     expect(() => parseOutlierDetection(options, 'outlierDetection')).toThrow(ConfigError);
     expect(() => parseOutlierDetection(options, 'outlierDetection')).toThrow(message);
@@ -59,9 +75,9 @@ describe('options', () => {
   });
 
   it('the Balancer validates outlierDetection at construction', () => {
-    expect(() => new Balancer({ endpoints: ['127.0.0.1:1'], outlierDetection: { consecutive5xx: -1 } })).toThrow(
-      /outlierDetection\.consecutive5xx/,
-    );
+    expect(
+      () => new Balancer({ endpoints: ['127.0.0.1:1'], outlierDetection: { consecutive5xx: -1 } }),
+    ).toThrow(/outlierDetection\.consecutive5xx/);
   });
 });
 
@@ -108,7 +124,11 @@ describe('consecutive gateway failures', () => {
   });
 
   it('eject on 502/503/504, gRPC UNAVAILABLE and overloaded when enforced; a non-gateway 5xx resets', () => {
-    const t = setup({ consecutive5xx: 100, consecutiveGatewayFailure: 3, enforcingConsecutiveGatewayFailure: 100 });
+    const t = setup({
+      consecutive5xx: 100,
+      consecutiveGatewayFailure: 3,
+      enforcingConsecutiveGatewayFailure: 100,
+    });
     t.report(0, ERROR_503, 2);
     t.report(0, ERROR_500);
     t.report(0, { ok: false, failure: 'status', status: 502 });
@@ -324,7 +344,10 @@ describe('failure percentage', () => {
 });
 
 describe('through the Balancer', () => {
-  function balancer(options: object, endpoints = ['127.0.0.1:8001', '127.0.0.1:8002', '127.0.0.1:8003', '127.0.0.1:8004']) {
+  function balancer(
+    options: OutlierDetectionConfig,
+    endpoints = ['127.0.0.1:8001', '127.0.0.1:8002', '127.0.0.1:8003', '127.0.0.1:8004'],
+  ) {
     const clock = new ManualClock();
     const b = new Balancer({
       endpoints,

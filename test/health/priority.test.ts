@@ -37,7 +37,9 @@ describe('priorityLoad', () => {
   });
 
   it('spills through several levels in order', () => {
-    expect(round(priorityLoad([level(10, 3), level(10, 3), level(10, 10)], 1.4, 50).load)).toEqual([42, 42, 16]);
+    expect(round(priorityLoad([level(10, 3), level(10, 3), level(10, 10)], 1.4, 50).load)).toEqual([
+      42, 42, 16,
+    ]);
   });
 
   it('not enough capacity anywhere: loads normalized by availability, no panic above the threshold', () => {
@@ -140,8 +142,16 @@ describe('priorities through the Balancer (seeded distribution, ±1.5 %)', () =>
   });
 
   it('overprovisioningFactor is a Balancer option (1.0: 9 of 10 healthy sends 10 % on)', () => {
-    const endpoints = [...p0.map((e, i) => ({ ...e, health: i === 0 ? ('unhealthy' as const) : ('unknown' as const) })), ...p1];
-    const b = new Balancer({ endpoints, policy: 'random', random: seededRandom(4), overprovisioningFactor: 1 });
+    const endpoints = [
+      ...p0.map((e, i) => ({ ...e, health: i === 0 ? ('unhealthy' as const) : ('unknown' as const) })),
+      ...p1,
+    ];
+    const b = new Balancer({
+      endpoints,
+      policy: 'random',
+      random: seededRandom(4),
+      overprovisioningFactor: 1,
+    });
     const c = counts(b, 20_000);
     expect(Math.abs(share(c, (a) => a.startsWith('10.0.1.'), 20_000) - 0.1)).toBeLessThan(0.015);
     expect(() => new Balancer({ endpoints: p0, overprovisioningFactor: 0.5 })).toThrow(
@@ -168,7 +178,9 @@ describe('priorities through the Balancer (seeded distribution, ±1.5 %)', () =>
       policy: 'random',
       random: seededRandom(6),
     });
-    const endpoints = [...p0.map((e, i) => ({ ...e, health: i < 6 ? ('unhealthy' as const) : ('healthy' as const) }))];
+    const endpoints = [
+      ...p0.map((e, i) => ({ ...e, health: i < 6 ? ('unhealthy' as const) : ('healthy' as const) })),
+    ];
     listener!.onUpdate({ endpoints });
     expect(b.panic).toBe(true);
     listener!.onUpdate({ endpoints, cluster: { panicThreshold: 30 } });
@@ -176,7 +188,9 @@ describe('priorities through the Balancer (seeded distribution, ±1.5 %)', () =>
     const errors: Error[] = [];
     b.on('resolver-error', (e) => errors.push(e));
     listener!.onUpdate({ endpoints: [], cluster: { overprovisioningFactor: 0 } });
-    expect(errors[0]!.message).toBe('resolver.cluster.overprovisioningFactor: expected a number from 1 to 100, got 0');
+    expect(errors[0]!.message).toBe(
+      'resolver.cluster.overprovisioningFactor: expected a number from 1 to 100, got 0',
+    );
     expect(b.stats().endpoints).toHaveLength(10);
     await b.close();
   });
@@ -184,23 +198,46 @@ describe('priorities through the Balancer (seeded distribution, ±1.5 %)', () =>
 
 describe('localities', () => {
   const zone = (z: string, n: number, base: number, extra: object = {}) =>
-    Array.from({ length: n }, (_, i) => ({ host: '10.0.0.1', port: base + i, locality: { zone: z }, ...extra }));
+    Array.from({ length: n }, (_, i) => ({
+      host: '10.0.0.1',
+      port: base + i,
+      locality: { zone: z },
+      ...extra,
+    }));
 
   it('localZone: all traffic stays in the caller zone while it has capacity', () => {
-    const b = new Balancer({ endpoints: [...zone('a', 3, 1000), ...zone('b', 3, 2000)], policy: 'random', localZone: 'a', random: seededRandom(8) });
+    const b = new Balancer({
+      endpoints: [...zone('a', 3, 1000), ...zone('b', 3, 2000)],
+      policy: 'random',
+      localZone: 'a',
+      random: seededRandom(8),
+    });
     const c = counts(b, 5_000);
     expect(share(c, (a) => a.includes(':1'), 5_000)).toBe(1);
   });
 
   it('localZone: 2 of 3 healthy keeps 1.4 × 2/3 = 93.3 %, the rest spills to other zones', () => {
-    const local = zone('a', 3, 1000).map((e, i) => ({ ...e, health: i === 0 ? ('unhealthy' as const) : ('unknown' as const) }));
-    const b = new Balancer({ endpoints: [...local, ...zone('b', 3, 2000)], policy: 'random', localZone: 'a', random: seededRandom(9) });
+    const local = zone('a', 3, 1000).map((e, i) => ({
+      ...e,
+      health: i === 0 ? ('unhealthy' as const) : ('unknown' as const),
+    }));
+    const b = new Balancer({
+      endpoints: [...local, ...zone('b', 3, 2000)],
+      policy: 'random',
+      localZone: 'a',
+      random: seededRandom(9),
+    });
     const c = counts(b, 20_000);
     expect(Math.abs(share(c, (a) => a.includes(':1'), 20_000) - 0.9333)).toBeLessThan(0.015);
   });
 
   it('localZone does not apply below zoneAwareMinClusterSize (default 6)', () => {
-    const b = new Balancer({ endpoints: [...zone('a', 2, 1000), ...zone('b', 3, 2000)], policy: 'round_robin', localZone: 'a', random: seededRandom(10) });
+    const b = new Balancer({
+      endpoints: [...zone('a', 2, 1000), ...zone('b', 3, 2000)],
+      policy: 'round_robin',
+      localZone: 'a',
+      random: seededRandom(10),
+    });
     const c = counts(b, 5_000);
     expect(share(c, (a) => a.includes(':1'), 5_000)).toBeCloseTo(0.4, 5);
     const small = new Balancer({
@@ -219,14 +256,31 @@ describe('localities', () => {
     const b = new Balancer({ endpoints: [...a, ...bz], policy: 'round_robin', random: seededRandom(11) });
     expect(Math.abs(share(counts(b, 20_000), (x) => x.includes(':1'), 20_000) - 0.25)).toBeLessThan(0.015);
     // Zone b loses 2 of 4: availability min(1, 1.4 × 2/4) = 0.7 → weights 1 : 2.1.
-    const degraded = bz.map((e, i) => ({ ...e, health: i < 2 ? ('unhealthy' as const) : ('unknown' as const) }));
-    const b2 = new Balancer({ endpoints: [...a, ...degraded], policy: 'round_robin', random: seededRandom(12) });
-    expect(Math.abs(share(counts(b2, 20_000), (x) => x.includes(':1'), 20_000) - 1 / 3.1)).toBeLessThan(0.015);
+    const degraded = bz.map((e, i) => ({
+      ...e,
+      health: i < 2 ? ('unhealthy' as const) : ('unknown' as const),
+    }));
+    const b2 = new Balancer({
+      endpoints: [...a, ...degraded],
+      policy: 'round_robin',
+      random: seededRandom(12),
+    });
+    expect(Math.abs(share(counts(b2, 20_000), (x) => x.includes(':1'), 20_000) - 1 / 3.1)).toBeLessThan(
+      0.015,
+    );
   });
 
   it('a hash key chooses the group deterministically', () => {
-    const local = zone('a', 3, 1000).map((e, i) => ({ ...e, health: i === 0 ? ('unhealthy' as const) : ('unknown' as const) }));
-    const b = new Balancer({ endpoints: [...local, ...zone('b', 3, 2000)], policy: 'round_robin', localZone: 'a', random: seededRandom(13) });
+    const local = zone('a', 3, 1000).map((e, i) => ({
+      ...e,
+      health: i === 0 ? ('unhealthy' as const) : ('unknown' as const),
+    }));
+    const b = new Balancer({
+      endpoints: [...local, ...zone('b', 3, 2000)],
+      policy: 'round_robin',
+      localZone: 'a',
+      random: seededRandom(13),
+    });
     const first = b.pick({ hashKey: 'user-42' })!;
     first.release();
     const zoneOf = (address: string) => (address.includes(':1') ? 'a' : 'b');

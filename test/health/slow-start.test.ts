@@ -33,7 +33,9 @@ describe('slowStartFactor (Envoy: max(min%, (t / window)^(1 / aggression)))', ()
   });
 
   it('validates: windowMs is required, ranges are named', () => {
-    expect(() => parseSlowStart({}, 'slowStart')).toThrow('slowStart.windowMs: expected a number from 1 to 86400000');
+    expect(() => parseSlowStart({}, 'slowStart')).toThrow(
+      'slowStart.windowMs: expected a number from 1 to 86400000',
+    );
     expect(() => parseSlowStart({ windowMs: 1000, aggression: 0 }, 'slowStart')).toThrow(
       'slowStart.aggression: expected a number > 0 and <= 100, got 0',
     );

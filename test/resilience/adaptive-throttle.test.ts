@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { isConfigError } from '../../src/errors/config-error.js';
 import { seededRandom } from '../../src/random.js';
 import { AdaptiveThrottle } from '../../src/resilience/adaptive-throttle.js';
+import { expectConfigError } from './helpers.js';
 
 describe('AdaptiveThrottle options', () => {
   it('defaults to the SRE book: K = 2 over two minutes, uncapped', () => {
@@ -19,14 +19,7 @@ describe('AdaptiveThrottle options', () => {
     ],
     [{ K: 2 }, 'throttle.K: expected one of the known options'],
   ])('rejects %j', (options, message) => {
-    let error: unknown;
-    try {
-      new AdaptiveThrottle(options as never);
-    } catch (e) {
-      error = e;
-    }
-    expect(isConfigError(error)).toBe(true);
-    expect((error as Error).message).toContain(message);
+    expectConfigError(() => new AdaptiveThrottle(options as never), message);
   });
 });
 

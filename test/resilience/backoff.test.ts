@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isConfigError } from '../../src/errors/config-error.js';
 import { seededRandom } from '../../src/random.js';
-import { ExponentialBackoff } from '../../src/resilience/backoff.js';
+import { ExponentialBackoff, parseRetryAfter } from '../../src/resilience/backoff.js';
+import { expectConfigError } from './helpers.js';
 
 describe('ExponentialBackoff options', () => {
   it('defaults to Linkerd: 25 ms base, 250 ms max, Retry-After up to 30 s', () => {
@@ -15,12 +15,7 @@ describe('ExponentialBackoff options', () => {
     [{ maxRetryAfterMs: -1 }, 'backoff.maxRetryAfterMs: expected a number from 0 to 3600000, got -1'],
     [{ jitter: 'full' }, 'backoff.jitter: expected one of the known options'],
   ])('rejects %j', (options, message) => {
-    expect(() => new ExponentialBackoff(options as never)).toThrow(message);
-    try {
-      new ExponentialBackoff(options as never);
-    } catch (error) {
-      expect(isConfigError(error)).toBe(true);
-    }
+    expectConfigError(() => new ExponentialBackoff(options as never), message);
   });
 
   it('raises the default max to the base when only a larger base is given', () => {
@@ -78,5 +73,34 @@ describe('ExponentialBackoff.delay', () => {
 
   it('rejects a retry number below 1', () => {
     expect(() => new ExponentialBackoff().delay(0)).toThrow(RangeError);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('Wed, 21 Oct 2015 07:28:00 GMT');
+
+  it.each<[string | string[] | undefined, number | undefined]>([
+    ['120', 120_000],
+    ['0', 0],
+    [' 3 ', 3_000],
+    [['2', '9'], 2_000],
+    ['Wed, 21 Oct 2015 07:28:30 GMT', 30_000],
+    ['Wed, 21 Oct 2015 07:27:00 GMT', 0], // in the past: retry now
+    ['Sunday, 06-Nov-94 08:49:37 GMT', 0], // obsolete RFC 850 form, long past
+    ['Wed Oct 21 07:29:00 2015', 60_000], // asctime form, read as UTC
+    [undefined, undefined],
+    ['', undefined],
+    ['-5', undefined],
+    ['1.5', undefined],
+    ['soon', undefined],
+    ['2025', 2_025_000], // digits are always delay-seconds
+  ])('%j → %j', (header, expected) => {
+    expect(parseRetryAfter(header, now)).toBe(expected);
+  });
+
+  it('feeds ExponentialBackoff.delay, which caps it', () => {
+    const backoff = new ExponentialBackoff({ maxRetryAfterMs: 60_000 }, seededRandom(1));
+    expect(backoff.delay(1, parseRetryAfter('120', now))).toBe(60_000);
+    expect(backoff.delay(1, parseRetryAfter('junk', now))).toBeLessThan(25);
   });
 });

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { Balancer } from '../../src/balancer/balancer.js';
 import type { Lease } from '../../src/balancer/lease.js';
 import { ManualClock } from '../../src/clock.js';
-import { isConfigError } from '../../src/errors/config-error.js';
 import { isOverflowError, OverflowError } from '../../src/errors/overflow-error.js';
 import { SwitchyardError } from '../../src/errors/switchyard-error.js';
 import { channelNames } from '../../src/observability/channels.js';
@@ -11,7 +10,7 @@ import { seededRandom } from '../../src/random.js';
 import { PendingLimit } from '../../src/resilience/circuit-breaker.js';
 import { execute } from '../../src/resilience/executor.js';
 import { RetryPolicy } from '../../src/resilience/retry-policy.js';
-import { classifyFake, type FakeReply, fakeBalancer } from './helpers.js';
+import { classifyFake, expectConfigError, type FakeReply, fakeBalancer } from './helpers.js';
 
 function leases(balancer: Balancer, n: number): Lease[] {
   const out: Lease[] = [];
@@ -45,14 +44,10 @@ describe('Balancer circuitBreaker option', () => {
     [{ maxRetries: 3 }, 'circuitBreaker.maxRetries: expected one of the known options'],
     [1024, 'circuitBreaker: expected an object, got 1024'],
   ])('rejects %j', (circuitBreaker, message) => {
-    let error: unknown;
-    try {
-      new Balancer({ endpoints: ['127.0.0.1:1'], circuitBreaker: circuitBreaker as never });
-    } catch (e) {
-      error = e;
-    }
-    expect(isConfigError(error)).toBe(true);
-    expect((error as Error).message).toContain(message);
+    expectConfigError(
+      () => new Balancer({ endpoints: ['127.0.0.1:1'], circuitBreaker: circuitBreaker as never }),
+      message,
+    );
   });
 
   it('maxRequests: tryPick answers overflow at the balancer-wide limit, and recovers on release', () => {

@@ -11,6 +11,7 @@ import { channelNames } from '../../src/observability/channels.js';
 import { seededRandom } from '../../src/random.js';
 import { AdaptiveThrottle } from '../../src/resilience/adaptive-throttle.js';
 import { type AttemptInfo, type ExecuteOptions, execute } from '../../src/resilience/executor.js';
+import { HedgingPolicy } from '../../src/resilience/hedging.js';
 import { RetryBudget } from '../../src/resilience/retry-budget.js';
 import { RetryPolicy } from '../../src/resilience/retry-policy.js';
 import {
@@ -21,6 +22,7 @@ import {
   fakeBalancer,
   flush,
   replyAfter,
+  runToEnd,
   track,
 } from './helpers.js';
 
@@ -86,7 +88,8 @@ describe('execute', () => {
     const retries = listen(channelNames.retry);
     const seen: string[] = [];
     const discarded: FakeReply[] = [];
-    const run = track(
+    const result = await runToEnd(
+      clock,
       execute(
         options(
           balancer,
@@ -98,8 +101,6 @@ describe('execute', () => {
         ),
       ),
     );
-    await advanceUntil(clock, run.settled);
-    const result = await run.result();
     expect(result.attempts).toBe(2);
     expect(new Set(seen).size).toBe(2);
     expect(result.value.address).toBe(seen[1]);
@@ -124,7 +125,8 @@ describe('execute', () => {
     const { balancer, clock } = fakeBalancer(5);
     const retry = new RetryPolicy({ maxAttempts: 3 }, { random: seededRandom(2) });
     const seen: string[] = [];
-    const run = track(
+    const result = await runToEnd(
+      clock,
       execute(
         options(
           balancer,
@@ -136,8 +138,6 @@ describe('execute', () => {
         ),
       ),
     );
-    await advanceUntil(clock, run.settled);
-    const result = await run.result();
     expect(result.attempts).toBe(3);
     expect(new Set(seen).size).toBe(3);
     expect(result.value).toMatchObject({ status: 503, discarded: false, address: seen[2] });
@@ -175,7 +175,8 @@ describe('execute', () => {
     const { balancer, clock } = fakeBalancer(3);
     const retry = new RetryPolicy({}, { random: seededRandom(4) });
     let calls = 0;
-    const run = track(
+    const result = await runToEnd(
+      clock,
       execute(
         options(
           balancer,
@@ -188,8 +189,6 @@ describe('execute', () => {
         ),
       ),
     );
-    await advanceUntil(clock, run.settled);
-    const result = await run.result();
     expect(calls).toBe(2);
     expect(result.value.status).toBe(503);
     expect(retry.stats().refused['not-retryable']).toBe(1);
@@ -211,7 +210,8 @@ describe('execute', () => {
     const { balancer, clock } = fakeBalancer(2);
     const retry = new RetryPolicy({ perTryTimeoutMs: 100 }, { random: seededRandom(5) });
     const signals: AbortSignal[] = [];
-    const run = track(
+    const result = await runToEnd(
+      clock,
       execute(
         options(
           balancer,
@@ -224,8 +224,6 @@ describe('execute', () => {
         ),
       ),
     );
-    await advanceUntil(clock, run.settled);
-    const result = await run.result();
     expect(result.attempts).toBe(2);
     expect(signals[0]!.aborted).toBe(true);
     expect(isDeadlineExceededError(signals[0]!.reason)).toBe(true);
@@ -368,9 +366,7 @@ describe('execute', () => {
     const budget = new RetryBudget({ minRetriesPerSec: 0.2, ttlMs: 10_000, percentCanRetry: 0 }, clock); // 2 retries
     const retry = new RetryPolicy({ budget, maxAttempts: 10 }, { random: seededRandom(9) });
     const fail = async (balancer: Balancer) => {
-      const run = track(execute(options(balancer, async (i) => reply(i, 503), { retry })));
-      await advanceUntil(clock, run.settled);
-      const result = await run.result();
+      const result = await runToEnd(clock, execute(options(balancer, async (i) => reply(i, 503), { retry })));
       result.lease.release();
       return result.attempts;
     };
@@ -456,17 +452,216 @@ describe('execute under sustained failure (property)', () => {
     const { balancer, clock } = fakeBalancer(3);
     const retry = new RetryPolicy({}, { random: seededRandom(10) });
     for (let i = 0; i < 200; i++) {
-      const run = track(
+      const result = await runToEnd(
+        clock,
         execute(
           options(balancer, (info) => replyAfter(clock, 3, info.signal, () => reply(info, 200)), { retry }),
         ),
       );
-      await advanceUntil(clock, run.settled);
-      const result = await run.result();
       expect(result.attempts).toBe(1);
       result.lease.release();
     }
     expect(retry.stats().retries).toBe(0);
     expect(retry.budgetFor(balancer)!.stats()).toMatchObject({ deposits: 200, withdrawals: 0 });
+  });
+});
+
+describe('execute edge cases', () => {
+  it('discards a late response from an attempt that already timed out', async () => {
+    const { balancer, clock } = fakeBalancer(2);
+    const retry = new RetryPolicy({ perTryTimeoutMs: 50 }, { random: seededRandom(11) });
+    const discarded: FakeReply[] = [];
+    const result = await runToEnd(
+      clock,
+      execute(
+        options(
+          balancer,
+          // Ignores the abort signal: the first attempt answers at 80 ms anyway, after its 50 ms timeout; the
+          // retry answers 40 ms after it starts, so the late response arrives while the retry is in flight.
+          (info) =>
+            new Promise<FakeReply>((resolve) => {
+              clock.setTimer(() => resolve(reply(info, 200)), info.attempt === 1 ? 80 : 40);
+            }),
+          { retry, discard: (v) => discarded.push(v) },
+        ),
+      ),
+    );
+    expect(result.attempts).toBe(2);
+    expect(discarded).toHaveLength(1);
+    expect(discarded[0]!.address).not.toBe(result.value.address);
+    expect(inFlight(balancer)).toBe(1);
+    result.lease.release();
+  });
+
+  it('a retry rejected by the throttle fails with ThrottledError carrying the previous failure', async () => {
+    const { balancer, clock } = fakeBalancer(2);
+    // p is 0 for the first attempt (no draw); after its failure p = 1/2, and a draw of 0 rejects the retry.
+    const throttle = new AdaptiveThrottle({}, clock, () => 0);
+    const retry = new RetryPolicy({}, { random: seededRandom(12) });
+    const failure = new FakeTransportError('ECONNREFUSED');
+    const error = await runToEnd(
+      clock,
+      execute(options(balancer, () => Promise.reject(failure), { retry, throttle })),
+    ).catch((e: unknown) => e);
+    expect(isThrottledError(error)).toBe(true);
+    expect((error as Error).cause).toBe(failure);
+    expect(retry.stats()).toMatchObject({ retries: 1, throttled: 1 });
+  });
+
+  it('does not start a backoff that would end past the deadline: answers with the last response', async () => {
+    const { balancer, clock } = fakeBalancer(2);
+    const retry = new RetryPolicy(
+      { deadlineMs: 1_000, backoff: { baseMs: 900, maxMs: 900 } },
+      { random: () => 0.999 },
+    );
+    const starts: number[] = [];
+    const result = await runToEnd(
+      clock,
+      execute(
+        options(
+          balancer,
+          (info) => {
+            starts.push(clock.now());
+            return replyAfter(clock, 200, info.signal, () => reply(info, 503));
+          },
+          { retry },
+        ),
+      ),
+    );
+    // The attempt at 0 fails at 200; an 899 ms backoff would end at 1,099 > 1,000, so the policy stops there,
+    // and the caller gets the 503 at once rather than a DeadlineExceededError 800 ms later.
+    expect(starts).toEqual([0]);
+    expect(clock.now()).toBe(200);
+    expect(result.value.status).toBe(503);
+    expect(retry.stats().refused.deadline).toBe(1);
+    result.lease.release();
+  });
+
+  it('a classify that throws fails the request with that error and releases the lease', async () => {
+    const { balancer } = fakeBalancer(1);
+    const bug = new Error('classify bug');
+    await expect(
+      execute({
+        ...options(balancer, async (i) => reply(i, 200)),
+        classify: () => {
+          throw bug;
+        },
+      }),
+    ).rejects.toBe(bug);
+    expect(inFlight(balancer)).toBe(0);
+  });
+
+  it('an attempt that throws synchronously counts as a failed attempt', async () => {
+    const { balancer, clock } = fakeBalancer(2);
+    const retry = new RetryPolicy({}, { random: seededRandom(13) });
+    const result = await runToEnd(
+      clock,
+      execute(
+        options(
+          balancer,
+          (info) => {
+            if (info.attempt === 1) throw new FakeTransportError('ECONNREFUSED');
+            return Promise.resolve(reply(info, 200));
+          },
+          { retry },
+        ),
+      ),
+    );
+    expect(result.attempts).toBe(2);
+    result.lease.release();
+  });
+
+  it('maxHedges 2: two hedges at delay intervals, then the first answer wins and both losers are cancelled', async () => {
+    const { balancer, clock } = fakeBalancer(4);
+    const hedging = new HedgingPolicy({ delayMs: 10, maxHedges: 2 });
+    const signals: AbortSignal[] = [];
+    const result = await runToEnd(
+      clock,
+      execute(
+        options(
+          balancer,
+          (info) => {
+            signals.push(info.signal);
+            return replyAfter(clock, info.attempt === 3 ? 5 : 1_000, info.signal, () => reply(info, 200));
+          },
+          { hedging },
+        ),
+      ),
+    );
+    expect(clock.now()).toBe(25); // hedges at 10 and 20; the second answers 5 ms later
+    expect(result.attempts).toBe(3);
+    expect(signals.map((s) => s.aborted)).toEqual([true, true, false]);
+    expect(inFlight(balancer)).toBe(1);
+    result.lease.release();
+  });
+});
+
+describe('execute lease discipline (property)', () => {
+  type Behaviour = 'ok' | '503' | 'reset' | 'refused' | 'slow' | 'hang';
+
+  it('whatever happens, every lease is released once and no timer is left behind', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom<Behaviour>('ok', '503', 'reset', 'refused', 'slow', 'hang'), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        fc.record({
+          maxAttempts: fc.integer({ min: 1, max: 5 }),
+          perTryTimeoutMs: fc.option(fc.constantFrom(30, 200), { nil: undefined }),
+          deadlineMs: fc.option(fc.constantFrom(100, 1_000), { nil: undefined }),
+        }),
+        fc.option(fc.constantFrom(10, 50), { nil: undefined }),
+        fc.option(fc.integer({ min: 1, max: 400 }), { nil: undefined }),
+        fc.boolean(),
+        async (behaviours, retryOptions, hedgeDelay, abortAt, idempotent) => {
+          const { balancer, clock } = fakeBalancer(3);
+          const retry = new RetryPolicy(
+            { ...retryOptions, backoff: { baseMs: 5, maxMs: 20 } },
+            { random: seededRandom(behaviours.length) },
+          );
+          const hedging = hedgeDelay === undefined ? undefined : new HedgingPolicy({ delayMs: hedgeDelay });
+          const controller = new AbortController();
+          // A caller that never gives up, with no timeout, would wait forever on a hanging endpoint: give it one.
+          const bounded = retryOptions.perTryTimeoutMs !== undefined || retryOptions.deadlineMs !== undefined;
+          const abortTime = abortAt ?? (bounded ? undefined : 10_000);
+          if (abortTime !== undefined) {
+            clock.setTimer(() => controller.abort(new Error('caller abort')), abortTime);
+          }
+          const attempt = (info: AttemptInfo) => {
+            const behaviour = behaviours[(info.attempt - 1) % behaviours.length]!;
+            const delay = behaviour === 'hang' ? 1e9 : behaviour === 'slow' ? 150 : 5;
+            return replyAfter(clock, delay, info.signal, () => {
+              if (behaviour === 'reset') return new FakeTransportError('ECONNRESET');
+              if (behaviour === 'refused') return new FakeTransportError('ECONNREFUSED');
+              return reply(info, behaviour === '503' ? 503 : 200);
+            });
+          };
+          const outcome = await runToEnd(
+            clock,
+            execute(
+              options(balancer, attempt, {
+                retry,
+                hedging,
+                idempotent,
+                signal: controller.signal,
+              }),
+            ).then(
+              (r) => r,
+              () => undefined,
+            ),
+          );
+          // Only the returned response still holds its lease.
+          expect(inFlight(balancer)).toBe(outcome === undefined ? 0 : 1);
+          outcome?.lease.release();
+          expect(inFlight(balancer)).toBe(0);
+          expect(outcome === undefined || outcome.attempts <= retryOptions.maxAttempts).toBe(true);
+          // The abort timer may still be pending when the request ended first; nothing else may be.
+          const abortPending = abortTime !== undefined && clock.now() < abortTime ? 1 : 0;
+          expect(clock.pendingTimers).toBe(abortPending);
+        },
+      ),
+      { seed: 42, numRuns: 150 },
+    );
   });
 });

@@ -3,15 +3,23 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Balancer } from '../../src/balancer/balancer.js';
 import type { ManualClock } from '../../src/clock.js';
-import { isConfigError } from '../../src/errors/config-error.js';
 import { channelNames } from '../../src/observability/channels.js';
 import { seededRandom } from '../../src/random.js';
 import { type AttemptInfo, type ExecuteOptions, execute } from '../../src/resilience/executor.js';
 import { HedgingPolicy } from '../../src/resilience/hedging.js';
-import { LatencyWindow, RECOMPUTE_EVERY, WINDOW_SIZE } from '../../src/resilience/latency-window.js';
+import { LatencyWindow, RECOMPUTE_EVERY, select, WINDOW_SIZE } from '../../src/resilience/latency-window.js';
 import { RetryBudget } from '../../src/resilience/retry-budget.js';
 import { RetryPolicy } from '../../src/resilience/retry-policy.js';
-import { advanceUntil, classifyFake, type FakeReply, fakeBalancer, replyAfter, track } from './helpers.js';
+import {
+  advanceUntil,
+  classifyFake,
+  expectConfigError,
+  type FakeReply,
+  fakeBalancer,
+  replyAfter,
+  runToEnd,
+  track,
+} from './helpers.js';
 
 /** Each endpoint answers 200 after its own latency (ms), by address. */
 function slowEndpoints(clock: ManualClock, latency: (address: string, attempt: number) => number) {
@@ -58,14 +66,7 @@ describe('HedgingPolicy options', () => {
     ],
     [{ delayMs: 10, after: 5 }, 'hedging.after: expected one of the known options'],
   ])('rejects %j', (options, message) => {
-    let error: unknown;
-    try {
-      new HedgingPolicy(options as never);
-    } catch (e) {
-      error = e;
-    }
-    expect(isConfigError(error)).toBe(true);
-    expect((error as Error).message).toContain(message);
+    expectConfigError(() => new HedgingPolicy(options as never), message);
   });
 });
 
@@ -132,9 +133,7 @@ describe('hedging through execute', () => {
     const { balancer, clock } = fakeBalancer(3);
     const hedging = new HedgingPolicy({ delayMs: 20 });
     const { attempt } = slowEndpoints(clock, () => 10);
-    const run = track(execute(hedged(balancer, attempt, { hedging })));
-    await advanceUntil(clock, run.settled);
-    const result = await run.result();
+    const result = await runToEnd(clock, execute(hedged(balancer, attempt, { hedging })));
     expect(result.attempts).toBe(1);
     expect(hedging.stats().hedges).toBe(0);
     expect(clock.pendingTimers).toBe(0);
@@ -168,9 +167,7 @@ describe('hedging through execute', () => {
     expect(hedging.delayFor(fakeBalancer(1).balancer)).toBeUndefined(); // per balancer: another has no estimate
     const { attempt } = slowEndpoints(clock, (_, n) => (n === 1 ? 1_000 : 5));
     const start = clock.now();
-    const run = track(execute(hedged(balancer, attempt, { hedging })));
-    await advanceUntil(clock, run.settled);
-    const result = await run.result();
+    const result = await runToEnd(clock, execute(hedged(balancer, attempt, { hedging })));
     expect(clock.now() - start).toBe(29 + 5);
     expect(hedging.stats()).toMatchObject({ hedges: 1, won: 1 });
     result.lease.release();
@@ -185,9 +182,7 @@ describe('hedging through execute', () => {
         address: info.lease.endpoint.address,
         discarded: false,
       }));
-    const run = track(execute(hedged(balancer, attempt, { hedging })));
-    await advanceUntil(clock, run.settled);
-    const result = await run.result();
+    const result = await runToEnd(clock, execute(hedged(balancer, attempt, { hedging })));
     expect(result.value.status).toBe(200);
     expect(clock.now()).toBe(40);
     expect(hedging.stats()).toMatchObject({ hedges: 1, won: 0 });
@@ -223,6 +218,28 @@ describe('hedging through execute', () => {
         },
       ),
       { seed: 42, numRuns: 40 },
+    );
+  });
+});
+
+describe('select (quickselect)', () => {
+  it('property: returns the k-th smallest, duplicates and sorted runs included', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 5 }), fc.double({ min: 0, max: 1e6, noNaN: true })), {
+          minLength: 1,
+          maxLength: 300,
+        }),
+        fc.nat(),
+        fc.boolean(),
+        (values, k0, sorted) => {
+          const input = sorted ? [...values].sort((x, y) => x - y) : values;
+          const k = k0 % input.length;
+          const expected = [...input].sort((x, y) => x - y)[k];
+          expect(select(Float64Array.from(input), input.length, k)).toBe(expected);
+        },
+      ),
+      { seed: 42, numRuns: 500 },
     );
   });
 });

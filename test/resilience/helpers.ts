@@ -2,8 +2,10 @@
  * Test helpers for the resilience suite: a balancer on a ManualClock with a seeded random source, and a way to let
  * promise callbacks run between clock advances (the executor reacts to attempts in microtasks).
  */
+import { expect } from 'vitest';
 import { Balancer, type BalancerOptions } from '../../src/balancer/balancer.js';
 import { ManualClock } from '../../src/clock.js';
+import { isConfigError } from '../../src/errors/config-error.js';
 import { seededRandom } from '../../src/random.js';
 
 /** Lets pending promise callbacks (and their follow-ups) run. */
@@ -105,4 +107,23 @@ export function replyAfter(
       reject(signal.reason);
     });
   });
+}
+
+/** Drives `clock` until `promise` settles and returns it (resolved value or rejection). */
+export async function runToEnd<T>(clock: ManualClock, promise: Promise<T>, stepMs = 1): Promise<T> {
+  const run = track(promise);
+  await advanceUntil(clock, run.settled, stepMs);
+  return run.result();
+}
+
+/** Asserts that `construct` throws a ConfigError whose message contains `message`. */
+export function expectConfigError(construct: () => unknown, message: string): void {
+  let error: unknown;
+  try {
+    construct();
+  } catch (e) {
+    error = e;
+  }
+  expect(isConfigError(error)).toBe(true);
+  expect((error as Error).message).toContain(message);
 }

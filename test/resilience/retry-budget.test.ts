@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { isConfigError } from '../../src/errors/config-error.js';
 import { defaultRetryBudgetOptions, RetryBudget } from '../../src/resilience/retry-budget.js';
+import { expectConfigError } from './helpers.js';
 
 describe('RetryBudget options', () => {
   it('applies Finagle defaults', () => {
@@ -18,14 +18,7 @@ describe('RetryBudget options', () => {
     [{ percentCanRetry: '0.2' }, 'budget.percentCanRetry: expected a number from 0 to 1000, got "0.2"'],
     [{ retries: 3 }, 'budget.retries: expected one of the known options'],
   ])('rejects %j', (options, message) => {
-    let error: unknown;
-    try {
-      new RetryBudget(options as never);
-    } catch (e) {
-      error = e;
-    }
-    expect(isConfigError(error)).toBe(true);
-    expect((error as Error).message).toContain(message);
+    expectConfigError(() => new RetryBudget(options as never), message);
   });
 });
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { isConfigError } from '../../src/errors/config-error.js';
 import { seededRandom } from '../../src/random.js';
 import { RetryBudget } from '../../src/resilience/retry-budget.js';
 import { type RetryInfo, RetryPolicy } from '../../src/resilience/retry-policy.js';
+import { expectConfigError } from './helpers.js';
 
 const clock = new ManualClock();
 const env = { clock, random: seededRandom(3) };
@@ -42,14 +42,7 @@ describe('RetryPolicy options', () => {
     [{ budget: 3 }, 'retry.budget: expected a RetryBudget, retry budget options, or false, got 3'],
     [{ numRetries: 2 }, 'retry.numRetries: expected one of the known options'],
   ])('rejects %j', (options, message) => {
-    let error: unknown;
-    try {
-      new RetryPolicy(options as never, env);
-    } catch (e) {
-      error = e;
-    }
-    expect(isConfigError(error)).toBe(true);
-    expect((error as Error).message).toContain(message);
+    expectConfigError(() => new RetryPolicy(options as never, env), message);
   });
 
   it('defaults: 3 attempts, 502/503/504 and UNAVAILABLE, connect failures, a per-balancer budget', () => {

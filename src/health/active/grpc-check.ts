@@ -16,7 +16,7 @@
 import type * as Grpc from '@grpc/grpc-js';
 import type { Endpoint } from '../../endpoint.js';
 import type { HealthCheckOptions } from '../options.js';
-import { type Prober, type ProbeResult, TIMEOUT_DETAIL } from './prober.js';
+import { type ProbeResult, type Prober, TIMEOUT_DETAIL } from './prober.js';
 
 export const HEALTH_CHECK_METHOD = '/grpc.health.v1.Health/Check';
 
@@ -88,9 +88,12 @@ let grpcModule: Promise<typeof Grpc> | undefined;
 export function loadGrpc(): Promise<typeof Grpc> {
   grpcModule ??= import('@grpc/grpc-js').catch((error: unknown) => {
     grpcModule = undefined;
-    throw new Error('healthCheck.protocol "grpc" needs the optional peer dependency @grpc/grpc-js (npm i @grpc/grpc-js)', {
-      cause: error,
-    });
+    throw new Error(
+      'healthCheck.protocol "grpc" needs the optional peer dependency @grpc/grpc-js (npm i @grpc/grpc-js)',
+      {
+        cause: error,
+      },
+    );
   });
   return grpcModule;
 }
@@ -111,7 +114,8 @@ export class GrpcProber implements Prober {
     } catch (error) {
       return { healthy: false, detail: (error as Error).message };
     }
-    if (this.#closed || signal.aborted) return { healthy: false, detail: signal.aborted ? TIMEOUT_DETAIL : 'closed' };
+    if (this.#closed || signal.aborted)
+      return { healthy: false, detail: signal.aborted ? TIMEOUT_DETAIL : 'closed' };
     const client = this.#client(grpc, endpoint);
     return new Promise<ProbeResult>((resolve) => {
       const call = client.makeUnaryRequest(

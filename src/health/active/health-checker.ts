@@ -21,7 +21,7 @@ import { channels, publish } from '../../observability/channels.js';
 import type { HealthCheckOptions } from '../options.js';
 import { GrpcProber } from './grpc-check.js';
 import { HttpProber } from './http-check.js';
-import { type Prober, type ProbeResult, TIMEOUT_DETAIL } from './prober.js';
+import { type ProbeResult, type Prober, TIMEOUT_DETAIL } from './prober.js';
 
 /** Per-endpoint probing state. */
 interface ProbeRecord {
@@ -41,6 +41,10 @@ export interface HealthCheckerHooks {
   onPass?(state: EndpointState): void;
 }
 
+/**
+ * Active health checking as a Balancer extension, built by the Balancer from its `healthCheck` option. Build one
+ * yourself to use a custom {@link Prober} (e.g. a TCP connect check) and pass it in `extensions`.
+ */
 export class HealthChecker implements BalancerExtension {
   readonly options: HealthCheckOptions;
   readonly #prober: Prober;
@@ -56,7 +60,8 @@ export class HealthChecker implements BalancerExtension {
   constructor(options: HealthCheckOptions, hooks: HealthCheckerHooks = {}, prober?: Prober) {
     this.options = options;
     this.#hooks = hooks;
-    this.#prober = prober ?? (options.protocol === 'grpc' ? new GrpcProber(options) : new HttpProber(options));
+    this.#prober =
+      prober ?? (options.protocol === 'grpc' ? new GrpcProber(options) : new HttpProber(options));
     this.#limit = pLimit(options.concurrency);
   }
 
@@ -129,7 +134,9 @@ export class HealthChecker implements BalancerExtension {
   #nextDelay(): number {
     const o = this.options;
     const random = this.#ctx!.random;
-    return o.intervalMs + random() * o.intervalJitterMs + (random() * o.intervalMs * o.intervalJitterPercent) / 100;
+    return (
+      o.intervalMs + random() * o.intervalJitterMs + (random() * o.intervalMs * o.intervalJitterPercent) / 100
+    );
   }
 
   async #run(record: ProbeRecord): Promise<void> {
@@ -172,7 +179,8 @@ export class HealthChecker implements BalancerExtension {
     if (result.healthy) {
       record.failures = 0;
       record.passes++;
-      if (!state.activeHealthy && (record.pending || record.passes >= o.healthyThreshold)) state.activeHealthy = true;
+      if (!state.activeHealthy && (record.pending || record.passes >= o.healthyThreshold))
+        state.activeHealthy = true;
       record.pending = false;
     } else {
       record.passes = 0;

@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { Endpoint } from '../../endpoint.js';
 import type { HealthCheckOptions } from '../options.js';
-import { type Prober, type ProbeResult, TIMEOUT_DETAIL } from './prober.js';
+import { type ProbeResult, type Prober, TIMEOUT_DETAIL } from './prober.js';
 
 export class HttpProber implements Prober {
   readonly #options: HealthCheckOptions;
