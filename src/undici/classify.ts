@@ -63,23 +63,6 @@ export function failureOfStatus(status: number, retryAfter: string | undefined):
 }
 
 /**
- * Retry-After in ms (delta-seconds or an HTTP date), or `undefined` when absent or unparsable.
- * Capped at one hour so a hostile server cannot park a request forever.
- */
-export function parseRetryAfter(value: string | undefined, nowEpochMs = Date.now()): number | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  let ms: number;
-  if (/^\d+$/.test(trimmed)) ms = Number(trimmed) * 1000;
-  else {
-    const at = Date.parse(trimmed);
-    if (Number.isNaN(at)) return undefined;
-    ms = Math.max(0, at - nowEpochMs);
-  }
-  return Math.min(ms, 3_600_000);
-}
-
-/**
  * True when a failure of this kind means no request byte can have reached the application: the connection was
  * never made. Used to allow retrying non-idempotent requests (Envoy's `reset-before-request`/`connect-failure`).
  */

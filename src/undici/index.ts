@@ -13,7 +13,6 @@ export {
   failedBeforeSending,
   failureOfError,
   failureOfStatus,
-  parseRetryAfter,
 } from './classify.js';
 export { BalancedDispatcher } from './dispatcher.js';
 export { type EndpointErrorFields, NoEndpointAvailableError, type NoEndpointReason } from './errors.js';
