@@ -61,11 +61,3 @@ export const defaultFailureStatus: FailureStatusPredicate = (status) => status >
 export function failureOfStatus(status: number, retryAfter: string | undefined): FailureKind {
   return status === 429 || (status === 503 && retryAfter !== undefined) ? 'overloaded' : 'status';
 }
-
-/**
- * True when a failure of this kind means no request byte can have reached the application: the connection was
- * never made. Used to allow retrying non-idempotent requests (Envoy's `reset-before-request`/`connect-failure`).
- */
-export function failedBeforeSending(kind: FailureKind): boolean {
-  return kind === 'connect';
-}

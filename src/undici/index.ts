@@ -10,11 +10,21 @@ export { BalancedAgent, type BalancedAgentOptions } from './agent.js';
 export {
   defaultFailureStatus,
   type FailureStatusPredicate,
-  failedBeforeSending,
   failureOfError,
   failureOfStatus,
 } from './classify.js';
 export { BalancedDispatcher } from './dispatcher.js';
-export { type EndpointErrorFields, NoEndpointAvailableError, type NoEndpointReason } from './errors.js';
+export {
+  type EndpointErrorFields,
+  NoEndpointAvailableError,
+  type NoEndpointReason,
+  RequestTimeoutError,
+} from './errors.js';
 export { type BalancedFetch, type CreateFetchOptions, createFetch } from './fetch.js';
-export type { BalancedDispatcherOptions, HashKeyFunction, HashKeySource } from './options.js';
+export {
+  type BalancedDispatcherOptions,
+  type HashKeyFunction,
+  type HashKeySource,
+  isIdempotentRequest,
+} from './options.js';
+export { isReplayableBody } from './retried-request.js';
