@@ -5,7 +5,7 @@ import { ConfigError } from '../../src/errors/config-error.js';
 import { seededRandom } from '../../src/random.js';
 import { BalancedDispatcher, POOL_ACCEPTS_LEGACY_HANDLERS } from '../../src/undici/dispatcher.js';
 import { NoEndpointAvailableError } from '../../src/undici/errors.js';
-import { closeAll, deadServer, fastServer, slowServer, type TestServer } from '../helpers/http-servers.js';
+import { deadServer, slowServer, type TestServer } from '../helpers/http-servers.js';
 import { useFixture, waitFor } from './fixture.js';
 
 const { errors, request } = undici;

@@ -4,13 +4,7 @@ import { ManualClock } from '../../src/clock.js';
 import { seededRandom } from '../../src/random.js';
 import { RetryPolicy } from '../../src/resilience/retry-policy.js';
 import { BalancedDispatcher } from '../../src/undici/dispatcher.js';
-import {
-  blackHoleServer,
-  closeAll,
-  fastServer,
-  flakyServer,
-  type TestServer,
-} from '../helpers/http-servers.js';
+import { blackHoleServer, fastServer, flakyServer } from '../helpers/http-servers.js';
 import { useFixture } from './fixture.js';
 
 const fx = useFixture();

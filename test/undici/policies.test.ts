@@ -2,7 +2,7 @@ import * as undici from 'undici';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/random.js';
 import { BalancedDispatcher } from '../../src/undici/dispatcher.js';
-import { closeAll, fastServer, slowServer, type TestServer } from '../helpers/http-servers.js';
+import { slowServer } from '../helpers/http-servers.js';
 import { useFixture } from './fixture.js';
 
 const fx = useFixture();

@@ -11,7 +11,6 @@ import { RequestTimeoutError } from '../../src/undici/errors.js';
 import type { BalancedDispatcherOptions } from '../../src/undici/options.js';
 import {
   blackHoleServer,
-  closeAll,
   deadServer,
   fastServer,
   flakyServer,
