@@ -26,6 +26,8 @@ export interface TestServer {
 export interface FlakyServer extends TestServer {
   /** While true, every request is answered with 503. */
   failing: boolean;
+  /** Dies at once: stops listening and cuts every connection, requests in flight included (a crashed process). */
+  kill(): void;
 }
 
 export interface ServerOptions {
@@ -89,6 +91,10 @@ export function startServer(options: ServerOptions = {}): Promise<FlakyServer> {
       state.failing = value;
     },
     close: () => closeHttp(server),
+    kill: () => {
+      server.close();
+      server.closeAllConnections();
+    },
   }));
 }
 

@@ -135,6 +135,24 @@ describe('BalancedDispatcher with undici.request', () => {
     await balancer.close();
   });
 
+  it('a request in flight on an endpoint that vanishes (removed, then its process dies) fails at once', async () => {
+    const slow = fx.server(await slowServer(10_000));
+    const [fast] = await fx.fast(1);
+    const balancer = new Balancer({ endpoints: [slow.address], policy: 'round_robin' });
+    const d = fx.dispatcher(new BalancedDispatcher({ balancer }));
+    const started = performance.now();
+    const inFlight = request('http://orders.internal/', { dispatcher: d }).catch((e: unknown) => e);
+    await waitFor(() => slow.hits === 1);
+    balancer.setEndpoints([fast!.address]);
+    slow.kill();
+    const err = await inFlight;
+    expect(err).toMatchObject({ code: 'UND_ERR_SOCKET', endpoint: slow.address });
+    expect(performance.now() - started).toBeLessThan(2_000);
+    await waitFor(() => !d.poolAddresses().includes(slow.address));
+    expect(await (await request('http://orders.internal/', { dispatcher: d })).body.text()).toBe('s0');
+    await balancer.close();
+  });
+
   it('does not close a shared Balancer, closes an owned one', async () => {
     const [backend] = await fx.fast(1);
     const shared = new Balancer({ endpoints: [backend!.address] });
