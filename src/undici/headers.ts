@@ -12,7 +12,8 @@ export function getHeader(headers: Headers, name: string): string | undefined {
   if (headers == null) return undefined;
   if (Array.isArray(headers)) {
     for (let i = 0; i + 1 < headers.length; i += 2) {
-      if (String(headers[i]).toLowerCase() === name) return firstValue(headers[i + 1]);
+      const key = String(headers[i]);
+      if (key.length === name.length && key.toLowerCase() === name) return firstValue(headers[i + 1]);
     }
     return undefined;
   }
@@ -23,7 +24,10 @@ export function getHeader(headers: Headers, name: string): string | undefined {
   const record = headers as Record<string, unknown>;
   // Fast path: undici and most callers already use lower-case names.
   if (record[name] !== undefined) return firstValue(record[name]);
-  for (const key in record) if (key.toLowerCase() === name) return firstValue(record[key]);
+  // Compare lengths first: most keys differ in length, and lower-casing allocates.
+  for (const key in record) {
+    if (key.length === name.length && key.toLowerCase() === name) return firstValue(record[key]);
+  }
   return undefined;
 }
 
