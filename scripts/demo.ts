@@ -2,9 +2,10 @@
  * `npm run demo`: switchyard against real local backends, in under a minute, with nothing to set up.
  *
  * Starts five backends as child processes on 127.0.0.1 — fast, slow, heavy-tailed, one that answers 503 in bursts,
- * one that is killed mid-run and comes back — then sends the same fixed workload through switchyard under
- * round_robin, least_request and p2c_peak_ewma, and through undici's BalancedPool for reference, and prints one
- * row per client: latency percentiles, client-visible errors, retries and each backend's share of the answers.
+ * one that is killed mid-run and comes back — then sends the same fixed workload through switchyard's undici
+ * dispatcher (`BalancedDispatcher`: outlier detection, retries elsewhere under a retry budget) under round_robin,
+ * least_request and p2c_peak_ewma, and through undici's BalancedPool for reference, and prints one row per client:
+ * latency percentiles, client-visible errors, retries and each backend's share of the answers.
  *
  * Flags: `--quick` (a short run, for tests), `--requests <n>`, `--rate <per second>`.
  */
@@ -83,14 +84,14 @@ async function main(): Promise<void> {
         },
       );
       if (tty) process.stdout.write('\n');
+      const retries = client.retries?.();
       await client.close();
-      rows.push(
-        toRow(
-          name,
-          result,
-          BACKENDS.map((b) => b.name),
-        ),
+      const row = toRow(
+        name,
+        result,
+        BACKENDS.map((b) => b.name),
       );
+      rows.push(retries === undefined ? row : { ...row, retries });
       const kinds = [...result.errorKinds].map(([k, n]) => `${k} ${n}`).join(', ');
       console.log(
         `  ${((performance.now() - started) / 1000).toFixed(1)} s${kinds === '' ? '' : `; errors: ${kinds}`}`,

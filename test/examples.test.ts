@@ -67,6 +67,36 @@ describe('examples', () => {
   });
 });
 
+describe('undici examples', () => {
+  it('undici-request: a BalancedDispatcher retries a broken endpoint away and ejects it', async () => {
+    const r = await run('examples/undici-request.ts');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("statuses seen by the caller: { '200': 60 }");
+    expect(r.stdout).toMatch(/answered by: \{ a: \d+, b: \d+ \}/);
+    expect(r.stdout).toMatch(/127\.0\.0\.1:\d+ ejected/);
+  });
+
+  it('fetch-wrapper: createFetch balances every call (round robin order)', async () => {
+    const r = await run('examples/fetch-wrapper.ts');
+    expect(r.code).toBe(0);
+    const order = /answered by, in order: ((?:[abc] ?){6})/.exec(r.stdout)?.[1]?.trim().split(' ');
+    expect(order).toHaveLength(6);
+    expect(order!.slice(3)).toEqual(order!.slice(0, 3));
+    expect(new Set(order)).toEqual(new Set(['a', 'b', 'c']));
+  });
+
+  it('global-dispatcher: a BalancedAgent balances known services and passes the rest through', async () => {
+    const r = await run('examples/global-dispatcher.ts');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/'not-balanced': 1/);
+    expect(r.stdout).toMatch(/'orders-1': 6,\s+'orders-2': 6/);
+    const users = [...r.stdout.matchAll(/'users-\d': (\d+)/g)].map((m) => Number(m[1]));
+    expect(users).toHaveLength(3);
+    expect(users.reduce((a, b) => a + b, 0)).toBe(12);
+  });
+});
+
 // dnsmasq is the real DNS server the example starts: skip locally when it is missing, fail under CI (see .ci/run).
 const dnsmasq = dnsmasqAvailability();
 

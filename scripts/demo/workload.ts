@@ -15,8 +15,6 @@ export interface SendResult {
   readonly retries: number;
   /** Why it failed (`connect`, `reset`, `timeout`, `503`, …). */
   readonly failure?: string;
-  /** Backends of the failed attempts before the final one (to count each backend's share of attempts). */
-  readonly failedOn?: readonly string[];
 }
 
 export interface Workload {
@@ -66,7 +64,6 @@ export async function runWorkload(
       send().then((result) => {
         done++;
         retries += result.retries;
-        for (const b of result.failedOn ?? []) answers.set(b, (answers.get(b) ?? 0) + 1);
         if (result.backend !== undefined) answers.set(result.backend, (answers.get(result.backend) ?? 0) + 1);
         if (result.ok) latencies.push(performance.now() - sentAt);
         else {

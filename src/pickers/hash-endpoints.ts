@@ -26,15 +26,21 @@ export interface CanonicalSet {
   readonly signature: string;
 }
 
-/** Sorts endpoints by address (code-unit order, locale-independent) and records their effective weights. */
+/**
+ * Sorts endpoints by address (code-unit order, locale-independent) and records their configured weights.
+ *
+ * Configured, not effective: slow start ramps `effectiveWeight` every tick, and a table rebuilt on every tick
+ * would move keys back and forth while an endpoint warms up. Key stability is the point of these policies, so they
+ * ignore slow start (as Envoy does: slow start applies to round robin and least request only).
+ */
 export function canonicalSet(endpoints: readonly EndpointState[]): CanonicalSet {
   const sorted = [...endpoints].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
   const weights = new Float64Array(sorted.length);
   const parts: string[] = [];
   for (let i = 0; i < sorted.length; i++) {
     const state = sorted[i]!;
-    weights[i] = state.effectiveWeight;
-    parts.push(`${state.address}\u0000${state.effectiveWeight}`);
+    weights[i] = state.endpoint.weight;
+    parts.push(`${state.address}\u0000${state.endpoint.weight}`);
   }
   return {
     endpoints: sorted,
