@@ -13,6 +13,7 @@
 import { Balancer, type BalancerOptions } from '../balancer/balancer.js';
 import type { Lease } from '../balancer/lease.js';
 import type { FailureKind, Outcome } from '../balancer/outcome.js';
+import { countEvents, type EventCounts } from '../observability/subscribe.js';
 import type { PickContext } from '../pickers/picker.js';
 import { type RandomSource, seededRandom } from '../random.js';
 import type { AdaptiveThrottle } from '../resilience/adaptive-throttle.js';
@@ -55,6 +56,11 @@ export interface ConfigurationResult {
   readonly load: { readonly bucketMs: number; readonly series: readonly (readonly number[])[] };
   /** Events the engine processed (arrivals, completions, timers, …). */
   readonly events: number;
+  /**
+   * What the library reported on its diagnostics channels during the run, summed over clients: `endpointEjected`,
+   * `endpointReturned`, `panic`, … (keys of `channelNames`).
+   */
+  readonly channelEvents: Readonly<Record<string, number>>;
   /** Virtual time at which the last request finished, ms. */
   readonly endMs: number;
   /** Wall-clock time the run took, ms. */
@@ -159,9 +165,26 @@ export function simulate(plan: SimulationPlan): SimulationResult {
 /** Runs one configuration. */
 export function runConfiguration(plan: SimulationPlan, config: ConfigurationPlan): ConfigurationResult {
   const wallStart = performance.now();
-  const run = new Run(plan, config);
-  const events = run.execute();
-  return run.result(events, performance.now() - wallStart);
+  // The simulated balancers publish like real ones; count what they report (ejections, panics) for the results.
+  const counter = countEvents();
+  try {
+    const run = new Run(plan, config);
+    const events = run.execute();
+    return run.result(events, performance.now() - wallStart, totals(counter));
+  } finally {
+    counter.stop();
+  }
+}
+
+/** Sums the counts of every balancer per channel. */
+function totals(counter: EventCounts): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [channel, byBalancer] of counter.counts) {
+    let sum = 0;
+    for (const n of byBalancer.values()) sum += n;
+    out[channel] = sum;
+  }
+  return out;
 }
 
 class Run implements BackendHost<Attempt> {
@@ -237,7 +260,7 @@ class Run implements BackendHost<Attempt> {
     return events;
   }
 
-  result(events: number, wallMs: number): ConfigurationResult {
+  result(events: number, wallMs: number, channelEvents: Record<string, number>): ConfigurationResult {
     const rec = this.#recorder;
     const sorted = rec.sortedLatencies();
     const attempts = this.#backends.reduce((n, b) => n + b.attempts, 0);
@@ -260,6 +283,7 @@ class Run implements BackendHost<Attempt> {
       })),
       load: { bucketMs: this.#plan.sampleMs, series: rec.loadSeries() },
       events,
+      channelEvents,
       endMs: this.#clock.now(),
       wallMs,
     };

@@ -48,11 +48,26 @@ export function resultRows(result: SimulationResult): ResultRow[] {
   }));
 }
 
-/** The full text report: title, description, table, cost. */
+/** Channel events worth a line under the table (endpoint additions and removals are the fleet's own timeline). */
+const REPORTED_EVENTS: readonly [string, string][] = [
+  ['endpointEjected', 'ejections'],
+  ['endpointReturned', 'returns'],
+  ['panic', 'panic changes'],
+];
+
+/** The full text report: title, description, table, and what the library reported during each run. */
 export function textReport(result: SimulationResult): string {
   const lines = [`# ${result.name}`];
   if (result.description !== '') lines.push(result.description);
   lines.push('', formatTable(resultRows(result)), '');
+  for (const c of result.configurations) {
+    const parts = REPORTED_EVENTS.flatMap(([key, label]) => {
+      const n = c.channelEvents[key] ?? 0;
+      return n === 0 ? [] : [`${n.toLocaleString('en-US')} ${label}`];
+    });
+    if (parts.length > 0) lines.push(`${c.name}: ${parts.join(', ')} (all clients)`);
+  }
+  if (lines[lines.length - 1] !== '') lines.push('');
   return lines.join('\n');
 }
 

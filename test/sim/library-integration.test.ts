@@ -37,6 +37,10 @@ describe('simulated health', () => {
     // Ejected after 5 failures per client and kept out for 30 s: a handful of attempts in all.
     expect(brokenShare(ejecting)).toBeLessThan(0.002);
     expect(ejecting!.errorKinds.status).toBeLessThanOrEqual(2 * 5);
+    // What the health code published on its diagnostics channel: one ejection per client, no return within 20 s.
+    expect(ejecting!.channelEvents.endpointEjected).toBe(2);
+    expect(ejecting!.channelEvents.endpointReturned ?? 0).toBe(0);
+    expect(plain!.channelEvents.endpointEjected ?? 0).toBe(0);
   });
 
   it('slow start ramps a re-registered backend up instead of giving it its full share at once', () => {
