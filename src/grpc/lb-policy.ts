@@ -197,6 +197,8 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
       onHealth: () => this.#refresh(),
     };
     subchannel.ref();
+    // Lists the subchannel under the channel in channelz, as grpc-js's own policies do.
+    this.#helper.addChannelzChild(subchannel.getChannelzRef());
     subchannel.addConnectivityStateListener(child.onState);
     subchannel.addHealthStateWatcher(child.onHealth);
     this.#children.set(m.address, child);
@@ -219,6 +221,7 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
   #release(child: Child): void {
     child.subchannel.removeConnectivityStateListener(child.onState);
     child.subchannel.removeHealthStateWatcher(child.onHealth);
+    this.#helper.removeChannelzChild(child.subchannel.getChannelzRef());
     child.subchannel.unref();
   }
 
