@@ -35,7 +35,7 @@ import { defaultRandom, type RandomSource } from '../random.js';
 import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
 import { EndpointState } from './endpoint-state.js';
 import type { BalancerExtension } from './extension.js';
-import { Lease, type LeaseSink } from './lease.js';
+import { kRelease, Lease } from './lease.js';
 import type { Outcome } from './outcome.js';
 import { selectRoutable } from './routable.js';
 import { type BalancerStats, endpointStats } from './stats.js';
@@ -136,9 +136,10 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   readonly #load: SharedLoad = { totalInFlight: 0 };
   /** Every endpoint we hold state for: listed ones and removed ones still draining. */
   readonly #states = new Map<string, EndpointState>();
-  readonly #sink: LeaseSink;
 
   #policy: Policy;
+  /** The policy's latency decay τ (ms), cached off the hot path. */
+  #decayMs: number = defaultBalancerOptions.latencyDecayMs;
   #picker: Picker = EMPTY_PICKER;
   #routableCount = 0;
   #panic = false;
@@ -179,7 +180,6 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       parsePolicyConfig(options.policy ?? defaultBalancerOptions.policy, 'policy'),
     );
     this.#extensions = checkExtensions(options.extensions);
-    this.#sink = { release: (state, startedAt, outcome) => this.#release(state, startedAt, outcome) };
     const initial =
       options.endpoints === undefined ? undefined : parseEndpoints(options.endpoints, 'endpoints');
     for (const extension of this.#extensions) extension.attach?.(this.#extensionContext());
@@ -223,7 +223,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     state.inFlight++;
     state.picks++;
     this.#load.totalInFlight++;
-    return new Lease(this.#sink, state, now);
+    return new Lease(this, state, now);
   }
 
   /** Replaces the endpoint list (for balancers built with `endpoints`). Throws {@link ConfigError} on bad input. */
@@ -260,7 +260,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   /** A snapshot of every endpoint's state and the balancer's totals. Allocates; not for the hot path. */
   stats(): BalancerStats {
     const now = this.#clock.now();
-    const decayMs = this.#policy.latency?.decayMs ?? defaultBalancerOptions.latencyDecayMs;
+    const decayMs = this.#decayMs;
     return {
       name: this.name,
       policy: this.#policy.name,
@@ -296,10 +296,13 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   // ---- internals -------------------------------------------------------------------------------------------
 
   #createPolicy(parsed: ParsedPolicy): Policy {
-    return createPolicy(parsed, { random: this.#random, clock: this.#clock, load: this.#load });
+    const policy = createPolicy(parsed, { random: this.#random, clock: this.#clock, load: this.#load });
+    this.#decayMs = policy.latency?.decayMs ?? defaultBalancerOptions.latencyDecayMs;
+    return policy;
   }
 
-  #release(state: EndpointState, startedAt: number, outcome: Outcome): void {
+  /** @internal The other half of {@link Lease.release}. */
+  [kRelease](state: EndpointState, startedAt: number, outcome: Outcome): void {
     state.inFlight--;
     const total = --this.#load.totalInFlight;
     const cancelled = !outcome.ok && outcome.failure === 'cancelled';
@@ -308,7 +311,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       const now =
         outcome.now ?? (outcome.latencyMs === undefined ? this.#clock.now() : startedAt + outcome.latencyMs);
       const latency = outcome.latencyMs ?? now - startedAt;
-      const decayMs = this.#policy.latency?.decayMs ?? defaultBalancerOptions.latencyDecayMs;
+      const decayMs = this.#decayMs;
       if (outcome.ok) {
         state.successes++;
         observeLatency(state, latency, now, decayMs);
@@ -415,7 +418,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   /** Starting estimate for a new endpoint: the mean of observed peers, else the policy's default. */
   #initialRtt(now: number): number {
-    const decayMs = this.#policy.latency?.decayMs ?? defaultBalancerOptions.latencyDecayMs;
+    const decayMs = this.#decayMs;
     let sum = 0;
     let count = 0;
     for (const state of this.#states.values()) {

@@ -5,9 +5,12 @@ import type { Endpoint } from '../endpoint.js';
 import type { EndpointState } from './endpoint-state.js';
 import { type Outcome, SUCCESS } from './outcome.js';
 
+/** @internal The Balancer's release method, keyed by a symbol so it stays off the public surface. */
+export const kRelease: unique symbol = Symbol('switchyard.release');
+
 /** @internal How a lease reports back to its Balancer. */
 export interface LeaseSink {
-  release(state: EndpointState, startedAt: number, outcome: Outcome): void;
+  [kRelease](state: EndpointState, startedAt: number, outcome: Outcome): void;
 }
 
 /**
@@ -49,6 +52,6 @@ export class Lease {
   release(outcome: Outcome = SUCCESS): void {
     if (this.#released) return;
     this.#released = true;
-    this.#sink.release(this.#state, this.startedAt, outcome);
+    this.#sink[kRelease](this.#state, this.startedAt, outcome);
   }
 }

@@ -39,6 +39,23 @@ export function observeLatency(state: EndpointState, rttMs: number, now: number,
 }
 
 /**
+ * True when `b` is strictly cheaper than `a` at any common time — the P2C comparison, without decaying both.
+ *
+ * cost(x, now) = est_x · e^(−(now − t_x)/τ) · (inFlight_x + 1), so
+ * cost(b) < cost(a)  ⇔  est_b·q_b · e^((t_b − t_a)/τ) < est_a·q_a.
+ * One exponential per pick instead of two (and usually the cheap series, since busy endpoints are updated at
+ * nearly the same times); `now` drops out. Zero estimates take the exact path through {@link peakEwmaCost}.
+ */
+export function cheaperThan(b: EndpointState, a: EndpointState, decayMs: number, now: number): boolean {
+  const wb = b.rttEstimate * (b.inFlight + 1);
+  const wa = a.rttEstimate * (a.inFlight + 1);
+  if (wa === 0 || wb === 0) return peakEwmaCost(b, now, decayMs) < peakEwmaCost(a, now, decayMs);
+  const x = (b.rttStamp - a.rttStamp) / decayMs;
+  // x ≥ 0: b's estimate is newer, so a has decayed more: compare wb against wa shrunk by e^(−x).
+  return x >= 0 ? wb < wa * decayFactor(x) : wb * decayFactor(-x) < wa;
+}
+
+/**
  * Cost of sending one more request to `state`: estimate × (in-flight + 1). An endpoint whose estimate has decayed
  * to exactly 0 (it answered in 0 ms) is ranked by its queue alone, so it cannot attract unbounded load (Finagle's
  * `Penalty` rule, simplified). Weights are not divided in: weighted pickers sample candidates by weight instead,

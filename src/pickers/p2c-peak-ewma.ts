@@ -15,7 +15,7 @@
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import { readNumber, readObject } from '../config/validate.js';
-import { peakEwmaCost } from '../load/peak-ewma.js';
+import { cheaperThan } from '../load/peak-ewma.js';
 import type { RandomSource } from '../random.js';
 import type { Picker, Policy, PolicyDefinition } from './picker.js';
 import { AliasTable, uniformWeights } from './weights.js';
@@ -47,7 +47,7 @@ class PeakEwmaPicker implements Picker {
     if (j >= i) j++;
     const a = eps[i]!;
     const b = eps[j]!;
-    return peakEwmaCost(b, now, this.decayMs) < peakEwmaCost(a, now, this.decayMs) ? b : a;
+    return cheaperThan(b, a, this.decayMs, now) ? b : a;
   }
 }
 
@@ -65,7 +65,7 @@ class WeightedPeakEwmaPicker implements Picker {
   pick(_ctx: unknown, now: number): EndpointState | undefined {
     const a = this.endpoints[this.#table.sample(this.random())]!;
     const b = this.endpoints[this.#table.sample(this.random())]!;
-    return peakEwmaCost(b, now, this.decayMs) < peakEwmaCost(a, now, this.decayMs) ? b : a;
+    return cheaperThan(b, a, this.decayMs, now) ? b : a;
   }
 }
 

@@ -1,0 +1,71 @@
+/**
+ * Pick + release cost of the load-aware policies at 10/100/1000 endpoints, against same-run baselines:
+ * - `array`: `arr[i++ % n]`, the floor for any pick;
+ * - `hand-p2c`: a hand-written P2C over a plain array with an inline xorshift PRNG (the best a picker can do);
+ * - `npm-load-balancers-p2c`: the npm package `load-balancers` (P2C over pick counts, `Math.random`).
+ * Our policies run through the real `Balancer.pick()` and `lease.release()`, with the caller passing `now` and the
+ * latency as an adapter does, so the numbers are what an adapter pays per request.
+ */
+import { P2cBalancer } from 'load-balancers';
+import { Balancer } from '../../src/balancer/balancer.js';
+import type { Outcome } from '../../src/balancer/outcome.js';
+import type { PickContext } from '../../src/pickers/picker.js';
+import { seededRandom } from '../../src/random.js';
+import type { Bench } from '../harness.js';
+
+const SIZES = [10, 100, 1000];
+const POLICIES = ['round_robin', 'weighted_round_robin', 'random', 'least_request', 'p2c_peak_ewma'];
+
+function endpoints(n: number, weighted: boolean) {
+  return Array.from({ length: n }, (_, i) => ({
+    host: '10.0.0.1',
+    port: 1000 + i,
+    weight: weighted ? 1 + (i % 4) : 1,
+  }));
+}
+
+export default async function suite(b: Bench): Promise<void> {
+  for (const n of SIZES) {
+    b.group(`pick + release, ${n} endpoints`, () => {
+      const objects = Array.from({ length: n }, (_, i) => ({ id: i, inFlight: 0 }));
+      let i = 0;
+      b.bench(`pick/baseline-array/${n}`, () => objects[i++ % n]);
+
+      let x = 2463534242;
+      b.bench(`pick/baseline-hand-p2c/${n}`, () => {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        const a = objects[(x >>> 0) % n]!;
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        const c = objects[(x >>> 0) % n]!;
+        const chosen = c.inFlight < a.inFlight ? c : a;
+        chosen.inFlight++;
+        chosen.inFlight--;
+        return chosen;
+      });
+
+      const npm = new P2cBalancer(n);
+      b.bench(`pick/npm-load-balancers-p2c/${n}`, () => npm.pick());
+
+      for (const policy of POLICIES) {
+        const weighted = policy === 'weighted_round_robin';
+        const balancer = new Balancer({ endpoints: endpoints(n, weighted), policy, random: seededRandom(7) });
+        // What an adapter passes: the time it read anyway, and the latency it measured.
+        const ctx: { now: number } = { now: 0 };
+        const outcome: { ok: true; latencyMs: number; now: number } = { ok: true, latencyMs: 1, now: 0 };
+        const run = () => {
+          ctx.now += 0.01;
+          const lease = balancer.pick(ctx as PickContext)!;
+          outcome.now = ctx.now;
+          lease.release(outcome as Outcome);
+          return lease;
+        };
+        b.bench(`pick/${policy}/${n}`, run);
+        if (n === 1000) b.allocations(`pick/${policy}/${n}`, run);
+      }
+    });
+  }
+}
