@@ -129,12 +129,12 @@ export default async function suite(b: Bench): Promise<void> {
         new grpc.Client(target, grpc.credentials.createInsecure(), { ...options, 'bench.variant': name }),
     );
     // Many short rounds in rotating order: drift and GC pauses on a shared machine average out across variants.
-    const calls = Number(process.env.GRPC_BENCH_CALLS ?? 300);
-    // Sequential calls: with many in flight, HTTP/2 write batching varies with scheduling noise and dominates the
-    // variance; one at a time, each call does the same work and the policy's share is what differs.
-    const concurrency = Number(process.env.GRPC_BENCH_CONCURRENCY ?? 1);
-    for (const client of clients) await cpuPerCall(client, 2_000, concurrency); // warm-up, connect
-    const rounds = 40;
+    // Short batches, many rounds: on a shared machine CPU time per call drifts by 2× within seconds (frequency,
+    // caches, neighbours), so variants are compared batch against neighbouring batch.
+    const calls = Number(process.env.GRPC_BENCH_CALLS ?? 100);
+    const concurrency = Number(process.env.GRPC_BENCH_CONCURRENCY ?? 4);
+    for (let w = 0; w < 3; w++) for (const client of clients) await cpuPerCall(client, 1_000, concurrency); // JIT warm-up
+    const rounds = Number(process.env.GRPC_BENCH_ROUNDS ?? 120);
     const perCall = variants.map(() => [] as number[]);
     for (let r = 0; r < rounds; r++) {
       for (let k = 0; k < clients.length; k++) {
