@@ -7,8 +7,8 @@
  * the reported ratio is the median of per-round ratios. Target: switchyard ≤ 1.05 × round_robin.
  */
 import { fork } from 'node:child_process';
-import * as grpc from '@grpc/grpc-js';
 import type { experimental } from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { Balancer } from '../../src/balancer/balancer.js';
 import { PendingPicks } from '../../src/grpc/call-tracker.js';
 import { channelOptions, StatusClassifier, SwitchyardPicker } from '../../src/grpc/index.js';
@@ -84,7 +84,9 @@ const median = (xs: number[]) => {
 function pickPath(b: Bench, policy: string): void {
   const addresses = ['10.0.0.1:1', '10.0.0.2:1', '10.0.0.3:1'];
   const balancer = new Balancer({ endpoints: addresses, policy, name: `bench-${policy}` });
-  const subchannels = new Map(addresses.map((a) => [a, { a } as unknown as experimental.SubchannelInterface]));
+  const subchannels = new Map(
+    addresses.map((a) => [a, { a } as unknown as experimental.SubchannelInterface]),
+  );
   const picker = new SwitchyardPicker({
     balancer,
     subchannels,

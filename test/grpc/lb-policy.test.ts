@@ -106,7 +106,6 @@ it('feeds in-flight from call start to end, and classifies statuses', async () =
 });
 
 it('configurable failure statuses', async () => {
-  servers[1]!.behaviour.failWith = grpc.status.NOT_FOUND;
   const client = open(
     channelOptions({
       policy: 'round_robin',
@@ -114,10 +113,16 @@ it('configurable failure statuses', async () => {
       balancer: { name: 'custom-failures', panicThreshold: 0 },
     }),
   );
-  await burst(client, 30);
-  const s1 = balancerNamed('custom-failures')!
-    .stats()
-    .endpoints.find((e) => e.address === servers[1]!.address)!;
-  expect(s1.failures).toBe(10);
-  expect(s1.successes).toBe(0);
+  await who(client);
+  await waitFor(() => balancerNamed('custom-failures')!.stats().routable === 3, 3_000, 'three connected');
+  servers[1]!.behaviour.failWith = grpc.status.NOT_FOUND;
+  const s1 = () =>
+    balancerNamed('custom-failures')!
+      .stats()
+      .endpoints.find((e) => e.address === servers[1]!.address)!;
+  const before = s1();
+  const results = await burst(client, 30);
+  expect(results['ERR 5: s1 fails']).toBe(10);
+  expect(s1().failures - before.failures).toBe(10);
+  expect(s1().successes - before.successes).toBe(0);
 });
