@@ -14,6 +14,7 @@ import {
   startServers,
   type TestServer,
   waitFor,
+  waitRoutable,
   who,
 } from '../helpers/grpc-servers.js';
 
@@ -58,7 +59,7 @@ describe.skipIf(!hashing)('hash-key affinity from a request header (needs the ha
       const name = `affinity-${policy}`;
       const client = open(channelOptions({ policy, hashHeader: 'x-user', balancer: { name } }));
       await who(client);
-      await waitFor(() => balancerNamed(name).stats().routable === 3, 3_000, 'three connected');
+      await waitRoutable(name, 3, 3_000);
       const home = new Map<string, string>();
       for (let u = 0; u < 60; u++) home.set(`user-${u}`, await who(client, { 'x-user': `user-${u}` }));
       expect(new Set(home.values())).toEqual(new Set(['s0', 's1', 's2']));
@@ -68,7 +69,7 @@ describe.skipIf(!hashing)('hash-key affinity from a request header (needs the ha
       // A second channel with its own Balancer agrees: the mapping depends on the key and the endpoints only.
       const other = open(channelOptions({ policy, hashHeader: 'x-user', balancer: { name: `${name}-2` } }));
       await who(other);
-      await waitFor(() => balancerNamed(`${name}-2`).stats().routable === 3, 3_000, 'three connected');
+      await waitRoutable(`${name}-2`, 3, 3_000);
       for (const [user, server] of [...home].slice(0, 20))
         expect(await who(other, { 'x-user': user })).toBe(server);
     });
@@ -92,7 +93,7 @@ describe.skipIf(!health)('passive outlier detection (needs the health module)', 
       }),
     );
     await who(client);
-    await waitFor(() => balancerNamed('ejection').stats().routable === 3, 3_000, 'three connected');
+    await waitRoutable('ejection', 3, 3_000);
     servers[1]!.behaviour.failWith = grpc.status.UNAVAILABLE;
     await burst(client, 15);
     const s1 = () =>

@@ -11,6 +11,7 @@ import {
   startServers,
   type TestServer,
   waitFor,
+  waitRoutable,
   who,
 } from '../helpers/grpc-servers.js';
 
@@ -44,6 +45,9 @@ describe('distribution per policy', () => {
   for (const policy of ['round_robin', 'random', 'least_request', 'p2c_peak_ewma', 'weighted_round_robin']) {
     it(`${policy} spreads 300 calls over the 3 servers`, async () => {
       const client = open(channelOptions({ policy, balancer: { name: `dist-${policy}` } }));
+      // Calls made before every subchannel is READY all go to the first one that is: connect first.
+      await who(client);
+      await waitRoutable(`dist-${policy}`, 3);
       const counts = await burst(client, 300, 6);
       expect(Object.keys(counts).sort()).toEqual(['s0', 's1', 's2']);
       for (const name of ['s0', 's1', 's2']) {
@@ -53,7 +57,7 @@ describe('distribution per policy', () => {
       const stats = balancerNamed(`dist-${policy}`)!.stats();
       expect(stats.policy).toBe(policy);
       expect(stats.totalInFlight).toBe(0);
-      expect(stats.endpoints.reduce((sum, e) => sum + e.successes, 0)).toBe(300);
+      expect(stats.endpoints.reduce((sum, e) => sum + e.successes, 0)).toBe(301);
     });
   }
 });
@@ -61,6 +65,8 @@ describe('distribution per policy', () => {
 it('p2c_peak_ewma avoids a slow server', async () => {
   servers[2]!.behaviour.delayMs = 60;
   const client = open(channelOptions({ policy: 'p2c_peak_ewma', balancer: { name: 'slow' } }));
+  await who(client);
+  await waitRoutable('slow', 3);
   const counts = await burst(client, 300, 4);
   // Fast servers answer in ~1 ms, so once measured the slow one is only picked when both choices are it or its
   // estimate has decayed; it should get far less than a third.
@@ -75,7 +81,7 @@ it('feeds in-flight from call start to end, and classifies statuses', async () =
   const balancer = () => balancerNamed('classify')!;
   // Connect first: calls made before every subchannel is READY all go to the first one that is.
   await who(client);
-  await waitFor(() => balancer().stats().routable === 3, 3_000, 'three connected endpoints');
+  await waitRoutable('classify', 3);
   const before = new Map(
     balancer()
       .stats()
@@ -114,7 +120,7 @@ it('configurable failure statuses', async () => {
     }),
   );
   await who(client);
-  await waitFor(() => balancerNamed('custom-failures')!.stats().routable === 3, 3_000, 'three connected');
+  await waitRoutable('custom-failures', 3, 3_000);
   servers[1]!.behaviour.failWith = grpc.status.NOT_FOUND;
   const s1 = () =>
     balancerNamed('custom-failures')!

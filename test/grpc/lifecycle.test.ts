@@ -12,6 +12,7 @@ import {
   startServers,
   type TestServer,
   waitFor,
+  waitRoutable,
   who,
 } from '../helpers/grpc-servers.js';
 
@@ -65,6 +66,8 @@ it('picks up new endpoints and drains removed ones', async () => {
     'switchyard-static:///drain',
     channelOptions({ policy: 'round_robin', balancer: { name: 'drain' } }),
   );
+  await who(client);
+  await waitRoutable('drain', 2);
   expect(Object.keys(await burst(client, 20)).sort()).toEqual(['s0', 's1']);
 
   // A slow call in flight on b when b is removed must finish on its connection.
@@ -103,11 +106,11 @@ it('routes around a server that goes down and uses it again after it restarts', 
   await burst(client, 10);
   await b.stop();
   // In-flight-free calls after the GOAWAY go to the survivor only (a call racing the shutdown may fail once).
-  await waitFor(() => balancerNamed('restart')!.stats().routable === 1, 3_000, 's1 leaving');
+  await waitRoutable('restart', 1, 3_000);
   expect(await burst(client, 10)).toEqual({ s0: 10 });
   await b.restart();
   // grpc-js reconnects with backoff (1 s initial); the policy restarts connecting whenever the subchannel is IDLE.
-  await waitFor(() => balancerNamed('restart')!.stats().routable === 2, 8_000, 's1 back');
+  await waitRoutable('restart', 2, 8_000);
   const after = await burst(client, 10);
   expect(after).toEqual({ s0: 5, s1: 5 });
 });
@@ -151,6 +154,7 @@ it('two channels with the same target and options share subchannels', async () =
   const [ids1, ids2] = [await subchannelIds(one), await subchannelIds(two)];
   expect(ids1).toHaveLength(2);
   expect(ids2).toEqual(ids1);
+  await waitRoutable('shared', 2);
   one.close();
   // Closing one channel unrefs its subchannels; the other keeps working on them.
   expect(await burst(two, 10)).toEqual({ s0: 5, s1: 5 });
@@ -179,10 +183,10 @@ it('works under grpc-js outlier_detection and honours its ejections', async () =
     ),
   );
   await who(client);
-  await waitFor(() => balancerNamed('od')?.stats().routable === 3, 3_000, 'three connected');
+  await waitRoutable('od', 3, 3_000);
   await burst(client, 30);
   // After the next ejection sweep s1 is unhealthy to grpc-js, so the policy stops offering it.
-  await waitFor(() => balancerNamed('od')!.stats().routable === 2, 3_000, 's1 ejected');
+  await waitRoutable('od', 2, 3_000);
   const after = await burst(client, 20);
   expect(after).toEqual({ s0: 10, s2: 10 });
 });

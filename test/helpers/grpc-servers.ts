@@ -6,6 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { activeBalancers } from '../../src/grpc/index.js';
 
 const descriptor = {
   nested: {
@@ -171,4 +172,16 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Waits until the switchyard Balancer named `name` has `n` routable (connected) endpoints. */
+export function waitRoutable(name: string, n: number, timeoutMs = 3_000): Promise<void> {
+  return waitFor(
+    () =>
+      activeBalancers()
+        .find((b) => b.name === name)
+        ?.stats().routable === n,
+    timeoutMs,
+    `${n} routable endpoints in ${name}`,
+  );
 }
