@@ -43,7 +43,7 @@ export function createBench(json: boolean): Bench {
     metric(name, value) {
       metrics.set(name, value);
     },
-    allocations(name, fn, iterations = 100_000) {
+    allocations(name, fn, iterations = 20_000) {
       metrics.set(`alloc/${name}`, bytesPerCall(fn, iterations));
     },
     log(line) {

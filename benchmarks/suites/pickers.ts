@@ -3,13 +3,18 @@
  * - `array`: `arr[i++ % n]`, the floor for any pick;
  * - `hand-p2c`: a hand-written P2C over a plain array with an inline xorshift PRNG (the best a picker can do);
  * - `npm-load-balancers-p2c`: the npm package `load-balancers` (P2C over pick counts, `Math.random`).
- * Our policies run through the real `Balancer.pick()` and `lease.release()`, with the caller passing `now` and the
- * latency as an adapter does, so the numbers are what an adapter pays per request.
+ * `picker/<policy>` is the algorithm alone (the policy's Picker over EndpointStates, like the hand P2C).
+ * `pick/<policy>` runs through the real `Balancer.pick()` and `lease.release()`, with the caller passing `now` and
+ * the latency as an adapter does: what an adapter pays per request, Lease allocation and bookkeeping included.
  */
 import { P2cBalancer } from 'load-balancers';
 import { Balancer } from '../../src/balancer/balancer.js';
+import { EndpointState } from '../../src/balancer/endpoint-state.js';
 import type { Outcome } from '../../src/balancer/outcome.js';
+import { systemClock } from '../../src/clock.js';
+import { parseEndpoint } from '../../src/endpoint.js';
 import type { PickContext } from '../../src/pickers/picker.js';
+import { createPolicy, parsePolicyConfig } from '../../src/pickers/registry.js';
 import { seededRandom } from '../../src/random.js';
 import type { Bench } from '../harness.js';
 
@@ -49,6 +54,28 @@ export default async function suite(b: Bench): Promise<void> {
 
       const npm = new P2cBalancer(n);
       b.bench(`pick/npm-load-balancers-p2c/${n}`, () => npm.pick());
+
+      // The algorithm alone: the policy's picker over EndpointStates, with the same ++/-- the hand P2C does.
+      // Compare these with the baselines; the `pick/` rows below add the Balancer's bookkeeping and the Lease.
+      for (const policy of POLICIES) {
+        const weighted = policy === 'weighted_round_robin';
+        const states = endpoints(n, weighted).map(
+          (e, k) => new EndpointState(parseEndpoint(e, `e${k}`), 0, 1),
+        );
+        const picker = createPolicy(parsePolicyConfig(policy), {
+          random: seededRandom(7),
+          clock: systemClock,
+          load: { totalInFlight: 0 },
+        }).build(states);
+        const ctx = {};
+        let now = 0;
+        b.bench(`picker/${policy}/${n}`, () => {
+          const state = picker.pick(ctx, (now += 0.01))!;
+          state.inFlight++;
+          state.inFlight--;
+          return state;
+        });
+      }
 
       for (const policy of POLICIES) {
         const weighted = policy === 'weighted_round_robin';

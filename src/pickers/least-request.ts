@@ -16,7 +16,7 @@
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import { readNumber, readObject } from '../config/validate.js';
-import type { RandomSource } from '../random.js';
+import { Xorshift32 } from './fast-random.js';
 import type { Picker, Policy, PolicyDefinition } from './picker.js';
 import { AliasTable, uniformWeights } from './weights.js';
 
@@ -38,14 +38,14 @@ export const defaultLeastRequestOptions: LeastRequestOptions = { choiceCount: 2,
 class TwoChoicePicker implements Picker {
   constructor(
     private readonly endpoints: readonly EndpointState[],
-    private readonly random: RandomSource,
+    private readonly rng: Xorshift32,
   ) {}
   pick(): EndpointState | undefined {
     const eps = this.endpoints;
     const n = eps.length;
     if (n === 1) return eps[0];
-    const i = (this.random() * n) | 0;
-    let j = (this.random() * (n - 1)) | 0;
+    const i = this.rng.below(n);
+    let j = this.rng.below(n - 1);
     if (j >= i) j++;
     const a = eps[i]!;
     const b = eps[j]!;
@@ -57,15 +57,15 @@ class TwoChoicePicker implements Picker {
 class ManyChoicePicker implements Picker {
   constructor(
     private readonly endpoints: readonly EndpointState[],
-    private readonly random: RandomSource,
+    private readonly rng: Xorshift32,
     private readonly choices: number,
   ) {}
   pick(): EndpointState | undefined {
     const eps = this.endpoints;
     const n = eps.length;
-    let best = eps[(this.random() * n) | 0]!;
+    let best = eps[this.rng.below(n)]!;
     for (let k = 1; k < this.choices; k++) {
-      const c = eps[(this.random() * n) | 0]!;
+      const c = eps[this.rng.below(n)]!;
       if (c.inFlight < best.inFlight) best = c;
     }
     return best;
@@ -77,7 +77,7 @@ class WeightedChoicePicker implements Picker {
   readonly #table: AliasTable;
   constructor(
     private readonly endpoints: readonly EndpointState[],
-    private readonly random: RandomSource,
+    private readonly rng: Xorshift32,
     private readonly choices: number,
     private readonly bias: number,
   ) {
@@ -89,10 +89,10 @@ class WeightedChoicePicker implements Picker {
   }
   pick(): EndpointState | undefined {
     const eps = this.endpoints;
-    let best = eps[this.#table.sample(this.random())]!;
+    let best = eps[this.#table.sample(this.rng.uniform())]!;
     let bestLoad = this.#load(best);
     for (let k = 1; k < this.choices; k++) {
-      const c = eps[this.#table.sample(this.random())]!;
+      const c = eps[this.#table.sample(this.rng.uniform())]!;
       const load = this.#load(c);
       if (load < bestLoad) {
         best = c;
@@ -120,14 +120,14 @@ export const leastRequest: PolicyDefinition<LeastRequestOptions> = {
         if (!uniformWeights(endpoints)) {
           return new WeightedChoicePicker(
             endpoints,
-            env.random,
+            new Xorshift32(env.random),
             options.choiceCount,
             options.activeRequestBias,
           );
         }
         return options.choiceCount === 2
-          ? new TwoChoicePicker(endpoints, env.random)
-          : new ManyChoicePicker(endpoints, env.random, options.choiceCount);
+          ? new TwoChoicePicker(endpoints, new Xorshift32(env.random))
+          : new ManyChoicePicker(endpoints, new Xorshift32(env.random), options.choiceCount);
       },
     };
   },

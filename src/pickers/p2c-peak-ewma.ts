@@ -16,7 +16,7 @@
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import { readNumber, readObject } from '../config/validate.js';
 import { cheaperThan } from '../load/peak-ewma.js';
-import type { RandomSource } from '../random.js';
+import { Xorshift32 } from './fast-random.js';
 import type { Picker, Policy, PolicyDefinition } from './picker.js';
 import { AliasTable, uniformWeights } from './weights.js';
 
@@ -34,7 +34,7 @@ export const defaultP2cPeakEwmaOptions: P2cPeakEwmaOptions = { decayMs: 10_000, 
 class PeakEwmaPicker implements Picker {
   constructor(
     private readonly endpoints: readonly EndpointState[],
-    private readonly random: RandomSource,
+    private readonly rng: Xorshift32,
     private readonly decayMs: number,
   ) {}
 
@@ -42,8 +42,8 @@ class PeakEwmaPicker implements Picker {
     const eps = this.endpoints;
     const n = eps.length;
     if (n === 1) return eps[0];
-    const i = (this.random() * n) | 0;
-    let j = (this.random() * (n - 1)) | 0;
+    const i = this.rng.below(n);
+    let j = this.rng.below(n - 1);
     if (j >= i) j++;
     const a = eps[i]!;
     const b = eps[j]!;
@@ -56,15 +56,15 @@ class WeightedPeakEwmaPicker implements Picker {
   readonly #table: AliasTable;
   constructor(
     private readonly endpoints: readonly EndpointState[],
-    private readonly random: RandomSource,
+    private readonly rng: Xorshift32,
     private readonly decayMs: number,
   ) {
     this.#table = new AliasTable(endpoints.map((e) => e.effectiveWeight));
   }
 
   pick(_ctx: unknown, now: number): EndpointState | undefined {
-    const a = this.endpoints[this.#table.sample(this.random())]!;
-    const b = this.endpoints[this.#table.sample(this.random())]!;
+    const a = this.endpoints[this.#table.sample(this.rng.uniform())]!;
+    const b = this.endpoints[this.#table.sample(this.rng.uniform())]!;
     return cheaperThan(b, a, this.decayMs, now) ? b : a;
   }
 }
@@ -92,8 +92,8 @@ export const p2cPeakEwma: PolicyDefinition<P2cPeakEwmaOptions> = {
       latency: { decayMs: options.decayMs, defaultRttMs: options.defaultRttMs },
       build: (endpoints) =>
         uniformWeights(endpoints)
-          ? new PeakEwmaPicker(endpoints, env.random, options.decayMs)
-          : new WeightedPeakEwmaPicker(endpoints, env.random, options.decayMs),
+          ? new PeakEwmaPicker(endpoints, new Xorshift32(env.random), options.decayMs)
+          : new WeightedPeakEwmaPicker(endpoints, new Xorshift32(env.random), options.decayMs),
     };
   },
 };

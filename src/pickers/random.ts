@@ -6,7 +6,7 @@
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import { readObject } from '../config/validate.js';
-import type { RandomSource } from '../random.js';
+import { Xorshift32 } from './fast-random.js';
 import type { Picker, Policy, PolicyDefinition } from './picker.js';
 import { AliasTable, uniformWeights } from './weights.js';
 
@@ -18,10 +18,10 @@ export type RandomOptions = Record<string, never>;
 class UniformRandomPicker implements Picker {
   constructor(
     private readonly endpoints: readonly EndpointState[],
-    private readonly random: RandomSource,
+    private readonly rng: Xorshift32,
   ) {}
   pick(): EndpointState | undefined {
-    return this.endpoints[(this.random() * this.endpoints.length) | 0];
+    return this.endpoints[this.rng.below(this.endpoints.length)];
   }
 }
 
@@ -29,12 +29,12 @@ class WeightedRandomPicker implements Picker {
   readonly #table: AliasTable;
   constructor(
     private readonly endpoints: readonly EndpointState[],
-    private readonly random: RandomSource,
+    private readonly rng: Xorshift32,
   ) {
     this.#table = new AliasTable(endpoints.map((e) => e.effectiveWeight));
   }
   pick(): EndpointState | undefined {
-    return this.endpoints[this.#table.sample(this.random())];
+    return this.endpoints[this.#table.sample(this.rng.uniform())];
   }
 }
 
@@ -50,8 +50,8 @@ export const random: PolicyDefinition<RandomOptions> = {
       name: RANDOM,
       build: (endpoints) =>
         uniformWeights(endpoints)
-          ? new UniformRandomPicker(endpoints, env.random)
-          : new WeightedRandomPicker(endpoints, env.random),
+          ? new UniformRandomPicker(endpoints, new Xorshift32(env.random))
+          : new WeightedRandomPicker(endpoints, new Xorshift32(env.random)),
     };
   },
 };
