@@ -195,13 +195,19 @@ export class SwitchyardLbConfig implements experimental.TypedLoadBalancingConfig
    * process warning is emitted once per distinct message.
    */
   static createFromJson(obj: unknown): SwitchyardLbConfig {
+    // grpc-js parses the service config again on every resolver update; the same JSON gives the same config.
+    const json = JSON.stringify(obj);
+    if (json === lastParsed.json && lastParsed.config !== undefined) return lastParsed.config;
+    let config: SwitchyardLbConfig;
     try {
-      return new SwitchyardLbConfig(parseGrpcLbOptions(obj), undefined, obj);
+      config = new SwitchyardLbConfig(parseGrpcLbOptions(obj), undefined, obj);
     } catch (error) {
       if (!isConfigError(error)) throw error;
       warnOnce(error);
-      return new SwitchyardLbConfig(undefined, error, obj);
+      config = new SwitchyardLbConfig(undefined, error, obj);
     }
+    lastParsed = { json, config };
+    return config;
   }
 
   /** True when both configs would build the same Balancer (so a policy update can keep its state). */
@@ -210,6 +216,10 @@ export class SwitchyardLbConfig implements experimental.TypedLoadBalancingConfig
   }
 }
 
+let lastParsed: { json: string | undefined; config: SwitchyardLbConfig | undefined } = {
+  json: undefined,
+  config: undefined,
+};
 const warned = new Set<string>();
 
 function warnOnce(error: ConfigError): void {

@@ -78,7 +78,10 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
   ): boolean {
     if (!(lbConfig instanceof SwitchyardLbConfig) || this.#destroyed) return false;
     if (lbConfig.options === undefined) {
-      // Fail every call with the reason rather than let grpc-js route some other way (config.ts).
+      // Fail every call with the reason rather than let grpc-js route some other way (config.ts). Drop what an
+      // earlier good config built, so no later connectivity change can bring a picker back.
+      this.#teardown();
+      this.#config = undefined;
       const message = `switchyard LB config rejected: ${lbConfig.error?.message}`;
       this.#helper.updateState(
         ConnectivityState.TRANSIENT_FAILURE,
@@ -132,11 +135,17 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    this.#teardown();
+  }
+
+  /** Releases every subchannel and the Balancer. */
+  #teardown(): void {
     this.#pending?.releaseAll();
     for (const child of [...this.#children.values(), ...this.#retiring.values()]) this.#release(child);
     this.#children.clear();
     this.#retiring.clear();
     this.#usable.clear();
+    this.#usableKey = '';
     this.#dropBalancer();
   }
 

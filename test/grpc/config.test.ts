@@ -198,3 +198,69 @@ describe('a bad config that bypasses channelOptions()', () => {
     }
   });
 });
+
+describe('a service config from the resolver that turns bad', () => {
+  let servers: TestServer[];
+  let push: ((config: unknown) => void) | undefined;
+  let latest: unknown = {
+    loadBalancingConfig: [{ switchyard: { policy: 'round_robin' } }],
+    methodConfig: [],
+  };
+  beforeAll(async () => {
+    servers = await startServers(1);
+    const address = { host: '127.0.0.1', port: servers[0]!.port };
+    // A grpc-js resolver that supplies its own service config, as a control plane would.
+    class ConfigPushingResolver implements grpc.experimental.Resolver {
+      constructor(
+        _target: grpc.experimental.GrpcUri,
+        private readonly listener: grpc.experimental.ResolverListener,
+      ) {}
+      updateResolution(): void {
+        push = (config) => {
+          latest = config;
+          process.nextTick(() =>
+            this.listener(
+              grpc.experimental.statusOrFromValue([{ addresses: [address] }]),
+              {},
+              grpc.experimental.statusOrFromValue(latest as never),
+              'test',
+            ),
+          );
+        };
+        push(latest);
+      }
+      destroy(): void {}
+      static getDefaultAuthority(): string {
+        return 'localhost';
+      }
+    }
+    grpc.experimental.registerResolver('config-pushing', ConfigPushingResolver);
+  });
+  afterAll(async () => {
+    for (const s of servers) await s.stop();
+  });
+
+  it('stops serving at once and fails calls with the error, even after connectivity changes', async () => {
+    const client = echoClient('config-pushing:///x', {});
+    try {
+      expect(await who(client)).toBe('s0');
+      push!({
+        loadBalancingConfig: [{ switchyard: { policy: 'round_robin', failureStatuses: ['NOPE'] } }],
+        methodConfig: [],
+      });
+      await new Promise((r) => setTimeout(r, 20));
+      const failed = await who(client, {}, 2_000);
+      expect(failed).toMatch(
+        /^ERR 14: switchyard LB config rejected: failureStatuses\[0\]: expected a gRPC status code/,
+      );
+      // A restart of the server (READY -> IDLE -> READY on the old subchannel) must not bring a picker back.
+      await servers[0]!.stop();
+      await servers[0]!.restart();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await who(client, {}, 2_000)).toBe(failed);
+      expect(servers[0]!.calls).toBe(1);
+    } finally {
+      client.close();
+    }
+  });
+});
