@@ -17,12 +17,17 @@
  *   that the channel keeps its endpoints (the resolver contract: a failed refresh never empties the set).
  * - Endpoint attributes (weight, locality, priority, health, metadata) ride on the grpc-js endpoint objects
  *   (endpoints.ts), not as resolver attributes, so they do not split the subchannel pool (pitfall 7).
+ * - Cluster settings a control plane sends (`update.cluster.policy`, `.panicThreshold`) override those of the
+ *   channel's `switchyard` config: the wrapper hands grpc-js a service config that is the channel's own with those
+ *   two fields replaced (validated first; an invalid one rejects the update). Without cluster settings it hands
+ *   `null`, so the channel's config applies; a channel not configured with `switchyard` ignores them.
  */
 import { type ChannelOptions, experimental, Metadata, status as Status } from '@grpc/grpc-js';
 import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
-import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
+import type { Resolver, ResolverClusterConfig, ResolverUpdate } from '../resolvers/resolver.js';
 import { StaticResolver } from '../resolvers/static.js';
+import { LB_POLICY_NAME, parseGrpcLbOptions } from './config.js';
 import { toGrpcEndpoint } from './endpoints.js';
 
 /** The parts of a grpc-js target a factory gets: `scheme://authority/path`. */
@@ -120,8 +125,10 @@ class GrpcResolverAdapter implements experimental.Resolver {
   #update(update: ResolverUpdate, generation: number): void {
     if (generation !== this.#generation) return;
     let endpoints: Endpoint[];
+    let serviceConfig: object | null;
     try {
       endpoints = parseEndpoints(update.endpoints, 'resolver.endpoints');
+      serviceConfig = withClusterSettings(this.#options, update.cluster);
     } catch (error) {
       // Rejected whole; the last good list stays.
       this.#error(error as Error, generation);
@@ -131,7 +138,7 @@ class GrpcResolverAdapter implements experimental.Resolver {
     this.#listener(
       experimental.statusOrFromValue(endpoints.map(toGrpcEndpoint)),
       {},
-      null,
+      serviceConfig === null ? null : experimental.statusOrFromValue(serviceConfig as never),
       update.note ?? `${this.#target.scheme}: ${endpoints.length} endpoints`,
     );
   }
@@ -149,6 +156,50 @@ class GrpcResolverAdapter implements experimental.Resolver {
       `${this.#target.scheme} resolver error`,
     );
   }
+}
+
+/**
+ * The channel's service config with a control plane's cluster settings (policy, panic threshold) written into every
+ * `switchyard` entry, or `null` when there is nothing to override. Throws {@link ConfigError} when the result is
+ * invalid.
+ */
+function withClusterSettings(
+  options: ChannelOptions,
+  cluster: ResolverClusterConfig | undefined,
+): object | null {
+  if (cluster === undefined || (cluster.policy === undefined && cluster.panicThreshold === undefined))
+    return null;
+  const raw = options['grpc.service_config'];
+  if (typeof raw !== 'string') return null;
+  const config = JSON.parse(raw) as { loadBalancingConfig?: unknown[]; methodConfig?: unknown[] };
+  let found = false;
+  const rewrite = (list: unknown[] | undefined): unknown[] | undefined =>
+    list?.map((entry) => {
+      const e = entry as Record<string, Record<string, unknown>>;
+      if (e[LB_POLICY_NAME] !== undefined) {
+        found = true;
+        const mine = e[LB_POLICY_NAME];
+        const next = {
+          ...mine,
+          ...(cluster.policy === undefined ? {} : { policy: cluster.policy }),
+          ...(cluster.panicThreshold === undefined
+            ? {}
+            : { balancer: { ...(mine.balancer as object), panicThreshold: cluster.panicThreshold } }),
+        };
+        parseGrpcLbOptions(next);
+        return { [LB_POLICY_NAME]: next };
+      }
+      // Parents such as outlier_detection hold their children in child_policy.
+      const [name] = Object.keys(e);
+      const body = name === undefined ? undefined : e[name];
+      if (body !== undefined && Array.isArray(body.child_policy)) {
+        return { [name!]: { ...body, child_policy: rewrite(body.child_policy) } };
+      }
+      return entry;
+    });
+  const loadBalancingConfig = rewrite(config.loadBalancingConfig);
+  if (!found) return null;
+  return { ...config, loadBalancingConfig, methodConfig: config.methodConfig ?? [] };
 }
 
 // ---- switchyard-static: ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import {
   setStaticEndpoints,
   setup,
 } from '../../src/grpc/index.js';
-import type { Resolver, ResolverListener } from '../../src/resolvers/resolver.js';
+import type { Resolver, ResolverListener, ResolverUpdate } from '../../src/resolvers/resolver.js';
 import {
   burst,
   type Echo,
@@ -47,6 +47,9 @@ class HandResolver implements Resolver {
   }
   push(endpoints: readonly EndpointInput[]): void {
     queueMicrotask(() => this.listener?.onUpdate({ endpoints }));
+  }
+  send(update: ResolverUpdate): void {
+    queueMicrotask(() => this.listener?.onUpdate(update));
   }
   fail(message: string): void {
     queueMicrotask(() => this.listener?.onError(new Error(message)));
@@ -158,4 +161,36 @@ it('switchyard-static: names a list set from code; unknown names fail with the k
   );
   expect(() => setStaticEndpoints('named', ['nope'])).toThrow(ConfigError);
   expect(() => setStaticEndpoints('a/b', [])).toThrow(ConfigError);
+});
+
+it("a control plane's cluster policy and panic threshold override the channel config, validated first", async () => {
+  const [a, b] = servers as [TestServer, TestServer];
+  initial.set('svc6', [a.address, b.address]);
+  const client = echoClient(
+    'hand:///svc6',
+    channelOptions(
+      { policy: 'round_robin', hashHeader: 'x-k', balancer: { name: 'hand6' } },
+      { grpcOutlierDetection: { interval: { seconds: 10, nanos: 0 } } },
+    ),
+  );
+  clients.push(client);
+  await who(client);
+  const balancer = () => activeBalancers().find((x) => x.name === 'hand6');
+  expect(balancer()?.policy).toBe('round_robin');
+  const resolver = live('svc6')[0]!;
+  resolver.send({
+    endpoints: [a.address, b.address],
+    cluster: { policy: { name: 'least_request', choiceCount: 3 } },
+  });
+  await waitFor(() => balancer()?.policy === 'least_request', 2_000, 'least_request');
+  // The rest of the channel's config (name, hashHeader, the outlier_detection parent) is kept.
+  expect(await burst(client, 6)).toSatisfy((c: Record<string, number>) => (c.s0 ?? 0) + (c.s1 ?? 0) === 6);
+  // An invalid cluster policy rejects the whole update: the last good state stays.
+  resolver.send({ endpoints: [a.address], cluster: { policy: 'no_such_policy' } });
+  await new Promise((r) => setTimeout(r, 50));
+  expect(balancer()?.policy).toBe('least_request');
+  expect(balancer()?.stats().endpoints).toHaveLength(2);
+  // Without cluster settings the channel's own config applies again.
+  resolver.send({ endpoints: [a.address, b.address] });
+  await waitFor(() => balancer()?.policy === 'round_robin', 2_000, 'back to round_robin');
 });
