@@ -4,42 +4,17 @@
  * real servers.
  */
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { activeBalancers, channelOptions, setup } from '../../src/grpc/index.js';
+import { describe, expect, it } from 'vitest';
+import { channelOptions, setup } from '../../src/grpc/index.js';
 import { registeredPolicies } from '../../src/pickers/registry.js';
-import {
-  burst,
-  type Echo,
-  echoClient,
-  startServers,
-  type TestServer,
-  waitFor,
-  waitRoutable,
-  who,
-} from '../helpers/grpc-servers.js';
+import { burst, useEchoFleet, waitFor, waitRoutable, who } from '../helpers/grpc-servers.js';
 
 setup();
 
-let servers: TestServer[];
-const clients: Echo[] = [];
-const target = () => `switchyard-static:///${servers.map((s) => s.address).join(',')}`;
-const open = (options: grpc.ChannelOptions) => {
-  const client = echoClient(target(), options);
-  clients.push(client);
-  return client;
-};
-const balancerNamed = (name: string) => activeBalancers().find((b) => b.name === name)!;
-
-beforeAll(async () => {
-  servers = await startServers(3);
-});
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers) s.behaviour.failWith = undefined;
-});
-afterAll(async () => {
-  for (const s of servers) await s.stop();
-});
+const fleet = useEchoFleet(3);
+const { servers } = fleet;
+const open = (options: grpc.ChannelOptions) => fleet.open(fleet.target(), options);
+const balancerNamed = (name: string) => fleet.balancer(name)!;
 
 // Until the hashing and health modules are merged into this build, their policies/options do not exist yet: skip
 // (with this reason) rather than fail. Once they are in, these run everywhere, CI included.

@@ -2,44 +2,16 @@
  * The `switchyard` policy driving real grpc-js channels against real servers on 127.0.0.1.
  */
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { activeBalancers, channelOptions, setup } from '../../src/grpc/index.js';
-import {
-  burst,
-  type Echo,
-  echoClient,
-  startServers,
-  type TestServer,
-  waitFor,
-  waitRoutable,
-  who,
-} from '../helpers/grpc-servers.js';
+import { describe, expect, it } from 'vitest';
+import { channelOptions, setup } from '../../src/grpc/index.js';
+import { burst, type TestServer, useEchoFleet, waitFor, waitRoutable, who } from '../helpers/grpc-servers.js';
 
 setup();
 
-let servers: TestServer[];
-const clients: Echo[] = [];
-const target = () => `switchyard-static:///${servers.map((s) => s.address).join(',')}`;
-const open = (options: grpc.ChannelOptions) => {
-  const client = echoClient(target(), options);
-  clients.push(client);
-  return client;
-};
-const balancerNamed = (name: string) => activeBalancers().find((b) => b.name === name);
-
-beforeAll(async () => {
-  servers = await startServers(3);
-});
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers) {
-    s.behaviour.delayMs = 0;
-    s.behaviour.failWith = undefined;
-  }
-});
-afterAll(async () => {
-  for (const s of servers) await s.stop();
-});
+const fleet = useEchoFleet(3);
+const { servers } = fleet;
+const open = (options: grpc.ChannelOptions) => fleet.open(fleet.target(), options);
+const balancerNamed = (name: string) => fleet.balancer(name);
 
 describe('distribution per policy', () => {
   for (const policy of ['round_robin', 'random', 'least_request', 'p2c_peak_ewma', 'weighted_round_robin']) {

@@ -3,14 +3,13 @@
  * timeout, two channels sharing subchannels, and grpc-js's own outlier_detection as the parent policy.
  */
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { activeBalancers, channelOptions, setStaticEndpoints, setup } from '../../src/grpc/index.js';
 import {
   burst,
   type Echo,
-  echoClient,
-  startServers,
   type TestServer,
+  useEchoFleet,
   waitFor,
   waitRoutable,
   who,
@@ -18,14 +17,10 @@ import {
 
 setup();
 
-let servers: TestServer[];
-const clients: Echo[] = [];
-const open = (target: string, options: grpc.ChannelOptions) => {
-  const client = echoClient(target, options);
-  clients.push(client);
-  return client;
-};
-const balancerNamed = (name: string) => activeBalancers().find((b) => b.name === name);
+const fleet = useEchoFleet(4);
+const { servers, open } = fleet;
+const balancerNamed = (name: string) => fleet.balancer(name);
+const list = (ss: TestServer[]) => fleet.target(ss);
 /** Subchannel ids of a client's channel, read through grpc-js's public channelz handlers. */
 function subchannelIds(client: Echo): Promise<number[]> {
   const id = (client.getChannel() as unknown as { getChannelzRef(): { id: number } }).getChannelzRef().id;
@@ -42,23 +37,6 @@ function subchannelIds(client: Echo): Promise<number[]> {
     ),
   );
 }
-const list = (ss: TestServer[]) => `switchyard-static:///${ss.map((s) => s.address).join(',')}`;
-
-beforeAll(async () => {
-  servers = await startServers(4);
-});
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers) {
-    s.behaviour.delayMs = 0;
-    s.behaviour.failWith = undefined;
-    await s.restart();
-  }
-});
-afterAll(async () => {
-  for (const s of servers) await s.stop();
-});
-
 it('picks up new endpoints and drains removed ones', async () => {
   const [a, b, c] = servers as [TestServer, TestServer, TestServer];
   setStaticEndpoints('drain', [a.address, b.address]);

@@ -1,7 +1,7 @@
 /**
  * switchyard resolvers as grpc-js schemes: a resolver the test drives by hand behind a real channel.
  */
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { EndpointInput } from '../../src/endpoint.js';
 import { ConfigError } from '../../src/errors/index.js';
 import {
@@ -12,15 +12,7 @@ import {
   setup,
 } from '../../src/grpc/index.js';
 import type { Resolver, ResolverListener, ResolverUpdate } from '../../src/resolvers/resolver.js';
-import {
-  burst,
-  type Echo,
-  echoClient,
-  startServers,
-  type TestServer,
-  waitFor,
-  who,
-} from '../helpers/grpc-servers.js';
+import { burst, type TestServer, useEchoFleet, waitFor, who } from '../helpers/grpc-servers.js';
 
 setup();
 
@@ -63,25 +55,11 @@ registerResolverScheme('hand', (target) => {
   return new HandResolver(target.path);
 });
 
-let servers: TestServer[];
-const clients: Echo[] = [];
-const open = (target: string, name: string) => {
-  const client = echoClient(target, channelOptions({ policy: 'round_robin', balancer: { name } }));
-  clients.push(client);
-  return client;
-};
+const fleet = useEchoFleet(3);
+const { servers } = fleet;
+const open = (target: string, name: string) =>
+  fleet.open(target, channelOptions({ policy: 'round_robin', balancer: { name } }));
 const live = (path: string) => HandResolver.instances.filter((r) => r.path === path && !r.closed);
-
-beforeAll(async () => {
-  servers = await startServers(3);
-});
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers) await s.restart();
-});
-afterAll(async () => {
-  for (const s of servers) await s.stop();
-});
 
 it('follows pushed updates, keeps the last good list on a bad update or an error', async () => {
   const [a, b, c] = servers as [TestServer, TestServer, TestServer];
@@ -139,11 +117,10 @@ it('fails calls with the factory error for a target it refuses', async () => {
 it('rebuilds the resolver after the channel idles (grpc-js destroys and reuses it)', async () => {
   const [a] = servers as [TestServer];
   initial.set('svc5', [a.address]);
-  const client = echoClient(
+  const client = fleet.open(
     'hand:///svc5',
     channelOptions({ balancer: { name: 'hand5' } }, { options: { 'grpc.client_idle_timeout_ms': 1_000 } }),
   );
-  clients.push(client);
   expect(await who(client)).toBe('s0');
   const first = live('svc5')[0]!;
   await waitFor(() => first.closed, 4_000, 'idle');
@@ -166,14 +143,13 @@ it('switchyard-static: names a list set from code; unknown names fail with the k
 it("a control plane's cluster policy and panic threshold override the channel config, validated first", async () => {
   const [a, b] = servers as [TestServer, TestServer];
   initial.set('svc6', [a.address, b.address]);
-  const client = echoClient(
+  const client = fleet.open(
     'hand:///svc6',
     channelOptions(
       { policy: 'round_robin', hashHeader: 'x-k', balancer: { name: 'hand6' } },
       { grpcOutlierDetection: { interval: { seconds: 10, nanos: 0 } } },
     ),
   );
-  clients.push(client);
   await who(client);
   const balancer = () => activeBalancers().find((x) => x.name === 'hand6');
   expect(balancer()?.policy).toBe('round_robin');

@@ -6,6 +6,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { Balancer } from '../../src/balancer/balancer.js';
 import { activeBalancers } from '../../src/grpc/index.js';
 
 const descriptor = {
@@ -184,4 +186,48 @@ export function waitRoutable(name: string, n: number, timeoutMs = 3_000): Promis
     timeoutMs,
     `${n} routable endpoints in ${name}`,
   );
+}
+
+/** The servers and clients of one test file, from {@link useEchoFleet}. */
+export interface EchoFleet {
+  readonly servers: TestServer[];
+  /** A client for `target`, closed after the test. */
+  open(target: string, options: grpc.ChannelOptions): Echo;
+  /** `switchyard-static:///a,b,…` over `servers` (default: all). */
+  target(servers?: readonly TestServer[]): string;
+  /** The live switchyard Balancer named `name`, if any. */
+  balancer(name: string): Balancer | undefined;
+}
+
+/**
+ * Starts `n` servers before the file's tests and stops them after; after each test, closes the clients opened with
+ * `open()`, resets server behaviour and restarts stopped servers.
+ */
+export function useEchoFleet(n: number): EchoFleet {
+  const servers: TestServer[] = [];
+  const clients: Echo[] = [];
+  beforeAll(async () => {
+    servers.push(...(await startServers(n)));
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    for (const s of servers) {
+      s.behaviour.delayMs = 0;
+      s.behaviour.failWith = undefined;
+      await s.restart();
+    }
+  });
+  afterAll(async () => {
+    for (const s of servers) await s.stop();
+  });
+  return {
+    servers,
+    open(target, options) {
+      const client = echoClient(target, options);
+      clients.push(client);
+      return client;
+    },
+    target: (ss = servers) => `switchyard-static:///${ss.map((s) => s.address).join(',')}`,
+    balancer: (name) => activeBalancers().find((b) => b.name === name),
+  };
 }
