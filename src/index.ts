@@ -17,8 +17,9 @@ export type { Clock, TimerHandle } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
 export type { Endpoint, EndpointInput, Locality, ReportedHealth } from './endpoint.js';
 export { formatAddress, parseEndpoint, parseEndpoints } from './endpoint.js';
-export type { ConfigErrorDetails } from './errors/index.js';
-export { ConfigError, isConfigError, SwitchyardError } from './errors/index.js';
+export * from './errors/index.js';
+// Areas: each keeps its public surface in its own index file.
+export * from './health/index.js';
 export { builtinPolicies } from './pickers/index.js';
 export type { LeastRequestOptions } from './pickers/least-request.js';
 export { defaultLeastRequestOptions } from './pickers/least-request.js';
@@ -42,10 +43,4 @@ export {
 } from './pickers/registry.js';
 export type { RandomSource } from './random.js';
 export { defaultRandom, seededRandom } from './random.js';
-export type {
-  Resolver,
-  ResolverClusterConfig,
-  ResolverListener,
-  ResolverUpdate,
-} from './resolvers/resolver.js';
-export { StaticResolver } from './resolvers/static.js';
+export * from './resolvers/dns/index.js';

@@ -11,10 +11,20 @@
  * Everything else — endpoint updates, health changes, policy changes — rebuilds the picker off the hot path.
  */
 import { EventEmitter } from 'node:events';
-import { type Clock, systemClock } from '../clock.js';
+import type { Clock } from '../clock.js';
+import { checkClock, checkRandom } from '../config/injectables.js';
 import { join, readNumber, readObject } from '../config/validate.js';
 import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
+import { createHealthExtensions, type HealthExtensions } from '../health/extensions.js';
+import {
+  defaultRoutingOptions,
+  type HealthCheckConfig,
+  type OutlierDetectionConfig,
+  parseRouting,
+  type RoutingOptions,
+  type SlowStartConfig,
+} from '../health/options.js';
 import { currentEstimate, observeLatency } from '../load/peak-ewma.js';
 import '../pickers/index.js';
 import { channels, publish } from '../observability/channels.js';
@@ -31,13 +41,13 @@ import {
   type PolicyConfig,
   parsePolicyConfig,
 } from '../pickers/registry.js';
-import { defaultRandom, type RandomSource } from '../random.js';
+import type { RandomSource } from '../random.js';
 import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
 import { EndpointState } from './endpoint-state.js';
 import type { BalancerExtension } from './extension.js';
 import { kRelease, Lease } from './lease.js';
 import type { Outcome } from './outcome.js';
-import { selectRoutable } from './routable.js';
+import { buildPicker, selectRoutable } from './routable.js';
 import { type BalancerStats, endpointStats } from './stats.js';
 
 /** Options of {@link Balancer}. Plain values except `resolver`, `clock` and `random`. */
@@ -65,13 +75,30 @@ export interface BalancerOptions {
   readonly random?: RandomSource;
   /** Extra modules fed with lifecycle and outcomes (health checking, circuit breaking, observability). */
   readonly extensions?: readonly BalancerExtension[];
+  // ---- health (src/health/, docs/health.md) ----
+  /** Passive outlier detection: `true` for Envoy's defaults, or options. Default off (as in Envoy). */
+  readonly outlierDetection?: OutlierDetectionConfig;
+  /** Active HTTP or gRPC health checks. Default off. */
+  readonly healthCheck?: HealthCheckConfig;
+  /** Weight ramp for new and returning endpoints, `{ windowMs, aggression?, minWeightPercent? }`. Default off. */
+  readonly slowStart?: SlowStartConfig;
+  /** Priority/locality spill-over factor, from 1 to 100. Default 1.4 (Envoy `overprovisioning_factor` 140). */
+  readonly overprovisioningFactor?: number;
+  /** The caller's zone: prefer endpoints with this `locality.zone` while the zone has capacity. Default none. */
+  readonly localZone?: string;
+  /** Fewest endpoints in a priority level for `localZone` to apply. Default 6 (Envoy `min_cluster_size`). */
+  readonly zoneAwareMinClusterSize?: number;
 }
 
 /** Defaults of {@link BalancerOptions}, with where they come from. */
 export const defaultBalancerOptions = {
   policy: 'p2c_peak_ewma',
   /** Envoy healthy_panic_threshold. */
-  panicThreshold: 50,
+  panicThreshold: defaultRoutingOptions.panicThreshold,
+  /** Envoy overprovisioning_factor (140 %). */
+  overprovisioningFactor: defaultRoutingOptions.overprovisioningFactor,
+  /** Envoy zone-aware min_cluster_size. */
+  zoneAwareMinClusterSize: defaultRoutingOptions.zoneAwareMinClusterSize,
   closeTimeoutMs: 30_000,
   /** Peak-EWMA τ and starting estimate when the policy does not set them (Finagle/Linkerd). */
   latencyDecayMs: 10_000,
@@ -114,6 +141,12 @@ const BALANCER_KEYS = [
   'clock',
   'random',
   'extensions',
+  'outlierDetection',
+  'healthCheck',
+  'slowStart',
+  'overprovisioningFactor',
+  'localZone',
+  'zoneAwareMinClusterSize',
 ];
 
 /**
@@ -129,10 +162,12 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   readonly name: string;
   readonly #clock: Clock;
   readonly #random: RandomSource;
-  readonly #panicThreshold: number;
+  #routing: RoutingOptions;
+  readonly #health: HealthExtensions;
   readonly #closeTimeoutMs: number;
   readonly #resolver: Resolver | undefined;
   readonly #extensions: readonly BalancerExtension[];
+  readonly #outcomeObservers: readonly BalancerExtension[];
   readonly #load: SharedLoad = { totalInFlight: 0 };
   /** Every endpoint we hold state for: listed ones and removed ones still draining. */
   readonly #states = new Map<string, EndpointState>();
@@ -162,13 +197,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     }
     this.#clock = checkClock(options.clock);
     this.#random = checkRandom(options.random);
-    this.#panicThreshold = readNumber(
-      raw,
-      'panicThreshold',
-      '',
-      { min: 0, max: 100 },
-      defaultBalancerOptions.panicThreshold,
-    );
+    this.#routing = parseRouting(raw, '');
     this.#closeTimeoutMs = readNumber(
       raw,
       'closeTimeoutMs',
@@ -179,7 +208,10 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.#policy = this.#createPolicy(
       parsePolicyConfig(options.policy ?? defaultBalancerOptions.policy, 'policy'),
     );
-    this.#extensions = checkExtensions(options.extensions);
+    this.#health = createHealthExtensions(raw);
+    this.#extensions = [...this.#health.list, ...checkExtensions(options.extensions)];
+    // Only extensions with an outcome hook are visited on release: every one costs on the hot path.
+    this.#outcomeObservers = this.#extensions.filter((e) => e.outcome !== undefined);
     const initial =
       options.endpoints === undefined ? undefined : parseEndpoints(options.endpoints, 'endpoints');
     for (const extension of this.#extensions) extension.attach?.(this.#extensionContext());
@@ -252,6 +284,14 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     return this.#panic;
   }
 
+  /**
+   * The health extensions built from `outlierDetection`, `healthCheck` and `slowStart` (each `undefined` when off):
+   * e.g. `balancer.health.healthChecker?.checkAll()`, `balancer.health.outlierDetector?.ejectedCount`.
+   */
+  get health(): HealthExtensions {
+    return this.#health;
+  }
+
   /** The clock this balancer measures with (adapters share it to pass `now`). */
   get clock(): Clock {
     return this.#clock;
@@ -321,8 +361,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
         // broken endpoint look like the fastest one and attract more traffic.
         if (latency > currentEstimate(state, now, decayMs)) observeLatency(state, latency, now, decayMs);
       }
-      const extensions = this.#extensions;
-      for (let i = 0; i < extensions.length; i++) extensions[i]!.outcome?.(state, outcome, latency, now);
+      const observers = this.#outcomeObservers;
+      for (let i = 0; i < observers.length; i++) observers[i]!.outcome!(state, outcome, latency, now);
     }
     if (state.removed && state.inFlight === 0) this.#forget(state);
     if (total === 0 && this.#closed) this.#wakeClosers();
@@ -357,8 +397,10 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   #onResolverUpdate(update: ResolverUpdate): void {
     if (this.#closed) return;
     let endpoints: Endpoint[];
+    let routing: RoutingOptions;
     try {
       endpoints = parseEndpoints(update.endpoints, 'resolver.endpoints');
+      routing = clusterRouting(this.#routing, update.cluster);
       if (update.cluster?.policy !== undefined) {
         this.#policy = this.#createPolicy(
           parsePolicyConfig(update.cluster.policy, 'resolver.cluster.policy'),
@@ -369,6 +411,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       this.emit('resolver-error', error as Error);
       return;
     }
+    this.#routing = routing;
     this.#apply(endpoints, update.note);
   }
 
@@ -440,11 +483,13 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   /** Recomputes the routable set and builds a new picker. Called on every change that can affect routing. */
   #rebuild(): void {
     if (this.#closed) return;
-    const routable = selectRoutable(this.#states.values(), this.#panicThreshold);
+    const now = this.#clock.now();
+    for (const extension of this.#extensions) extension.beforeRebuild?.(now);
+    const routable = selectRoutable(this.#states.values(), this.#routing);
     for (const state of this.#states.values()) state.routable = false;
     for (const state of routable.endpoints) state.routable = true;
     this.#routableCount = routable.endpoints.length;
-    this.#picker = routable.endpoints.length === 0 ? EMPTY_PICKER : this.#policy.build(routable.endpoints);
+    this.#picker = buildPicker(routable, this.#policy, this.#random) ?? EMPTY_PICKER;
     if (routable.panic !== this.#panic) {
       this.#panic = routable.panic;
       this.emit('panic', routable.panic);
@@ -475,6 +520,23 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   }
 }
 
+/** Cluster-level routing settings a resolver sent (xDS CDS/EDS), validated; the old ones when absent. */
+function clusterRouting(current: RoutingOptions, cluster: ResolverUpdate['cluster']): RoutingOptions {
+  if (cluster?.panicThreshold === undefined && cluster?.overprovisioningFactor === undefined) return current;
+  const path = 'resolver.cluster';
+  return {
+    ...current,
+    panicThreshold: readNumber(cluster, 'panicThreshold', path, { min: 0, max: 100 }, current.panicThreshold),
+    overprovisioningFactor: readNumber(
+      cluster,
+      'overprovisioningFactor',
+      path,
+      { min: 1, max: 100 },
+      current.overprovisioningFactor,
+    ),
+  };
+}
+
 function isExcluded(address: string, exclude: readonly string[] | ReadonlySet<string>): boolean {
   return Array.isArray(exclude) ? exclude.includes(address) : (exclude as ReadonlySet<string>).has(address);
 }
@@ -487,31 +549,6 @@ function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
     JSON.stringify(a.locality) === JSON.stringify(b.locality) &&
     JSON.stringify(a.metadata) === JSON.stringify(b.metadata)
   );
-}
-
-function checkClock(clock: unknown): Clock {
-  if (clock === undefined) return systemClock;
-  const c = clock as Partial<Clock>;
-  if (
-    typeof c !== 'object' ||
-    c === null ||
-    typeof c.now !== 'function' ||
-    typeof c.setTimer !== 'function'
-  ) {
-    throw new ConfigError({
-      field: 'clock',
-      allowed: 'an object with now() and setTimer(fn, ms)',
-      received: clock,
-    });
-  }
-  return clock as Clock;
-}
-
-function checkRandom(random: unknown): RandomSource {
-  if (random === undefined) return defaultRandom();
-  if (typeof random !== 'function')
-    throw new ConfigError({ field: 'random', allowed: 'a function returning [0, 1)', received: random });
-  return random as RandomSource;
 }
 
 function checkExtensions(extensions: unknown): readonly BalancerExtension[] {

@@ -5,6 +5,7 @@
  * class for V8, no Map lookups, no getters). Only the Balancer and health modules write them.
  */
 import type { Endpoint } from '../endpoint.js';
+import type { OutlierRecord } from '../health/outlier-record.js';
 
 export class EndpointState {
   /** The current description; replaced (same address) when the resolver changes weight, locality, … */
@@ -43,6 +44,11 @@ export class EndpointState {
   ejected = false;
   /** Last verdict of active health checking (true when checks are off). */
   activeHealthy = true;
+  /**
+   * Passive outlier detection's per-endpoint counters (src/health/outlier-detection.ts), `undefined` when outlier
+   * detection is off. A field rather than a Map keyed by endpoint because it is updated on every release.
+   */
+  outlier: OutlierRecord | undefined = undefined;
 
   constructor(endpoint: Endpoint, now: number, initialRtt: number) {
     this.endpoint = endpoint;

@@ -24,6 +24,11 @@ export interface BalancerExtension {
   attach?(context: ExtensionContext): void;
   endpointAdded?(state: EndpointState): void;
   endpointRemoved?(state: EndpointState): void;
+  /**
+   * Called at the start of every picker rebuild, before the routable set is computed: the place to derive
+   * routing inputs from the current health (slow start sets `effectiveWeight` here). Off the hot path.
+   */
+  beforeRebuild?(now: number): void;
   /** Every release except cancellations, with the latency used and the time. */
   outcome?(state: EndpointState, outcome: Outcome, latencyMs: number, now: number): void;
   /** Stop timers and sockets. */
