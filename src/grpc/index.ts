@@ -12,6 +12,8 @@ export type { ChannelOptionsExtras } from './channel-options.js';
 export { channelOptions } from './channel-options.js';
 export type { GrpcLbOptions, SwitchyardLbJson } from './config.js';
 export { defaultGrpcLbOptions, LB_POLICY_NAME, parseGrpcLbOptions, SwitchyardLbConfig } from './config.js';
+export type { DnsSchemeOptions } from './dns-scheme.js';
+export { DNS_SCHEME, dnsResolverFactory } from './dns-scheme.js';
 export type { GrpcEndpoint } from './endpoints.js';
 export { SWITCHYARD_ENDPOINT } from './endpoints.js';
 export { activeBalancers, SwitchyardLoadBalancer } from './lb-policy.js';

@@ -1,5 +1,6 @@
 /**
- * Registration with grpc-js: the `switchyard` LB policy and the `switchyard-static` resolver scheme.
+ * Registration with grpc-js: the `switchyard` LB policy and the `switchyard-static` and `switchyard-dns` resolver
+ * schemes.
  *
  * grpc-js registries are process-wide, keyed by name, last write wins, and invisible to a second copy of grpc-js
  * (pitfall 8): `@grpc/grpc-js` is a peer dependency so the application's copy is the one registered with.
@@ -8,15 +9,17 @@
  */
 import { experimental } from '@grpc/grpc-js';
 import { LB_POLICY_NAME, SwitchyardLbConfig } from './config.js';
+import { DNS_SCHEME, dnsResolverFactory } from './dns-scheme.js';
 import { SwitchyardLoadBalancer } from './lb-policy.js';
 import { registerResolverScheme, STATIC_SCHEME, staticResolverFactory } from './resolver-schemes.js';
 
 let done = false;
 
-/** Registers the `switchyard` policy and the `switchyard-static:` scheme with grpc-js. Idempotent. */
+/** Registers the `switchyard` policy and the `switchyard-static:` and `switchyard-dns:` schemes with grpc-js. Idempotent. */
 export function setup(): void {
   if (done) return;
   done = true;
   experimental.registerLoadBalancerType(LB_POLICY_NAME, SwitchyardLoadBalancer, SwitchyardLbConfig);
   registerResolverScheme(STATIC_SCHEME, staticResolverFactory);
+  registerResolverScheme(DNS_SCHEME, dnsResolverFactory());
 }
