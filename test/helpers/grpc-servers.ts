@@ -39,7 +39,25 @@ export interface Behaviour {
   delayMs: number;
   /** Answer with this status instead of OK (e.g. `grpc.status.UNAVAILABLE`). */
   failWith: grpc.status | undefined;
+  /** What `grpc.health.v1.Health/Check` answers: SERVING when true, NOT_SERVING when false. */
+  serving: boolean;
 }
+
+/**
+ * `grpc.health.v1.Health/Check`, hand-encoded: the request is ignored (every service name gets the server's status),
+ * the response is `HealthCheckResponse { status = 1 (SERVING) | 2 (NOT_SERVING) }` as one varint field.
+ */
+const healthService: grpc.ServiceDefinition = {
+  Check: {
+    path: '/grpc.health.v1.Health/Check',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (b: Buffer) => b,
+    requestDeserialize: (b: Buffer) => b,
+    responseSerialize: (status: number) => Buffer.from([0x08, status]),
+    responseDeserialize: (b: Buffer) => b,
+  },
+};
 
 export interface TestServer {
   readonly name: string;
@@ -66,7 +84,7 @@ function listen(server: grpc.Server, port: number): Promise<number> {
 
 /** Starts a named Echo server on an ephemeral 127.0.0.1 port. */
 export async function startServer(name: string, behaviour: Partial<Behaviour> = {}): Promise<TestServer> {
-  const state: Behaviour = { delayMs: 0, failWith: undefined, ...behaviour };
+  const state: Behaviour = { delayMs: 0, failWith: undefined, serving: true, ...behaviour };
   let server: grpc.Server | undefined;
   const make = () => {
     const s = new grpc.Server();
@@ -82,6 +100,10 @@ export async function startServer(name: string, behaviour: Partial<Behaviour> = 
         if (state.delayMs > 0) setTimeout(answer, state.delayMs);
         else answer();
       },
+    });
+    s.addService(healthService, {
+      Check: (_call: grpc.ServerUnaryCall<Buffer, number>, callback: grpc.sendUnaryData<number>) =>
+        callback(null, state.serving ? 1 : 2),
     });
     return s;
   };
@@ -214,6 +236,7 @@ export function useEchoFleet(n: number): EchoFleet {
     for (const s of servers) {
       s.behaviour.delayMs = 0;
       s.behaviour.failWith = undefined;
+      s.behaviour.serving = true;
       await s.restart();
     }
   });
