@@ -12,3 +12,11 @@ export {
   isDnsResolutionError,
 } from './dns-resolution-error.js';
 export { brandFor, hasErrorCode, SwitchyardError } from './switchyard-error.js';
+// xDS resolver errors (the resolver itself is at `switchyard/xds`; these load neither grpc-js nor protobufjs).
+export {
+  isXdsResourceError,
+  XdsResourceError,
+  type XdsResourceErrorDetails,
+  type XdsResourceProblem,
+} from './xds-resource-error.js';
+export { isXdsStreamError, XdsStreamError, type XdsStreamErrorDetails } from './xds-stream-error.js';
