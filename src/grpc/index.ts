@@ -28,3 +28,5 @@ export {
 } from './resolver-schemes.js';
 export { setup } from './setup.js';
 export { DEFAULT_FAILURE_STATUSES, parseStatusList, StatusClassifier, statusName } from './status.js';
+export type { XdsSchemeOptions } from './xds-scheme.js';
+export { XDS_SCHEME, xdsResolverFactory } from './xds-scheme.js';

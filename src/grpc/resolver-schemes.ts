@@ -17,10 +17,11 @@
  *   that the channel keeps its endpoints (the resolver contract: a failed refresh never empties the set).
  * - Endpoint attributes (weight, locality, priority, health, metadata) ride on the grpc-js endpoint objects
  *   (endpoints.ts), not as resolver attributes, so they do not split the subchannel pool (pitfall 7).
- * - Cluster settings a control plane sends (`update.cluster.policy`, `.panicThreshold`) override those of the
- *   channel's `switchyard` config: the wrapper hands grpc-js a service config that is the channel's own with those
- *   two fields replaced (validated first; an invalid one rejects the update). Without cluster settings it hands
- *   `null`, so the channel's config applies; a channel not configured with `switchyard` ignores them.
+ * - Cluster settings a control plane sends — `policy`, `panicThreshold`, `overprovisioningFactor`, what the Balancer
+ *   itself takes from cluster settings — override those of the channel's `switchyard` config: the wrapper hands
+ *   grpc-js a service config that is the channel's own with those fields replaced (validated first; an invalid one
+ *   rejects the update). Without cluster settings it hands `null`, so the channel's config applies; a channel not
+ *   configured with `switchyard` ignores them.
  */
 import { type ChannelOptions, experimental, Metadata, status as Status } from '@grpc/grpc-js';
 import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
@@ -159,7 +160,7 @@ class GrpcResolverAdapter implements experimental.Resolver {
 }
 
 /**
- * The channel's service config with a control plane's cluster settings (policy, panic threshold) written into every
+ * The channel's service config with a control plane's cluster settings (policy, panic threshold, overprovisioning factor) written into every
  * `switchyard` entry, or `null` when there is nothing to override. Throws {@link ConfigError} when the result is
  * invalid.
  */
@@ -182,9 +183,15 @@ function withClusterSettings(
         const next = {
           ...mine,
           ...(cluster.policy === undefined ? {} : { policy: cluster.policy }),
-          ...(cluster.panicThreshold === undefined
+          ...(cluster.panicThreshold === undefined && cluster.overprovisioningFactor === undefined
             ? {}
-            : { balancer: { ...(mine.balancer as object), panicThreshold: cluster.panicThreshold } }),
+            : {
+                balancer: {
+                  ...(mine.balancer as object),
+                  ...pick(cluster, 'panicThreshold'),
+                  ...pick(cluster, 'overprovisioningFactor'),
+                },
+              }),
         };
         parseGrpcLbOptions(next);
         return { [LB_POLICY_NAME]: next };
@@ -200,6 +207,10 @@ function withClusterSettings(
   const loadBalancingConfig = rewrite(config.loadBalancingConfig);
   if (!found) return null;
   return { ...config, loadBalancingConfig, methodConfig: config.methodConfig ?? [] };
+}
+
+function pick(cluster: ResolverClusterConfig, key: 'panicThreshold' | 'overprovisioningFactor') {
+  return cluster[key] === undefined ? {} : { [key]: cluster[key] };
 }
 
 // ---- switchyard-static: ------------------------------------------------------------------------------------
