@@ -43,4 +43,6 @@ export {
 } from './pickers/registry.js';
 export type { RandomSource } from './random.js';
 export { defaultRandom, seededRandom } from './random.js';
+// resilience (issue 5): retries, budgets, backoff, hedging, throttling, circuit breaking, the executor
+export * from './resilience/index.js';
 export * from './resolvers/dns/index.js';

@@ -42,6 +42,11 @@ import {
   parsePolicyConfig,
 } from '../pickers/registry.js';
 import type { RandomSource } from '../random.js';
+import {
+  type CircuitBreakerLimits,
+  type CircuitBreakerOptions,
+  parseCircuitBreakerOptions,
+} from '../resilience/circuit-breaker.js';
 import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
 import { EndpointState } from './endpoint-state.js';
 import type { BalancerExtension } from './extension.js';
@@ -88,6 +93,11 @@ export interface BalancerOptions {
   readonly localZone?: string;
   /** Fewest endpoints in a priority level for `localZone` to apply. Default 6 (Envoy `min_cluster_size`). */
   readonly zoneAwareMinClusterSize?: number;
+  /**
+   * Concurrency limits that fail fast with `'overflow'` (Envoy circuit breakers). Off when absent; `{}` applies
+   * Envoy's defaults (1024 each). See resilience/circuit-breaker.ts.
+   */
+  readonly circuitBreaker?: CircuitBreakerOptions;
 }
 
 /** Defaults of {@link BalancerOptions}, with where they come from. */
@@ -147,6 +157,7 @@ const BALANCER_KEYS = [
   'overprovisioningFactor',
   'localZone',
   'zoneAwareMinClusterSize',
+  'circuitBreaker',
 ];
 
 /**
@@ -171,8 +182,11 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   readonly #load: SharedLoad = { totalInFlight: 0 };
   /** Every endpoint we hold state for: listed ones and removed ones still draining. */
   readonly #states = new Map<string, EndpointState>();
+  readonly #limits: CircuitBreakerLimits;
 
   #policy: Policy;
+  /** The last policy configuration a resolver sent, serialised, to skip rebuilding an unchanged policy. */
+  #clusterPolicyKey: string | undefined;
   /** The policy's latency decay τ (ms), cached off the hot path. */
   #decayMs: number = defaultBalancerOptions.latencyDecayMs;
   #picker: Picker = EMPTY_PICKER;
@@ -212,6 +226,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.#extensions = [...this.#health.list, ...checkExtensions(options.extensions)];
     // Only extensions with an outcome hook are visited on release: every one costs on the hot path.
     this.#outcomeObservers = this.#extensions.filter((e) => e.outcome !== undefined);
+    this.#limits = parseCircuitBreakerOptions(raw.circuitBreaker, 'circuitBreaker');
     const initial =
       options.endpoints === undefined ? undefined : parseEndpoints(options.endpoints, 'endpoints');
     for (const extension of this.#extensions) extension.attach?.(this.#extensionContext());
@@ -241,6 +256,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    * right typed error. Allocates nothing but the lease.
    */
   tryPick(ctx: PickContext = NO_CONTEXT): Lease | PickFailure {
+    // Circuit breaking, balancer-wide (per endpoint it is EndpointState.maxInFlight, handled below).
+    if (this.#load.totalInFlight >= this.#limits.maxRequests) return 'overflow';
     const now = ctx.now ?? this.#clock.now();
     let state = this.#picker.pick(ctx, now);
     if (state === undefined) return 'unavailable';
@@ -290,6 +307,11 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    */
   get health(): HealthExtensions {
     return this.#health;
+  }
+
+  /** Circuit-breaker limits in force (every field `Infinity` when circuit breaking is off). */
+  get limits(): CircuitBreakerLimits {
+    return this.#limits;
   }
 
   /** The clock this balancer measures with (adapters share it to pass `now`). */
@@ -401,10 +423,12 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     try {
       endpoints = parseEndpoints(update.endpoints, 'resolver.endpoints');
       routing = clusterRouting(this.#routing, update.cluster);
-      if (update.cluster?.policy !== undefined) {
-        this.#policy = this.#createPolicy(
-          parsePolicyConfig(update.cluster.policy, 'resolver.cluster.policy'),
-        );
+      const policy = update.cluster?.policy;
+      // Control planes resend the cluster with every update; rebuild the policy (and lose its cached state, such
+      // as a hash ring) only when its configuration actually changed.
+      if (policy !== undefined && JSON.stringify(policy) !== this.#clusterPolicyKey) {
+        this.#policy = this.#createPolicy(parsePolicyConfig(policy, 'resolver.cluster.policy'));
+        this.#clusterPolicyKey = JSON.stringify(policy);
       }
     } catch (error) {
       // A bad update is rejected whole; the last good state stays.
@@ -427,6 +451,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       const existing = this.#states.get(endpoint.address);
       if (existing === undefined) {
         const state = new EndpointState(endpoint, now, initialRtt);
+        state.maxInFlight = this.#limits.maxRequestsPerEndpoint;
         this.#states.set(endpoint.address, state);
         added.push(endpoint.address);
         for (const extension of this.#extensions) extension.endpointAdded?.(state);

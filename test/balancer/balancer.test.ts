@@ -298,3 +298,32 @@ describe('close', () => {
     expect(await closing).toBe(false);
   });
 });
+
+describe('cluster settings from a resolver', () => {
+  it('switches policy when the control plane changes it, and keeps the instance when it resends the same one', () => {
+    let listener: ResolverListener | undefined;
+    const resolver: Resolver = { start: (l) => (listener = l), refresh() {}, close() {} };
+    const b = new Balancer({ resolver, policy: 'round_robin' });
+    const pickers: number[] = [];
+    b.on('picker', (p) => pickers.push(p.routable));
+    listener!.onUpdate({
+      endpoints: ['a:1'],
+      cluster: { policy: { name: 'least_request', choiceCount: 3 } },
+    });
+    expect(b.policy).toBe('least_request');
+    listener!.onUpdate({
+      endpoints: ['a:1', 'b:1'],
+      cluster: { policy: { name: 'least_request', choiceCount: 3 } },
+    });
+    expect(b.policy).toBe('least_request');
+    const errors: Error[] = [];
+    b.on('resolver-error', (e) => errors.push(e));
+    listener!.onUpdate({
+      endpoints: ['c:1'],
+      cluster: { policy: { name: 'least_request', choiceCount: 0 } },
+    });
+    expect((errors[0] as ConfigError).field).toBe('resolver.cluster.policy.choiceCount');
+    expect(b.stats().endpoints.map((e) => e.address)).toEqual(['a:1', 'b:1']);
+    expect(pickers).toEqual([1, 2]);
+  });
+});

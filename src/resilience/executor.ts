@@ -1,0 +1,474 @@
+/**
+ * The executor: the adapter-neutral engine that runs one logical request as one or more attempts against a
+ * Balancer — picking (away from endpoints already tried), timing out, retrying with backoff, hedging, throttling —
+ * and feeds every attempt's outcome back to the balancer. The undici and grpc-js adapters drive it; it knows
+ * nothing about HTTP or gRPC: an attempt is a function that resolves at "response headers", and the adapter's
+ * `classify` says what the result means.
+ *
+ *   execute ─▶ throttle? ─▶ tryPick(exclude) ─▶ attempt() ─▶ classify ─┬─ ok / fatal ─▶ resolve (lease unreleased)
+ *                 ▲                                   │ hedge timer      └─ retryable ─▶ decide ─▶ backoff ─┐
+ *                 └───────────────────────────────────┴──────────────────────────────────────────────────┘
+ *
+ * Lease discipline: every attempt's lease is released exactly once by the executor — with the classified outcome
+ * when it failed, `cancelled` when it lost a hedge race or the caller aborted, `timeout` when its per-try timeout
+ * or the deadline fired — except the winner's, which is returned unreleased for the adapter to release when the
+ * response body ends (so in-flight counts and latency cover the whole response).
+ */
+import type { Balancer } from '../balancer/balancer.js';
+import type { Lease } from '../balancer/lease.js';
+import type { Outcome } from '../balancer/outcome.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import { ConfigError } from '../errors/config-error.js';
+import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
+import { NoEndpointError } from '../errors/no-endpoint-error.js';
+import { OverflowError } from '../errors/overflow-error.js';
+import { ThrottledError } from '../errors/throttled-error.js';
+import { channels, publish } from '../observability/channels.js';
+import type { PickContext } from '../pickers/picker.js';
+import type { AdaptiveThrottle } from './adaptive-throttle.js';
+import { Attempt, type AttemptInfo, type Classified } from './attempt.js';
+import type { HedgingPolicy } from './hedging.js';
+import type { RetryBudget } from './retry-budget.js';
+import type { RetryPolicy } from './retry-policy.js';
+
+export type { AttemptInfo, Classified } from './attempt.js';
+
+/** Options of {@link execute}. */
+export interface ExecuteOptions<T> {
+  /** The balancer to pick from; its outcomes feed back into it. */
+  readonly balancer: Balancer;
+  /** Pick inputs (`hashKey`, …). `exclude` and `now` are managed by the executor. */
+  readonly pick?: PickContext;
+  /** Sends one attempt; resolves at "response headers" (adapter-defined), rejects on transport failure. */
+  attempt(info: AttemptInfo): Promise<T>;
+  /** Says what an attempt's result means. Must not throw (if it does, the result is a fatal `other` failure). */
+  classify(result: { readonly value: T } | { readonly error: unknown }): Classified;
+  /** Disposes of a result that will not be returned (a losing hedge, a retried response): drain or abort it. */
+  discard?(value: T): void;
+  /** Retries. Without one, each request gets exactly one attempt (plus hedges). */
+  readonly retry?: RetryPolicy;
+  /** Hedging, for idempotent, replayable requests only. Off without one. */
+  readonly hedging?: HedgingPolicy;
+  /** Client-side adaptive throttling. Off without one. */
+  readonly throttle?: AdaptiveThrottle;
+  /** The request is safe to repeat (GET/HEAD/OPTIONS/PUT/DELETE, or declared so). */
+  readonly idempotent: boolean;
+  /** The request body can be sent again. */
+  readonly replayable: boolean;
+  /** The caller's abort signal: aborts every attempt, releases their leases as `cancelled`, rejects with its reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** What {@link execute} resolves with. */
+export interface ExecuteResult<T> {
+  /** The winning attempt's result (a success, or the last failed response when retries were exhausted). */
+  readonly value: T;
+  /** The winner's lease, UNRELEASED: release it with the final outcome when the response body ends. */
+  readonly lease: Lease;
+  /** Attempts made, including retries and hedges. */
+  readonly attempts: number;
+}
+
+/**
+ * Runs one request through `options.balancer` with retries, hedging and throttling.
+ *
+ * Resolves with the first successful (or fatally failed, or last) response and its unreleased lease. Rejects with
+ * the last attempt's error when it failed without a response; with {@link NoEndpointError}, {@link OverflowError}
+ * or {@link ThrottledError} when an attempt could not be made (no network call); with a
+ * {@link DeadlineExceededError} when the overall deadline passed; with the signal's reason when the caller aborted.
+ */
+export function execute<T>(options: ExecuteOptions<T>): Promise<ExecuteResult<T>> {
+  try {
+    checkOptions(options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return new Promise<ExecuteResult<T>>((resolve, reject) => {
+    new Execution(options, resolve, reject).start();
+  });
+}
+
+type Result<T> = { readonly value: T } | { readonly error: unknown };
+
+const TIMEOUT: Outcome = Object.freeze({ ok: false, failure: 'timeout' });
+const CANCELLED: Outcome = Object.freeze({ ok: false, failure: 'cancelled' });
+const OTHER: Outcome = Object.freeze({ ok: false, failure: 'other' });
+
+/** The state of one {@link execute} call. */
+class Execution<T> {
+  readonly #o: ExecuteOptions<T>;
+  readonly #resolve: (result: ExecuteResult<T>) => void;
+  readonly #reject: (error: unknown) => void;
+  readonly #balancer: Balancer;
+  readonly #clock: Clock;
+  readonly #sameClock: boolean;
+  readonly #budget: RetryBudget | undefined;
+  /** The budget and throttle run on the executor's clock: pass them `now` rather than have them read it again. */
+  readonly #budgetOnClock: boolean;
+  readonly #throttleOnClock: boolean;
+  readonly #hedging: HedgingPolicy | undefined;
+  readonly #startedAt: number;
+  /** Endpoints already tried (created on the second attempt: most requests never need it). */
+  #exclude: Set<string> | undefined;
+  readonly #live: Attempt[] = [];
+  #attempts = 0;
+  #firstAddress: string | undefined;
+  #hedges = 0;
+  #finished = false;
+  #lastError: unknown;
+  #deadlineTimer: TimerHandle | undefined;
+  #hedgeTimer: TimerHandle | undefined;
+  #backoffTimer: TimerHandle | undefined;
+  #onAbort: (() => void) | undefined;
+
+  constructor(o: ExecuteOptions<T>, resolve: (r: ExecuteResult<T>) => void, reject: (e: unknown) => void) {
+    this.#o = o;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#balancer = o.balancer;
+    this.#clock = o.retry?.clock ?? o.balancer.clock;
+    this.#sameClock = this.#clock === o.balancer.clock;
+    // Hedges are paid from the retry budget when there is a retry policy, else from the hedging policy's own.
+    this.#budget = o.retry !== undefined ? o.retry.budgetFor(o.balancer) : o.hedging?.budgetFor(o.balancer);
+    this.#budgetOnClock = this.#budget?.clock === this.#clock;
+    this.#throttleOnClock = o.throttle?.clock === this.#clock;
+    // Hedging sends the request twice: only safe when it is idempotent and its body can be sent again.
+    this.#hedging = o.idempotent && o.replayable ? o.hedging : undefined;
+    this.#startedAt = this.#clock.now();
+  }
+
+  start(): void {
+    const { signal, retry } = this.#o;
+    if (signal?.aborted) {
+      this.#reject(signal.reason);
+      return;
+    }
+    if (signal !== undefined) {
+      this.#onAbort = () => this.#abort();
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+    if (retry?.deadlineMs !== undefined) {
+      this.#deadlineTimer = this.#clock.setTimer(() => this.#onDeadline(retry.deadlineMs!), retry.deadlineMs);
+    }
+    this.#budget?.deposit(this.#budgetOnClock ? this.#startedAt : undefined);
+    this.#launch(false, this.#startedAt);
+  }
+
+  // ---- attempts --------------------------------------------------------------------------------------------
+
+  /** Starts an attempt (or a hedge). On failure to start a non-hedge, fails the request. */
+  #launch(hedge: boolean, now: number): void {
+    const o = this.#o;
+    const name = this.#balancer.name;
+    if (o.throttle?.shouldReject(this.#throttleOnClock ? now : undefined)) {
+      const probability = o.throttle.rejectionProbability;
+      publish(channels.throttled, { balancer: name, probability, attempt: this.#attempts + 1, hedge });
+      if (o.retry) o.retry.counters.throttled++;
+      if (!hedge) this.#fail(new ThrottledError({ balancer: name, probability, cause: this.#lastError }));
+      return;
+    }
+    const picked = this.#balancer.tryPick(this.#pickContext(now));
+    if (typeof picked === 'string') {
+      this.#pickFailed(picked, hedge);
+      return;
+    }
+    const attempt = new Attempt(++this.#attempts, hedge, picked, now);
+    if (this.#attempts === 1) this.#firstAddress = picked.endpoint.address;
+    this.#live.push(attempt);
+    if (this.#attempts > 1) this.#exclude!.add(picked.endpoint.address);
+    const perTry = o.retry?.perTryTimeoutMs;
+    if (perTry !== undefined)
+      attempt.timer = this.#clock.setTimer(() => this.#onPerTryTimeout(attempt, perTry), perTry);
+    if (hedge) {
+      this.#hedging!.counters.hedges++;
+      publish(channels.hedge, {
+        balancer: name,
+        event: 'sent',
+        attempt: attempt.attempt,
+        address: picked.endpoint.address,
+      });
+    }
+    let promise: Promise<T>;
+    try {
+      promise = o.attempt(attempt);
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    Promise.resolve(promise).then(
+      (value) => this.#settle(attempt, { value }),
+      (error: unknown) => this.#settle(attempt, { error }),
+    );
+    this.#scheduleHedge();
+  }
+
+  /** The pick context: the caller's, plus the endpoints already tried and `now` when on the balancer's clock. */
+  #pickContext(now: number): PickContext {
+    const pick = this.#o.pick;
+    if (this.#attempts > 0 && this.#exclude === undefined) {
+      // Second attempt: remember the endpoint of the first (attempts after it add their own on launch).
+      this.#exclude = new Set([this.#firstAddress!]);
+    }
+    const exclude = this.#exclude;
+    const at = this.#sameClock ? now : undefined;
+    if (pick === undefined) return exclude === undefined ? { now: at } : { exclude, now: at };
+    return { ...pick, exclude, now: at };
+  }
+
+  #pickFailed(why: 'unavailable' | 'overflow', hedge: boolean): void {
+    const balancer = this.#balancer;
+    const retry = this.#o.retry;
+    if (why === 'overflow') {
+      const limit =
+        balancer.stats().totalInFlight >= balancer.limits.maxRequests
+          ? 'maxRequests'
+          : 'maxRequestsPerEndpoint';
+      publish(channels.overflow, { balancer: balancer.name, limit, hedge });
+      if (retry) retry.counters.overflow++;
+      if (!hedge) this.#fail(new OverflowError({ balancer: balancer.name, limit, cause: this.#lastError }));
+    } else {
+      if (retry) retry.counters.noEndpoint++;
+      if (!hedge) this.#fail(new NoEndpointError({ balancer: balancer.name, cause: this.#lastError }));
+    }
+  }
+
+  #settle(attempt: Attempt, result: Result<T>): void {
+    if (attempt.done) {
+      // Timed out, lost a race, or the request is over: nobody will read this response.
+      if ('value' in result) this.#discard(result.value);
+      return;
+    }
+    this.#retire(attempt);
+    let classified: Classified;
+    try {
+      classified = this.#o.classify(result);
+    } catch (error) {
+      if ('value' in result) this.#discard(result.value);
+      result = { error };
+      classified = { outcome: OTHER, retryable: false };
+    }
+    const outcome = classified.outcome;
+    const now = this.#clock.now();
+    const throttleNow = this.#throttleOnClock ? now : undefined;
+    if (outcome.ok) {
+      this.#o.throttle?.record(true, throttleNow);
+      this.#hedging?.observe(this.#balancer, now - attempt.startedAt);
+      this.#commit(attempt, result, classified);
+    } else {
+      if (outcome.failure !== 'cancelled') this.#o.throttle?.record(false, throttleNow);
+      this.#failed(attempt, result, classified);
+    }
+  }
+
+  /** A failed attempt: wait for others in flight, retry, or give up with this result. */
+  #failed(attempt: Attempt, result: Result<T>, classified: Classified): void {
+    const o = this.#o;
+    const outcome = classified.outcome;
+    if (outcome.ok) return;
+    if ('error' in result) this.#lastError = result.error;
+    const bodySent = classified.bodySent ?? true;
+    const retry = o.retry;
+    const eligible =
+      classified.retryable &&
+      (retry === undefined || retry.retryable(outcome.failure, outcome.status, o.idempotent, bodySent));
+    if (eligible && this.#live.length > 0) {
+      // Another attempt (a hedge) is still running and may succeed: let it.
+      this.#drop(attempt, result, outcome);
+      return;
+    }
+    if (retry === undefined || !classified.retryable) {
+      this.#commit(attempt, result, classified);
+      return;
+    }
+    // The policy decides (and counts) even a non-retryable failure, so its stats say why requests were not retried.
+    const decision = retry.decide({
+      attempt: this.#attempts,
+      failure: outcome.failure,
+      status: outcome.status,
+      idempotent: o.idempotent,
+      bodySent,
+      replayable: o.replayable,
+      retryAfterMs: classified.retryAfterMs,
+      elapsedMs: this.#clock.now() - this.#startedAt,
+      balancer: this.#balancer,
+    });
+    if (!decision.retry) {
+      if (decision.reason === 'budget') {
+        publish(channels.budgetExhausted, {
+          balancer: this.#balancer.name,
+          kind: 'retry',
+          attempts: this.#attempts,
+        });
+      }
+      this.#commit(attempt, result, classified);
+      return;
+    }
+    publish(channels.retry, {
+      balancer: this.#balancer.name,
+      attempt: this.#attempts + 1,
+      delayMs: decision.delayMs,
+      failure: outcome.failure,
+      status: outcome.status,
+      address: attempt.lease.endpoint.address,
+    });
+    this.#drop(attempt, result, outcome);
+    this.#hedgeTimer?.cancel();
+    this.#hedgeTimer = undefined;
+    this.#backoffTimer = this.#clock.setTimer(() => {
+      this.#backoffTimer = undefined;
+      if (!this.#finished) this.#launch(false, this.#clock.now());
+    }, decision.delayMs);
+  }
+
+  // ---- hedging ---------------------------------------------------------------------------------------------
+
+  #scheduleHedge(): void {
+    const hedging = this.#hedging;
+    if (hedging === undefined || this.#finished || this.#hedgeTimer !== undefined) return;
+    if (this.#hedges >= hedging.maxHedges) return;
+    if (this.#o.retry !== undefined && this.#attempts >= this.#o.retry.maxAttempts) return;
+    const delay = hedging.delayFor(this.#balancer);
+    if (delay === undefined) return;
+    this.#hedgeTimer = this.#clock.setTimer(() => {
+      this.#hedgeTimer = undefined;
+      this.#hedge();
+    }, delay);
+  }
+
+  #hedge(): void {
+    // Only while an attempt is outstanding: during a retry's backoff there is nothing to race.
+    if (this.#finished || this.#live.length === 0) return;
+    const now = this.#clock.now();
+    if (this.#budget !== undefined && !this.#budget.withdraw(this.#budgetOnClock ? now : undefined)) {
+      this.#hedging!.counters.budgetExhausted++;
+      publish(channels.budgetExhausted, {
+        balancer: this.#balancer.name,
+        kind: 'hedge',
+        attempts: this.#attempts,
+      });
+      return;
+    }
+    this.#hedges++;
+    this.#launch(true, now);
+  }
+
+  // ---- timeouts and cancellation ---------------------------------------------------------------------------
+
+  #onPerTryTimeout(attempt: Attempt, timeoutMs: number): void {
+    if (attempt.done) return;
+    attempt.timer = undefined;
+    const error = new DeadlineExceededError({ balancer: this.#balancer.name, scope: 'attempt', timeoutMs });
+    attempt.abort(error);
+    this.#retire(attempt);
+    this.#o.throttle?.record(false);
+    this.#failed(attempt, { error }, { outcome: TIMEOUT, retryable: true, bodySent: true });
+  }
+
+  #onDeadline(timeoutMs: number): void {
+    this.#deadlineTimer = undefined;
+    if (this.#finished) return;
+    const error = new DeadlineExceededError({
+      balancer: this.#balancer.name,
+      scope: 'request',
+      timeoutMs,
+      cause: this.#lastError,
+    });
+    if (this.#o.retry) this.#o.retry.counters.deadlineExceeded++;
+    if (this.#o.throttle !== undefined) {
+      for (let i = 0; i < this.#live.length; i++) this.#o.throttle.record(false);
+    }
+    // Attempts still running at the deadline were too slow: a timeout, which the balancer should learn from.
+    this.#finish(TIMEOUT, error);
+    this.#reject(error);
+  }
+
+  #abort(): void {
+    if (this.#finished) return;
+    const reason: unknown = this.#o.signal?.reason;
+    this.#finish(CANCELLED, reason);
+    this.#reject(reason);
+  }
+
+  // ---- endings ---------------------------------------------------------------------------------------------
+
+  /** The request's answer: resolve with a response (lease unreleased) or reject with an error (lease released). */
+  #commit(attempt: Attempt, result: Result<T>, classified: Classified): void {
+    this.#finish(CANCELLED, undefined);
+    if ('value' in result) {
+      if (attempt.hedge && classified.outcome.ok) {
+        this.#hedging!.counters.won++;
+        publish(channels.hedge, {
+          balancer: this.#balancer.name,
+          event: 'won',
+          attempt: attempt.attempt,
+          address: attempt.lease.endpoint.address,
+        });
+      }
+      this.#resolve({ value: result.value, lease: attempt.lease, attempts: this.#attempts });
+    } else {
+      attempt.lease.release(classified.outcome);
+      this.#reject(result.error);
+    }
+  }
+
+  /** No attempt could be made: fail with a typed error. */
+  #fail(error: unknown): void {
+    this.#finish(CANCELLED, undefined);
+    this.#reject(error);
+  }
+
+  /** Ends the request: stops every timer and aborts and releases every attempt still in flight with `outcome`. */
+  #finish(outcome: Outcome, reason: unknown): void {
+    this.#finished = true;
+    this.#deadlineTimer?.cancel();
+    this.#hedgeTimer?.cancel();
+    this.#backoffTimer?.cancel();
+    if (this.#onAbort !== undefined) this.#o.signal?.removeEventListener('abort', this.#onAbort);
+    for (const attempt of this.#live.splice(0)) {
+      attempt.done = true;
+      attempt.timer?.cancel();
+      attempt.abort(reason);
+      attempt.lease.release(outcome);
+    }
+  }
+
+  /** Takes a failed attempt out of play: release its lease with the outcome, dispose of its response. */
+  #drop(attempt: Attempt, result: Result<T>, outcome: Outcome): void {
+    attempt.lease.release(outcome);
+    if ('value' in result) this.#discard(result.value);
+  }
+
+  #retire(attempt: Attempt): void {
+    attempt.done = true;
+    attempt.timer?.cancel();
+    attempt.timer = undefined;
+    const i = this.#live.indexOf(attempt);
+    if (i >= 0) this.#live.splice(i, 1);
+  }
+
+  #discard(value: T): void {
+    try {
+      this.#o.discard?.(value);
+    } catch {
+      // Disposing of a response nobody reads must not fail the request that is being answered.
+    }
+  }
+}
+
+function checkOptions(o: ExecuteOptions<unknown>): void {
+  if (typeof o !== 'object' || o === null)
+    throw new ConfigError({ field: 'execute', allowed: 'an object', received: o });
+  if (typeof o.balancer?.tryPick !== 'function') {
+    throw new ConfigError({ field: 'balancer', allowed: 'a Balancer', received: o.balancer });
+  }
+  for (const key of ['attempt', 'classify'] as const) {
+    if (typeof o[key] !== 'function')
+      throw new ConfigError({ field: key, allowed: 'a function', received: o[key] });
+  }
+  if (o.discard !== undefined && typeof o.discard !== 'function') {
+    throw new ConfigError({ field: 'discard', allowed: 'a function', received: o.discard });
+  }
+  for (const key of ['idempotent', 'replayable'] as const) {
+    if (typeof o[key] !== 'boolean')
+      throw new ConfigError({ field: key, allowed: 'a boolean', received: o[key] });
+  }
+}
