@@ -104,3 +104,22 @@ it('configurable failure statuses', async () => {
   expect(s1().failures - before.failures).toBe(10);
   expect(s1().successes - before.successes).toBe(0);
 });
+
+it('circuit breaker overflow drops the call with UNAVAILABLE (no retry, no queueing)', async () => {
+  const client = open(
+    channelOptions({
+      policy: 'least_request',
+      balancer: { name: 'breaker', circuitBreaker: { maxRequestsPerEndpoint: 1 } },
+    }),
+  );
+  await who(client);
+  await waitRoutable('breaker', 3);
+  for (const s of servers) s.behaviour.delayMs = 300;
+  const results = await Promise.all(Array.from({ length: 5 }, () => who(client)));
+  expect(results.filter((r) => /^s[012]$/.test(r)).sort()).toEqual(['s0', 's1', 's2']);
+  expect(results.filter((r) => r.startsWith('ERR'))).toEqual([
+    'ERR 14: switchyard (breaker): every routable endpoint is at its in-flight limit (circuit breaker open)',
+    'ERR 14: switchyard (breaker): every routable endpoint is at its in-flight limit (circuit breaker open)',
+  ]);
+  expect(balancerNamed('breaker')!.stats().totalInFlight).toBe(0);
+});
