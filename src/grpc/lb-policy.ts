@@ -159,9 +159,10 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
     const options = config.options!;
     const previous = this.#config;
     this.#config = config;
-    if (this.#balancer !== undefined && previous !== undefined && previous.sameBalancer(config)) {
+    const balancer = this.#balancer;
+    if (balancer && previous?.sameBalancer(config)) {
       if (JSON.stringify(previous.options?.policy) !== JSON.stringify(options.policy)) {
-        this.#balancer.setPolicy(options.policy);
+        balancer.setPolicy(options.policy);
       }
     } else {
       this.#dropBalancer();
