@@ -17,6 +17,7 @@ import { experimental, type Metadata, type status } from '@grpc/grpc-js';
 import type { Lease } from '../balancer/lease.js';
 import type { Outcome } from '../balancer/outcome.js';
 import type { Clock, TimerHandle } from '../clock.js';
+import type { OrcaWeights } from './orca.js';
 import type { StatusClassifier } from './status.js';
 
 const CANCELLED: Outcome = Object.freeze({ ok: false, failure: 'cancelled' });
@@ -43,6 +44,7 @@ export class CallTracker implements experimental.PickResult {
     lease: Lease,
     owner: PendingPicks,
     classifier: StatusClassifier,
+    orca: OrcaWeights | undefined,
   ) {
     this.subchannel = subchannel;
     this.lease = lease;
@@ -51,8 +53,9 @@ export class CallTracker implements experimental.PickResult {
       // A start after the sweep gave the slot back runs untracked (its end is ignored) rather than double-counted.
       if (!lease.released) this.startedAt = owner.clock.now();
     };
-    this.onCallEnded = (code) => {
+    this.onCallEnded = (code, _details, trailers) => {
       if (this.startedAt < 0 || lease.released) return;
+      orca?.record(lease.endpoint.address, trailers);
       const outcome = classifier.outcome(code);
       if (this.startedAt - lease.startedAt <= LATE_START_MS) {
         lease.release(outcome);

@@ -22,6 +22,7 @@ import { Balancer, defaultBalancerOptions } from '../balancer/balancer.js';
 import { join, readNumber, readObject, readString } from '../config/validate.js';
 import { ConfigError, isConfigError } from '../errors/config-error.js';
 import { type PolicyConfig, parsePolicyConfig } from '../pickers/registry.js';
+import { type OrcaOptions, parseOrcaOptions } from './orca.js';
 import { DEFAULT_FAILURE_STATUSES, parseStatusList, statusName } from './status.js';
 
 /** The name the policy is registered under in grpc-js. */
@@ -57,6 +58,12 @@ export interface SwitchyardLbJson {
    * bursts of picks see each other's load, and swept after this long so an abandoned pick cannot leak.
    */
   readonly unstartedPickTimeoutMs?: number;
+  /**
+   * Weight endpoints from ORCA per-call load reports (gRFC A51/A58): `true` for the A58 defaults, or
+   * `{ weightUpdatePeriodMs, blackoutPeriodMs, expirationPeriodMs, errorUtilizationPenalty }` (orca.ts). The weights
+   * replace the resolver's; use with a weight-aware policy such as `weighted_round_robin`. Default off.
+   */
+  readonly orca?: boolean | Partial<OrcaOptions>;
 }
 
 /** Defaults of {@link SwitchyardLbJson}. */
@@ -66,7 +73,7 @@ export const defaultGrpcLbOptions = {
   unstartedPickTimeoutMs: 5_000,
 } as const;
 
-const KEYS = ['policy', 'balancer', 'failureStatuses', 'hashHeader', 'unstartedPickTimeoutMs'];
+const KEYS = ['policy', 'balancer', 'failureStatuses', 'hashHeader', 'unstartedPickTimeoutMs', 'orca'];
 /** Balancer options the policy owns itself, or that cannot travel in JSON. */
 const RESERVED_BALANCER_KEYS = ['endpoints', 'resolver', 'policy', 'clock', 'random', 'extensions'];
 /** gRPC metadata keys: lower-case letters, digits, `-`, `_`, `.` (HTTP/2 header field names as gRPC allows them). */
@@ -79,6 +86,7 @@ export interface GrpcLbOptions {
   readonly failureStatuses: readonly number[];
   readonly hashHeader: string | undefined;
   readonly unstartedPickTimeoutMs: number;
+  readonly orca: OrcaOptions | undefined;
 }
 
 /**
@@ -115,6 +123,7 @@ export function parseGrpcLbOptions(raw: unknown): GrpcLbOptions {
     failureStatuses,
     hashHeader,
     unstartedPickTimeoutMs,
+    orca: parseOrcaOptions(obj.orca, 'orca'),
   };
   // Let the Balancer validate its own options (including those added by health/resilience modules), so this file
   // does not re-declare them. A Balancer over no endpoints opens nothing; close() stops whatever it started.
@@ -185,6 +194,7 @@ export class SwitchyardLbConfig implements experimental.TypedLoadBalancingConfig
         failureStatuses: o.failureStatuses.map(statusName),
         ...(o.hashHeader === undefined ? {} : { hashHeader: o.hashHeader }),
         unstartedPickTimeoutMs: o.unstartedPickTimeoutMs,
+        ...(o.orca === undefined ? {} : { orca: o.orca }),
       },
     };
   }

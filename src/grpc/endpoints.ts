@@ -21,8 +21,11 @@ export interface MappedEndpoint {
   /** `host:port`, the Balancer's key. */
   readonly address: string;
   readonly subchannelAddress: experimental.SubchannelAddress;
-  readonly input: EndpointInput;
+  readonly input: EndpointObject;
 }
+
+/** The object form of an {@link EndpointInput}. */
+export type EndpointObject = Exclude<EndpointInput, string>;
 
 /**
  * Maps a grpc-js endpoint. Uses its first TCP address (one subchannel per endpoint; further addresses of a
@@ -36,7 +39,7 @@ export function fromGrpcEndpoint(endpoint: GrpcEndpoint): MappedEndpoint | undef
   if (subchannelAddress === undefined) return undefined;
   const { host, port } = subchannelAddress;
   const attrs = endpoint[SWITCHYARD_ENDPOINT];
-  const input: EndpointInput =
+  const input: EndpointObject =
     attrs === undefined
       ? { host, port }
       : {

@@ -22,17 +22,23 @@
  */
 import { type ChannelOptions, connectivityState as ConnectivityState, experimental } from '@grpc/grpc-js';
 import type { Balancer } from '../balancer/balancer.js';
-import type { Endpoint, EndpointInput } from '../endpoint.js';
+import type { Endpoint } from '../endpoint.js';
 import { PendingPicks } from './call-tracker.js';
 import { createBalancer, LB_POLICY_NAME, SwitchyardLbConfig } from './config.js';
-import { fromGrpcEndpoint, type GrpcEndpoint, type MappedEndpoint } from './endpoints.js';
+import {
+  type EndpointObject,
+  fromGrpcEndpoint,
+  type GrpcEndpoint,
+  type MappedEndpoint,
+} from './endpoints.js';
+import { OrcaWeights } from './orca.js';
 import { SwitchyardPicker } from './picker.js';
 import { StatusClassifier } from './status.js';
 
 /** One endpoint's subchannel and its watchers. */
 interface Child {
   readonly address: string;
-  input: EndpointInput;
+  input: EndpointObject;
   readonly subchannel: experimental.SubchannelInterface;
   readonly onState: experimental.ConnectivityStateListener;
   readonly onHealth: (healthy: boolean) => void;
@@ -53,6 +59,7 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
   #config: SwitchyardLbConfig | undefined;
   #balancer: Balancer | undefined;
   #pending: PendingPicks | undefined;
+  #orca: OrcaWeights | undefined;
   #classifier = new StatusClassifier();
   readonly #children = new Map<string, Child>();
   /** Removed by the resolver, still referenced until their leases drain. */
@@ -146,6 +153,8 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
     this.#retiring.clear();
     this.#usable.clear();
     this.#usableKey = '';
+    this.#orca?.close();
+    this.#orca = undefined;
     this.#dropBalancer();
   }
 
@@ -174,6 +183,16 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
       this.#pending = new PendingPicks(balancer.clock, options.unstartedPickTimeoutMs);
     }
     this.#classifier = new StatusClassifier(options.failureStatuses);
+    if (
+      JSON.stringify(previous?.options?.orca) !== JSON.stringify(options.orca) ||
+      this.#orca === undefined
+    ) {
+      this.#orca?.close();
+      this.#orca =
+        options.orca === undefined
+          ? undefined
+          : new OrcaWeights(options.orca, this.#balancer!.clock, () => this.#refresh());
+    }
   }
 
   #dropBalancer(): void {
@@ -264,7 +283,7 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
   #refresh(): void {
     const balancer = this.#balancer;
     if (this.#destroyed || this.#updating || balancer === undefined) return;
-    const inputs: EndpointInput[] = [];
+    const ready: Child[] = [];
     this.#usable.clear();
     let connecting = 0;
     let unhealthy = 0;
@@ -272,7 +291,7 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
       const state = child.subchannel.getConnectivityState();
       if (state === ConnectivityState.READY) {
         if (child.subchannel.isHealthy()) {
-          inputs.push(child.input);
+          ready.push(child);
           this.#usable.set(child.address, child.subchannel);
         } else {
           unhealthy++;
@@ -281,6 +300,12 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
         connecting++;
       }
     }
+    const orca = this.#orca;
+    if (orca !== undefined) orca.set(orca.compute(this.#usable.keys()));
+    const inputs = ready.map((child) => {
+      const weight = orca?.weightOf(child.address);
+      return weight === undefined ? child.input : { ...child.input, weight };
+    });
     const key = JSON.stringify(inputs);
     if (key !== this.#usableKey) {
       this.#usableKey = key;
@@ -294,6 +319,7 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
         subchannels: this.#usable,
         pending: this.#pending!,
         classifier: this.#classifier,
+        orca,
         hashHeader: this.#config?.options?.hashHeader,
         unavailableMessage: `switchyard (${name}): none of the ${inputs.length} connected endpoints is routable (ejected or unhealthy, and the panic threshold does not apply)`,
       });

@@ -13,6 +13,7 @@ import type { Balancer } from '../balancer/balancer.js';
 import type { Outcome } from '../balancer/outcome.js';
 import type { PickContext } from '../pickers/picker.js';
 import { CallTracker, type PendingPicks } from './call-tracker.js';
+import type { OrcaWeights } from './orca.js';
 import type { StatusClassifier } from './status.js';
 
 const { PickResultType } = experimental;
@@ -28,6 +29,8 @@ export interface PickerSource {
   readonly classifier: StatusClassifier;
   /** Metadata key to hash on (gRFC A76), if any. */
   readonly hashHeader: string | undefined;
+  /** ORCA weighting, when configured: fed from each call's trailers. */
+  readonly orca?: OrcaWeights | undefined;
   /** Why nothing is routable, for the TRANSIENT_FAILURE status. */
   readonly unavailableMessage: string;
 }
@@ -86,7 +89,7 @@ export class SwitchyardPicker implements experimental.Picker {
       result.release(CANCELLED);
       return QUEUE;
     }
-    const tracker = new CallTracker(subchannel, result, source.pending, source.classifier);
+    const tracker = new CallTracker(subchannel, result, source.pending, source.classifier, source.orca);
     source.pending.add(tracker);
     return tracker;
   }

@@ -41,6 +41,8 @@ export interface Behaviour {
   failWith: grpc.status | undefined;
   /** What `grpc.health.v1.Health/Check` answers: SERVING when true, NOT_SERVING when false. */
   serving: boolean;
+  /** An encoded ORCA load report to send in the `endpoint-load-metrics-bin` trailer of every answer. */
+  orca: Buffer | undefined;
 }
 
 /**
@@ -84,7 +86,7 @@ function listen(server: grpc.Server, port: number): Promise<number> {
 
 /** Starts a named Echo server on an ephemeral 127.0.0.1 port. */
 export async function startServer(name: string, behaviour: Partial<Behaviour> = {}): Promise<TestServer> {
-  const state: Behaviour = { delayMs: 0, failWith: undefined, serving: true, ...behaviour };
+  const state: Behaviour = { delayMs: 0, failWith: undefined, serving: true, orca: undefined, ...behaviour };
   let server: grpc.Server | undefined;
   const make = () => {
     const s = new grpc.Server();
@@ -94,8 +96,11 @@ export async function startServer(name: string, behaviour: Partial<Behaviour> = 
         const answer = () => {
           result.active--;
           result.calls++;
-          if (state.failWith !== undefined) callback({ code: state.failWith, details: `${name} fails` });
-          else callback(null, { server: name });
+          const trailer = new grpc.Metadata();
+          if (state.orca !== undefined) trailer.set('endpoint-load-metrics-bin', state.orca);
+          if (state.failWith !== undefined)
+            callback({ code: state.failWith, details: `${name} fails`, metadata: trailer });
+          else callback(null, { server: name }, trailer);
         };
         if (state.delayMs > 0) setTimeout(answer, state.delayMs);
         else answer();
@@ -237,6 +242,7 @@ export function useEchoFleet(n: number): EchoFleet {
       s.behaviour.delayMs = 0;
       s.behaviour.failWith = undefined;
       s.behaviour.serving = true;
+      s.behaviour.orca = undefined;
       await s.restart();
     }
   });
