@@ -17,6 +17,8 @@ export { DNS_SCHEME, dnsResolverFactory } from './dns-scheme.js';
 export type { GrpcEndpoint } from './endpoints.js';
 export { SWITCHYARD_ENDPOINT } from './endpoints.js';
 export { activeBalancers, SwitchyardLoadBalancer } from './lb-policy.js';
+export type { OrcaOptions, OrcaReport } from './orca.js';
+export { decodeOrcaReport, defaultOrcaOptions, ORCA_TRAILER, OrcaWeights, parseOrcaOptions } from './orca.js';
 export { hashKeyOf, SwitchyardPicker } from './picker.js';
 export type { ResolverFactory, ResolverTarget } from './resolver-schemes.js';
 export {
