@@ -5,6 +5,7 @@
  * (`switchyard/undici`, `switchyard/grpc`) use.
  */
 
+export * from './affinity/index.js';
 export type { BalancerEvents, BalancerOptions, PickFailure, UpdateEvent } from './balancer/balancer.js';
 export { Balancer, defaultBalancerOptions } from './balancer/balancer.js';
 export { EndpointState } from './balancer/endpoint-state.js';
@@ -18,6 +19,7 @@ export { ManualClock, systemClock } from './clock.js';
 export type { Endpoint, EndpointInput, Locality, ReportedHealth } from './endpoint.js';
 export { formatAddress, parseEndpoint, parseEndpoints } from './endpoint.js';
 export * from './errors/index.js';
+export * from './hash/index.js';
 // Areas: each keeps its public surface in its own index file.
 export * from './health/index.js';
 export { builtinPolicies } from './pickers/index.js';

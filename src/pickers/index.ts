@@ -2,10 +2,12 @@
  * The built-in policies, registered by name when this module loads.
  */
 import { leastRequest } from './least-request.js';
+import { maglev } from './maglev.js';
 import { p2cPeakEwma } from './p2c-peak-ewma.js';
 import type { PolicyDefinition } from './picker.js';
 import { random } from './random.js';
 import { getPolicyDefinition, registerPolicy } from './registry.js';
+import { ringHash } from './ring-hash.js';
 import { roundRobin } from './round-robin.js';
 import { weightedRoundRobin } from './weighted-round-robin.js';
 
@@ -16,6 +18,8 @@ export const builtinPolicies: readonly PolicyDefinition<unknown>[] = [
   random,
   leastRequest,
   p2cPeakEwma,
+  ringHash,
+  maglev,
 ] as unknown as readonly PolicyDefinition<unknown>[];
 
 for (const definition of builtinPolicies) {
