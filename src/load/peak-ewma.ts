@@ -5,6 +5,7 @@
  *   degrading endpoint is penalised at once, not after many samples.
  * - Otherwise it moves toward the sample with weight `1 − w`, `w = exp(−Δt/τ)`, where Δt is the time since the
  *   last update. Updates close together move it little; after a quiet period one sample moves it a lot.
+ * - The first response replaces the starting estimate (the default RTT, or the peers' mean) outright.
  * - While no response arrives the estimate decays toward 0 with the same `w` (tower and Finagle observe a zero RTT
  *   when the load is read), so an endpoint that was slow once is tried again after a few τ rather than starved.
  *
@@ -30,6 +31,15 @@ export function currentEstimate(state: EndpointState, now: number, decayMs: numb
 
 /** Records one observed latency `rttMs` at `now`. */
 export function observeLatency(state: EndpointState, rttMs: number, now: number, decayMs: number): void {
+  if (!state.rttObserved) {
+    // The first sample replaces the starting guess outright, in either direction. Otherwise a fast endpoint that
+    // started at the 30 ms default would look slow for several τ (the EWMA only moves down at the decay rate),
+    // and a short burst of traffic would keep going to a truly slow endpoint that looks no worse.
+    state.rttEstimate = rttMs;
+    state.rttStamp = now;
+    state.rttObserved = true;
+    return;
+  }
   const dt = now - state.rttStamp;
   const w = dt > 0 ? decayFactor(dt / decayMs) : 1;
   const decayed = state.rttEstimate * w;

@@ -15,7 +15,12 @@ import {
 import { rig } from '../pickers/helpers.js';
 
 const TAU = 10_000;
-const fresh = (rtt = 30, at = 0) => new EndpointState(parseEndpoint('h:1', 'e'), at, rtt);
+/** A state that has already seen traffic, with estimate `rtt` as of `at`. */
+const fresh = (rtt = 30, at = 0) => {
+  const state = new EndpointState(parseEndpoint('h:1', 'e'), at, rtt);
+  state.rttObserved = true;
+  return state;
+};
 
 describe('decayFactor', () => {
   it('matches Math.exp(-x) to 1e-7 on both sides of the series cut-over', () => {
@@ -26,6 +31,15 @@ describe('decayFactor', () => {
 });
 
 describe('observeLatency', () => {
+  it('lets the first sample replace the starting estimate, downwards too', () => {
+    const s = new EndpointState(parseEndpoint('h:1', 'e'), 0, 30);
+    observeLatency(s, 2, 5, TAU);
+    expect(s.rttEstimate).toBe(2);
+    expect(s.rttObserved).toBe(true);
+    observeLatency(s, 1, 5, TAU);
+    expect(s.rttEstimate).toBe(2); // Δt = 0: later samples move it by 1 − e^0 = 0
+  });
+
   it('jumps to a peak at once', () => {
     const s = fresh(30);
     observeLatency(s, 120, 1, TAU);
@@ -83,11 +97,11 @@ describe('through the Balancer with a fake clock', () => {
   it('tracks the hand-computed estimate of a request sequence', () => {
     const r = rig(['h:1'], { policy: { name: 'p2c_peak_ewma', decayMs: TAU, defaultRttMs: 30 } });
     const sequence = [
-      { at: 0, latency: 10 }, // picked at 0, answers at 10: w = e^−0.001; 30w + 10(1−w) = 29.98001
+      { at: 0, latency: 10 }, // the first sample replaces the 30 ms default: 10
       { at: 100, latency: 50 }, // peak: 50
       { at: 2000, latency: 20 }, // answers at 2020, Δt = 2020 − 150 = 1870: w = e^−0.187; 50w + 20(1−w) = 44.88331
     ];
-    const expected = [29.980009997, 50, 44.883312092];
+    const expected = [10, 50, 44.883312092];
     sequence.forEach(({ at, latency }, i) => {
       r.clock.set(at);
       const lease = r.balancer.pick()!;

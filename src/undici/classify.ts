@@ -1,0 +1,63 @@
+/**
+ * What an undici error or an HTTP status says about the endpoint: the {@link FailureKind} the balancer is fed, and
+ * whether the request could have reached the application (which decides if a non-idempotent request may be retried).
+ */
+import type { FailureKind } from '../balancer/outcome.js';
+
+/** Error codes meaning the connection was never established: nothing was sent. */
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+  // undici's connect timeout: Envoy counts a connect timeout as a connect failure (it is locally originated).
+  'UND_ERR_CONNECT_TIMEOUT',
+  // TLS handshake failures surface as ERR_TLS_* / ERR_SSL_* from node:tls.
+]);
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+const RESET_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'ECONNABORTED',
+  'HPE_INVALID_CONSTANT',
+]);
+
+const CANCEL_CODES = new Set(['UND_ERR_ABORTED', 'ABORT_ERR', 'UND_ERR_ABORT']);
+
+/**
+ * The failure kind of an error raised while talking to one endpoint. Caller aborts map to `cancelled` (not the
+ * endpoint's fault: in-flight bookkeeping only); anything unknown is `other` and counts as a failure.
+ */
+export function failureOfError(error: unknown): FailureKind {
+  const err = error as { code?: unknown; name?: unknown } | null;
+  const code = typeof err?.code === 'string' ? err.code : '';
+  if (CONNECT_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_')) return 'connect';
+  if (TIMEOUT_CODES.has(code)) return 'timeout';
+  if (RESET_CODES.has(code)) return 'reset';
+  if (CANCEL_CODES.has(code) || err?.name === 'AbortError') return 'cancelled';
+  return 'other';
+}
+
+/** Which response statuses count as failures of the endpoint. */
+export type FailureStatusPredicate = (status: number) => boolean;
+
+/**
+ * Default: 5xx (Envoy's outlier detection counts 5xx as gateway failures) and 429 (the endpoint is shedding load;
+ * fed as `overloaded`, which health modules may treat differently from an error).
+ */
+export const defaultFailureStatus: FailureStatusPredicate = (status) => status >= 500 || status === 429;
+
+/**
+ * The failure kind of a failing status: `overloaded` for 429, and for 503 with Retry-After (the endpoint asks us to
+ * back off, as Envoy's `retriable-status-codes` + Retry-After handling does); `status` otherwise.
+ */
+export function failureOfStatus(status: number, retryAfter: string | undefined): FailureKind {
+  return status === 429 || (status === 503 && retryAfter !== undefined) ? 'overloaded' : 'status';
+}

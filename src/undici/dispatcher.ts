@@ -1,0 +1,285 @@
+/**
+ * `BalancedDispatcher`: an undici Dispatcher that spreads one logical service's requests over its endpoints.
+ *
+ *   request(origin: http://orders.internal) ─▶ balancer.tryPick({ now, hashKey })
+ *                                              ─▶ Pool(http://10.0.0.7:8080).dispatch(origin rewritten,
+ *                                                   host: orders.internal kept, servername kept for TLS)
+ *   response headers ─▶ outcome judged (status, latency to headers)   body end ─▶ lease.release(outcome)
+ *
+ * One undici `Pool` per endpoint, created on first use; a removed endpoint's Pool is closed only when the balancer
+ * says its last lease came back (`drained`), so requests in flight on it finish normally.
+ */
+import { EventEmitter } from 'node:events';
+import type { Dispatcher, Pool as PoolType } from 'undici';
+import * as undici from 'undici';
+import type { Balancer } from '../balancer/balancer.js';
+import type { Lease } from '../balancer/lease.js';
+import type { Endpoint } from '../endpoint.js';
+import { NoEndpointAvailableError } from './errors.js';
+import { isLegacyHandler, type LegacyHandler, type RequestHandler, toRequestHandler } from './handlers.js';
+import { withHostHeader } from './headers.js';
+import { type BalancedDispatcherOptions, type HashKeyFunction, resolveDispatcherOptions } from './options.js';
+import { classifier, isReplayableBody, RetriedRequest, type RetryContext } from './retried-request.js';
+import { TrackedHandler, TrackedLegacyHandler, type TrackingContext } from './tracked-handler.js';
+
+const { Pool, errors } = undici;
+
+/**
+ * undici 8 Pools accept only new-API handlers; undici 7 Pools take legacy ones natively (cheaper than converting).
+ * undici 8 is the first to export `Dispatcher1Wrapper`.
+ */
+export const POOL_ACCEPTS_LEGACY_HANDLERS = !('Dispatcher1Wrapper' in undici);
+
+const POOL_EVENTS = ['connect', 'disconnect', 'connectionError', 'drain'] as const;
+/** Most logical origins whose host we remember (a dispatcher normally serves one or a few). */
+const ORIGIN_CACHE_LIMIT = 256;
+
+interface PoolEntry {
+  readonly pool: PoolType;
+  /** `protocol//address` of the endpoint, e.g. `http://10.0.0.7:8080`. */
+  readonly origin: string;
+}
+
+/** A handler of either API, as undici hands it to `dispatch`. */
+export type AnyHandler = RequestHandler | LegacyHandler;
+
+/**
+ * An undici Dispatcher over a {@link Balancer}. Use it wherever undici takes a dispatcher:
+ *
+ * ```ts
+ * const orders = new BalancedDispatcher({ balancer: { endpoints: ['10.0.0.7:8080', '10.0.0.8:8080'] } });
+ * await undici.request('http://orders.internal/v1/orders', { dispatcher: orders });
+ * await fetch('http://orders.internal/v1/orders', { dispatcher: orders });
+ * ```
+ */
+export class BalancedDispatcher extends undici.Dispatcher {
+  /** The balancer picking endpoints (shared or owned, see {@link BalancedDispatcherOptions.balancer}). */
+  readonly balancer: Balancer;
+  readonly #ownsBalancer: boolean;
+  readonly #protocol: 'http:' | 'https:';
+  readonly #poolOptions: PoolType.Options;
+  readonly #hashKey: HashKeyFunction | undefined;
+  readonly #tracking: TrackingContext;
+  readonly #pools = new Map<string, PoolEntry>();
+  readonly #hosts = new Map<string, string>();
+  readonly #onDrained = (endpoint: Endpoint) => this.#retire(endpoint.address);
+  /** Set when retries, hedging or throttling are on: requests then go through the executor. */
+  readonly #retry: RetryContext | undefined;
+  readonly #idempotent: (opts: Dispatcher.DispatchOptions) => boolean;
+  /** Reused for every pick (tryPick is synchronous and keeps no reference): one allocation fewer per request. */
+  readonly #pickContext: { now: number; hashKey: string | undefined } = { now: 0, hashKey: undefined };
+  #closed = false;
+  #destroyed = false;
+
+  constructor(options: BalancedDispatcherOptions) {
+    super();
+    const resolved = resolveDispatcherOptions(options);
+    this.balancer = resolved.balancer;
+    this.#ownsBalancer = resolved.ownsBalancer;
+    this.#protocol = resolved.protocol;
+    this.#poolOptions = resolved.pool;
+    this.#hashKey = resolved.hashKey;
+    this.#tracking = {
+      name: resolved.balancer.name,
+      clock: resolved.balancer.clock,
+      failureStatus: resolved.failureStatus,
+    };
+    this.#idempotent = resolved.idempotent;
+    const { retry, hedging, throttle } = resolved;
+    this.#retry =
+      retry === undefined && hedging === undefined && throttle === undefined
+        ? undefined
+        : {
+            balancer: this.balancer,
+            tracking: this.#tracking,
+            retry,
+            hedging,
+            throttle,
+            classify: classifier(this.#tracking),
+            abortsAttempts:
+              hedging !== undefined ||
+              retry?.perTryTimeoutMs !== undefined ||
+              retry?.deadlineMs !== undefined,
+            send: (lease, opts, handler) => this.#send(lease, opts, handler),
+          };
+    this.balancer.on('drained', this.#onDrained);
+  }
+
+  /** True once {@link close} or {@link destroy} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True once {@link destroy} was called. */
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  /** Addresses of the endpoints that currently have an open Pool (for tests and diagnostics). */
+  poolAddresses(): string[] {
+    return [...this.#pools.keys()];
+  }
+
+  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const anyHandler = handler as AnyHandler;
+    if (this.#closed) {
+      return failHandler(
+        anyHandler,
+        this.#destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError(),
+      );
+    }
+    const balancer = this.balancer;
+    const hashKey = this.#hashKey?.(opts);
+    // Upgrades (WebSocket, CONNECT) hand over a socket: nothing to retry, so they always take the single path.
+    if (this.#retry !== undefined && !opts.upgrade && opts.method !== 'CONNECT') {
+      new RetriedRequest(this.#retry, opts, toRequestHandler(anyHandler)).start(
+        this.#idempotent(opts),
+        isReplayableBody(opts.body),
+        hashKey,
+      );
+      return true;
+    }
+    const ctx = this.#pickContext;
+    ctx.now = this.#tracking.clock.now();
+    ctx.hashKey = hashKey;
+    const picked = balancer.tryPick(ctx);
+    if (typeof picked === 'string')
+      return failHandler(anyHandler, new NoEndpointAvailableError(balancer.name, picked));
+    const entry = this.#poolFor(picked.endpoint);
+    const rewritten = this.#rewrite(opts, entry.origin);
+    if (POOL_ACCEPTS_LEGACY_HANDLERS && isLegacyHandler(anyHandler)) {
+      const tracked = new TrackedLegacyHandler(anyHandler as LegacyHandler, picked, this.#tracking);
+      return entry.pool.dispatch(rewritten, tracked as unknown as Dispatcher.DispatchHandler);
+    }
+    return entry.pool.dispatch(
+      rewritten,
+      new TrackedHandler(toRequestHandler(anyHandler), picked, this.#tracking),
+    );
+  }
+
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | undefined {
+    return settle(this.#shutdown(null), callback);
+  }
+
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | undefined {
+    const err = typeof a === 'function' ? null : (a ?? null);
+    const callback = typeof a === 'function' ? a : b;
+    this.#destroyed = true;
+    return settle(this.#shutdown(err), callback);
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------------
+
+  /** One attempt of the retry path: to the lease's endpoint, new-API handler. */
+  #send(lease: Lease, opts: Dispatcher.DispatchOptions, handler: RequestHandler): void {
+    if (this.#closed) {
+      handler.onResponseError?.(
+        null as unknown as Dispatcher.DispatchController,
+        new errors.ClientClosedError(),
+      );
+      return;
+    }
+    const entry = this.#poolFor(lease.endpoint);
+    entry.pool.dispatch(this.#rewrite(opts, entry.origin), handler);
+  }
+
+  /** Same request, aimed at the endpoint, still carrying the logical Host (and SNI for https). */
+  #rewrite(opts: Dispatcher.DispatchOptions, origin: string): Dispatcher.DispatchOptions {
+    const host = this.#logicalHost(opts.origin);
+    if (host === undefined) return { ...opts, origin };
+    const rewritten: Dispatcher.DispatchOptions = {
+      ...opts,
+      origin,
+      headers: withHostHeader(opts.headers, host),
+    };
+    if (this.#protocol === 'https:' && (opts as { servername?: string }).servername === undefined) {
+      (rewritten as { servername?: string }).servername = hostnameOf(host);
+    }
+    return rewritten;
+  }
+
+  #logicalHost(origin: string | URL | undefined): string | undefined {
+    if (origin === undefined) return undefined;
+    if (typeof origin !== 'string') return origin.host;
+    let host = this.#hosts.get(origin);
+    if (host === undefined) {
+      host = new URL(origin).host;
+      if (this.#hosts.size >= ORIGIN_CACHE_LIMIT) this.#hosts.clear();
+      this.#hosts.set(origin, host);
+    }
+    return host;
+  }
+
+  #poolFor(endpoint: Endpoint): PoolEntry {
+    const existing = this.#pools.get(endpoint.address);
+    if (existing !== undefined) return existing;
+    const origin = `${this.#protocol}//${endpoint.address}`;
+    const pool = new Pool(origin, this.#poolOptions);
+    for (const event of POOL_EVENTS) {
+      // Re-emit with this dispatcher prepended to the targets, as undici's PoolBase does. Untyped emitter calls:
+      // undici's typings overload each event name separately.
+      EventEmitter.prototype.on.call(
+        pool,
+        event,
+        (eventOrigin: URL, targets: readonly Dispatcher[], err?: Error) => {
+          // A failing connection is a hint that the endpoint set may have changed: ask the resolver to look again.
+          if (event === 'connectionError') this.balancer.refresh();
+          EventEmitter.prototype.emit.call(this, event, eventOrigin, [this, ...targets], err);
+        },
+      );
+    }
+    const entry = { pool, origin };
+    this.#pools.set(endpoint.address, entry);
+    return entry;
+  }
+
+  /** The balancer says a removed endpoint has nothing in flight: close its Pool (letting queued work finish). */
+  #retire(address: string): void {
+    const entry = this.#pools.get(address);
+    if (entry === undefined) return;
+    this.#pools.delete(address);
+    entry.pool.close().catch(() => {});
+  }
+
+  async #shutdown(err: Error | null): Promise<void> {
+    const first = !this.#closed;
+    this.#closed = true;
+    const pools = [...this.#pools.values()];
+    if (first || err !== null || this.#destroyed) {
+      await Promise.all(
+        pools.map((entry) =>
+          (this.#destroyed ? entry.pool.destroy(err) : entry.pool.close()).catch(() => {}),
+        ),
+      );
+    }
+    if (first && this.#ownsBalancer) await this.balancer.close();
+    if (first) this.balancer.off('drained', this.#onDrained);
+    this.#pools.clear();
+  }
+}
+
+/** Reports an error the way the handler's API expects, and tells the caller not to wait for 'drain'. */
+export function failHandler(handler: AnyHandler, error: Error): true {
+  if (isLegacyHandler(handler)) (handler as LegacyHandler).onError?.(error);
+  else (handler as RequestHandler).onResponseError?.(null as unknown as Dispatcher.DispatchController, error);
+  return true;
+}
+
+function hostnameOf(host: string): string {
+  if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
+  const colon = host.lastIndexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
+}
+
+/** The callback-or-promise convention of Dispatcher.close/destroy. */
+export function settle(done: Promise<void>, callback: (() => void) | undefined): Promise<void> | undefined {
+  if (callback === undefined) return done;
+  done.then(callback, callback);
+  return undefined;
+}
