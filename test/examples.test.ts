@@ -97,6 +97,19 @@ describe('undici examples', () => {
   });
 });
 
+describe('grpc-js example', () => {
+  it('grpc-client: the switchyard LB policy through channelOptions(), the slow server gets fewer calls', async () => {
+    const r = await run('examples/grpc-client.ts');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const m = /answered by: \{ a: (\d+), b: (\d+), slow: (\d+) \}/.exec(r.stdout);
+    expect(m).not.toBeNull();
+    const [a, b, slow] = m!.slice(1).map(Number) as [number, number, number];
+    expect(a + b + slow).toBe(200);
+    expect(slow).toBeLessThan(Math.max(a, b));
+  });
+});
+
 // dnsmasq is the real DNS server the example starts: skip locally when it is missing, fail under CI (see .ci/run).
 const dnsmasq = dnsmasqAvailability();
 

@@ -1,0 +1,130 @@
+/**
+ * Per-call bookkeeping between a pick and the end of the call.
+ *
+ * The lease is taken in `pick()`, so a burst of picks made before any of their calls starts (grpc-js starts a call
+ * one microtask after its pick) already sees each other's in-flight load — otherwise every pick in the burst would
+ * read the same counts and herd onto one endpoint. But grpc-js may abandon a pick without a word (pitfall 5 of the
+ * grpc-js notes): when the subchannel left READY while call credentials were generated it picks again, and when the
+ * deadline expires first the call just ends. Neither calls `onCallStarted` nor `onCallEnded`. So every pick waits in
+ * {@link PendingPicks}, an intrusive list in pick order, until its call starts; a sweep gives back, as `cancelled`,
+ * the slots of picks that have not started after `unstartedPickTimeoutMs`. In the common case the list holds only
+ * the picks of the current tick, and the sweep timer fires once per timeout while traffic flows.
+ *
+ * `onCallEnded` fires once per started call, including cancellations and deadlines; the status code is classified
+ * into the outcome the balancer is fed (status.ts).
+ */
+import { experimental, type Metadata, type status } from '@grpc/grpc-js';
+import type { Lease } from '../balancer/lease.js';
+import type { Outcome } from '../balancer/outcome.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { OrcaWeights } from './orca.js';
+import type { StatusClassifier } from './status.js';
+
+const CANCELLED: Outcome = Object.freeze({ ok: false, failure: 'cancelled' });
+/** A start later than this after its pick (ms) means call credentials took time: measure latency from the start. */
+const LATE_START_MS = 1;
+
+/** One picked call: the grpc-js pick result itself, so a pick allocates this, its two callbacks and the lease. */
+export class CallTracker implements experimental.PickResult {
+  readonly pickResultType = experimental.PickResultType.COMPLETE;
+  readonly subchannel: experimental.SubchannelInterface;
+  readonly status = null;
+  // Own properties, not methods: grpc-js parents copy pick results with object spread and call these detached.
+  readonly onCallStarted: () => void;
+  readonly onCallEnded: (code: status, details: string, trailers: Metadata) => void;
+  readonly lease: Lease;
+  /** Links of the pending list; `pending` is true while linked. */
+  prev: CallTracker | null = null;
+  next: CallTracker | null = null;
+  pending = false;
+  startedAt = -1;
+
+  constructor(
+    subchannel: experimental.SubchannelInterface,
+    lease: Lease,
+    owner: PendingPicks,
+    classifier: StatusClassifier,
+    orca: OrcaWeights | undefined,
+  ) {
+    this.subchannel = subchannel;
+    this.lease = lease;
+    this.onCallStarted = () => {
+      if (this.pending) owner.remove(this);
+      // A start after the sweep gave the slot back runs untracked (its end is ignored) rather than double-counted.
+      if (!lease.released) this.startedAt = owner.clock.now();
+    };
+    this.onCallEnded = (code, _details, trailers) => {
+      if (this.startedAt < 0 || lease.released) return;
+      orca?.record(lease.endpoint.address, trailers);
+      const outcome = classifier.outcome(code);
+      if (this.startedAt - lease.startedAt <= LATE_START_MS) {
+        lease.release(outcome);
+        return;
+      }
+      // Late start (slow call credentials): time the call, not the credentials. Rare, so the allocation is fine.
+      const now = owner.clock.now();
+      lease.release({ ...outcome, latencyMs: now - this.startedAt, now });
+    };
+  }
+}
+
+/** Picks whose calls have not started yet, oldest first, with the sweep that bounds how long they hold a slot. */
+export class PendingPicks {
+  readonly clock: Clock;
+  readonly #timeoutMs: number;
+  #head: CallTracker | null = null;
+  #tail: CallTracker | null = null;
+  #timer: TimerHandle | undefined;
+  /** Picks given back by the sweep since creation (for stats and tests). */
+  swept = 0;
+
+  constructor(clock: Clock, timeoutMs: number) {
+    this.clock = clock;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  add(tracker: CallTracker): void {
+    tracker.pending = true;
+    tracker.prev = this.#tail;
+    if (this.#tail === null) this.#head = tracker;
+    else this.#tail.next = tracker;
+    this.#tail = tracker;
+    if (this.#timer === undefined) this.#timer = this.clock.setTimer(this.#sweep, this.#timeoutMs);
+  }
+
+  remove(tracker: CallTracker): void {
+    tracker.pending = false;
+    const { prev, next } = tracker;
+    if (prev === null) this.#head = next;
+    else prev.next = next;
+    if (next === null) this.#tail = prev;
+    else next.prev = prev;
+    tracker.prev = tracker.next = null;
+  }
+
+  /** Gives back every pending slot (the policy is being destroyed) and stops the sweep. */
+  releaseAll(): void {
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    while (this.#head !== null) {
+      const tracker = this.#head;
+      this.remove(tracker);
+      tracker.lease.release(CANCELLED);
+    }
+  }
+
+  readonly #sweep = (): void => {
+    this.#timer = undefined;
+    const now = this.clock.now();
+    while (this.#head !== null && now - this.#head.lease.startedAt >= this.#timeoutMs) {
+      const tracker = this.#head;
+      this.remove(tracker);
+      tracker.lease.release(CANCELLED);
+      this.swept++;
+    }
+    if (this.#head !== null) {
+      const due = this.#head.lease.startedAt + this.#timeoutMs - now;
+      this.#timer = this.clock.setTimer(this.#sweep, Math.max(1, due));
+    }
+  };
+}

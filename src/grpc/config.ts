@@ -1,0 +1,242 @@
+/**
+ * The JSON configuration of the `switchyard` grpc-js LB policy: what goes under the `switchyard` key of a
+ * `loadBalancingConfig` entry in a gRPC service config.
+ *
+ * ```json
+ * { "loadBalancingConfig": [{ "switchyard": {
+ *     "policy": { "name": "least_request", "choiceCount": 2 },
+ *     "balancer": { "name": "orders", "panicThreshold": 50 },
+ *     "failureStatuses": ["UNAVAILABLE", "INTERNAL"],
+ *     "hashHeader": "x-user-id"
+ * } }] }
+ * ```
+ *
+ * Keys are camelCase, like every other switchyard option, so a policy block copied from code works unchanged.
+ * Validation is strict and eager: unknown keys, unknown policies and out-of-range values throw a {@link ConfigError}
+ * naming the field. grpc-js silently falls back to `pick_first` when a config's `createFromJson` throws, so
+ * {@link SwitchyardLbConfig.createFromJson} does not throw: it returns a config carrying the error, and the policy
+ * built from it fails every call with that message (see lb-policy.ts) — a bad config is never silently ignored.
+ */
+import type { experimental } from '@grpc/grpc-js';
+import { Balancer, defaultBalancerOptions } from '../balancer/balancer.js';
+import { join, readNumber, readObject, readString } from '../config/validate.js';
+import { ConfigError, isConfigError } from '../errors/config-error.js';
+import { type PolicyConfig, parsePolicyConfig } from '../pickers/registry.js';
+import { type OrcaOptions, parseOrcaOptions } from './orca.js';
+import { DEFAULT_FAILURE_STATUSES, parseStatusList, statusName } from './status.js';
+
+/** The name the policy is registered under in grpc-js. */
+export const LB_POLICY_NAME = 'switchyard';
+
+/** The `switchyard` LB config as JSON (what users write). */
+export interface SwitchyardLbJson {
+  /** Any registered switchyard policy: a name or `{ name, ...options }`. Default `'p2c_peak_ewma'` (Balancer default). */
+  readonly policy?: PolicyConfig;
+  /**
+   * Options passed to `new Balancer(...)` as they are — `name`, `panicThreshold`, `closeTimeoutMs` and whatever
+   * health and resilience options the Balancer accepts (outlier detection, active health checks, slow start, …).
+   * The Balancer validates them. `endpoints`, `resolver`, `policy`, `clock`, `random` and `extensions` are not
+   * allowed here: the policy supplies endpoints from grpc-js, and the rest are not JSON.
+   */
+  readonly balancer?: Readonly<Record<string, unknown>>;
+  /**
+   * gRPC status codes (numbers or names) that count as endpoint failures. Default `UNAVAILABLE`,
+   * `DEADLINE_EXCEEDED`, `RESOURCE_EXHAUSTED`, `INTERNAL`. Other codes are the application answering and count as
+   * successes; `CANCELLED` is the caller giving up and only frees the in-flight slot.
+   */
+  readonly failureStatuses?: readonly (number | string)[];
+  /**
+   * Request metadata key whose value is the hash key for `ring_hash` / `maglev` (gRFC A76 `request_hash_header`).
+   * Lower-case gRPC metadata key. Several values are joined with `,`; `-bin` values are base64-encoded. A call
+   * without the header gets no hash key (the hashing policy then picks at random). Default: none.
+   */
+  readonly hashHeader?: string;
+  /**
+   * How long a pick may wait for its call to start before its in-flight slot is given back, in ms, from 100 to
+   * 600,000. Default 5,000. grpc-js may abandon a pick without telling the policy (the subchannel left READY while
+   * call credentials were generated, or the deadline expired then); the slot is held until the call starts so that
+   * bursts of picks see each other's load, and swept after this long so an abandoned pick cannot leak.
+   */
+  readonly unstartedPickTimeoutMs?: number;
+  /**
+   * Weight endpoints from ORCA per-call load reports (gRFC A51/A58): `true` for the A58 defaults, or
+   * `{ weightUpdatePeriodMs, blackoutPeriodMs, expirationPeriodMs, errorUtilizationPenalty }` (orca.ts). The weights
+   * replace the resolver's; use with a weight-aware policy such as `weighted_round_robin`. Default off.
+   */
+  readonly orca?: boolean | Partial<OrcaOptions>;
+}
+
+/** Defaults of {@link SwitchyardLbJson}. */
+export const defaultGrpcLbOptions = {
+  policy: defaultBalancerOptions.policy,
+  failureStatuses: DEFAULT_FAILURE_STATUSES,
+  unstartedPickTimeoutMs: 5_000,
+} as const;
+
+const KEYS = ['policy', 'balancer', 'failureStatuses', 'hashHeader', 'unstartedPickTimeoutMs', 'orca'];
+/** Balancer options the policy owns itself, or that cannot travel in JSON. */
+const RESERVED_BALANCER_KEYS = ['endpoints', 'resolver', 'policy', 'clock', 'random', 'extensions'];
+/** gRPC metadata keys: lower-case letters, digits, `-`, `_`, `.` (HTTP/2 header field names as gRPC allows them). */
+const METADATA_KEY = /^[0-9a-z_.-]+$/;
+
+/** The validated form of {@link SwitchyardLbJson}. */
+export interface GrpcLbOptions {
+  readonly policy: PolicyConfig;
+  readonly balancer: Readonly<Record<string, unknown>>;
+  readonly failureStatuses: readonly number[];
+  readonly hashHeader: string | undefined;
+  readonly unstartedPickTimeoutMs: number;
+  readonly orca: OrcaOptions | undefined;
+}
+
+/**
+ * Validates a `switchyard` LB config. Throws {@link ConfigError} naming the field (e.g. `policy.choiceCount`,
+ * `balancer.panicThreshold`, `failureStatuses[1]`).
+ */
+export function parseGrpcLbOptions(raw: unknown): GrpcLbOptions {
+  const obj = readObject(raw ?? {}, '', KEYS);
+  const policy = (obj.policy ?? defaultGrpcLbOptions.policy) as PolicyConfig;
+  parsePolicyConfig(policy, 'policy');
+  const balancerOptions = readBalancerOptions(obj.balancer);
+  const failureStatuses =
+    obj.failureStatuses === undefined
+      ? defaultGrpcLbOptions.failureStatuses
+      : parseStatusList(obj.failureStatuses, 'failureStatuses');
+  const hashHeader = readString(obj, 'hashHeader', '');
+  if (hashHeader !== undefined && (!METADATA_KEY.test(hashHeader) || hashHeader.startsWith('grpc-'))) {
+    throw new ConfigError({
+      field: 'hashHeader',
+      allowed: 'a lower-case gRPC metadata key ([0-9a-z_.-], not starting with "grpc-")',
+      received: hashHeader,
+    });
+  }
+  const unstartedPickTimeoutMs = readNumber(
+    obj,
+    'unstartedPickTimeoutMs',
+    '',
+    { min: 100, max: 600_000 },
+    defaultGrpcLbOptions.unstartedPickTimeoutMs,
+  );
+  const options: GrpcLbOptions = {
+    policy,
+    balancer: balancerOptions,
+    failureStatuses,
+    hashHeader,
+    unstartedPickTimeoutMs,
+    orca: parseOrcaOptions(obj.orca, 'orca'),
+  };
+  // Let the Balancer validate its own options (including those added by health/resilience modules), so this file
+  // does not re-declare them. A Balancer over no endpoints opens nothing; close() stops whatever it started.
+  try {
+    void createBalancer(options).close();
+  } catch (error) {
+    if (!isConfigError(error) || error.field.startsWith('policy')) throw error;
+    throw new ConfigError({
+      field: join('balancer', error.field),
+      allowed: error.allowed,
+      received: error.received,
+    });
+  }
+  return options;
+}
+
+/** Builds the Balancer a policy instance owns, over no endpoints yet. */
+export function createBalancer(options: GrpcLbOptions): Balancer {
+  return new Balancer({ ...options.balancer, policy: options.policy, endpoints: [] });
+}
+
+function readBalancerOptions(raw: unknown): Readonly<Record<string, unknown>> {
+  if (raw === undefined) return {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError({ field: 'balancer', allowed: 'an object of Balancer options', received: raw });
+  for (const key of RESERVED_BALANCER_KEYS) {
+    if (key in raw) {
+      throw new ConfigError({
+        field: join('balancer', key),
+        allowed:
+          key === 'policy'
+            ? 'absent: give the policy as the top-level "policy" key'
+            : 'absent: the grpc-js policy supplies endpoints, and clocks, random sources and extensions are not JSON',
+        received: (raw as Record<string, unknown>)[key],
+      });
+    }
+  }
+  return raw as Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The grpc-js `TypedLoadBalancingConfig` of the `switchyard` policy. Holds either validated options or the
+ * {@link ConfigError} that the raw config failed with.
+ */
+export class SwitchyardLbConfig implements experimental.TypedLoadBalancingConfig {
+  readonly options: GrpcLbOptions | undefined;
+  readonly error: ConfigError | undefined;
+  readonly #raw: unknown;
+
+  constructor(options: GrpcLbOptions | undefined, error?: ConfigError, raw?: unknown) {
+    this.options = options;
+    this.error = error;
+    this.#raw = raw;
+  }
+
+  getLoadBalancerName(): string {
+    return LB_POLICY_NAME;
+  }
+
+  /** The config back as service-config JSON (status codes by name, defaults filled in). */
+  toJsonObject(): object {
+    const o = this.options;
+    if (o === undefined) return { [LB_POLICY_NAME]: this.#raw ?? {} };
+    return {
+      [LB_POLICY_NAME]: {
+        policy: o.policy,
+        balancer: o.balancer,
+        failureStatuses: o.failureStatuses.map(statusName),
+        ...(o.hashHeader === undefined ? {} : { hashHeader: o.hashHeader }),
+        unstartedPickTimeoutMs: o.unstartedPickTimeoutMs,
+        ...(o.orca === undefined ? {} : { orca: o.orca }),
+      },
+    };
+  }
+
+  /**
+   * Called by grpc-js with the value under the `switchyard` key. Never throws for an invalid config (grpc-js would
+   * silently skip to the next entry or to `pick_first`): the error is kept and surfaced by the policy, and a
+   * process warning is emitted once per distinct message.
+   */
+  static createFromJson(obj: unknown): SwitchyardLbConfig {
+    // grpc-js parses the service config again on every resolver update; the same JSON gives the same config.
+    const json = JSON.stringify(obj);
+    if (json === lastParsed.json && lastParsed.config !== undefined) return lastParsed.config;
+    let config: SwitchyardLbConfig;
+    try {
+      config = new SwitchyardLbConfig(parseGrpcLbOptions(obj), undefined, obj);
+    } catch (error) {
+      if (!isConfigError(error)) throw error;
+      warnOnce(error);
+      config = new SwitchyardLbConfig(undefined, error, obj);
+    }
+    lastParsed = { json, config };
+    return config;
+  }
+
+  /** True when both configs would build the same Balancer (so a policy update can keep its state). */
+  sameBalancer(other: SwitchyardLbConfig): boolean {
+    return JSON.stringify(this.options?.balancer) === JSON.stringify(other.options?.balancer);
+  }
+}
+
+let lastParsed: { json: string | undefined; config: SwitchyardLbConfig | undefined } = {
+  json: undefined,
+  config: undefined,
+};
+const warned = new Set<string>();
+
+function warnOnce(error: ConfigError): void {
+  if (warned.has(error.message)) return;
+  warned.add(error.message);
+  process.emitWarning(`switchyard grpc-js LB config rejected: ${error.message}`, {
+    code: ConfigError.code,
+    detail: 'Every call on channels using this config fails with UNAVAILABLE until the config is fixed.',
+  });
+}

@@ -1,0 +1,34 @@
+/**
+ * `switchyard/grpc` — switchyard as a grpc-js LB policy and resolver schemes.
+ *
+ * ```ts
+ * import { channelOptions, setStaticEndpoints } from 'switchyard/grpc';
+ * setStaticEndpoints('orders', ['10.0.0.1:50051', '10.0.0.2:50051']);
+ * const client = new OrdersClient('switchyard-static:///orders', credentials.createInsecure(),
+ *   channelOptions({ policy: 'p2c_peak_ewma', balancer: { name: 'orders' } }));
+ * ```
+ */
+export type { ChannelOptionsExtras } from './channel-options.js';
+export { channelOptions } from './channel-options.js';
+export type { GrpcLbOptions, SwitchyardLbJson } from './config.js';
+export { defaultGrpcLbOptions, LB_POLICY_NAME, parseGrpcLbOptions, SwitchyardLbConfig } from './config.js';
+export type { DnsSchemeOptions } from './dns-scheme.js';
+export { DNS_SCHEME, dnsResolverFactory } from './dns-scheme.js';
+export type { GrpcEndpoint } from './endpoints.js';
+export { SWITCHYARD_ENDPOINT } from './endpoints.js';
+export { activeBalancers, SwitchyardLoadBalancer } from './lb-policy.js';
+export type { OrcaOptions, OrcaReport } from './orca.js';
+export { decodeOrcaReport, defaultOrcaOptions, ORCA_TRAILER, OrcaWeights, parseOrcaOptions } from './orca.js';
+export { hashKeyOf, SwitchyardPicker } from './picker.js';
+export type { ResolverFactory, ResolverTarget } from './resolver-schemes.js';
+export {
+  deleteStaticEndpoints,
+  registerResolverScheme,
+  STATIC_SCHEME,
+  setStaticEndpoints,
+  staticResolverFactory,
+} from './resolver-schemes.js';
+export { setup } from './setup.js';
+export { DEFAULT_FAILURE_STATUSES, parseStatusList, StatusClassifier, statusName } from './status.js';
+export type { XdsSchemeOptions } from './xds-scheme.js';
+export { XDS_SCHEME, xdsResolverFactory } from './xds-scheme.js';

@@ -1,0 +1,110 @@
+/**
+ * The grpc-js Picker of the `switchyard` policy: one `Balancer.tryPick()` per call, mapped onto grpc-js pick results.
+ *
+ *   lease on a connected endpoint   → COMPLETE, with onCallStarted/onCallEnded feeding the lease (call-tracker.ts)
+ *   'unavailable' (nothing routable) → TRANSIENT_FAILURE, UNAVAILABLE with why (wait_for_ready calls keep waiting)
+ *   'overflow' (every endpoint full) → DROP, UNAVAILABLE: the circuit breaker's answer is final, not retried
+ *
+ * The policy gives the Balancer only endpoints whose subchannel is READY and healthy (lb-policy.ts), so a lease maps
+ * to a usable subchannel; the map lookup is the one guard against a race.
+ */
+import { experimental, Metadata, status as Status } from '@grpc/grpc-js';
+import type { Balancer } from '../balancer/balancer.js';
+import type { Outcome } from '../balancer/outcome.js';
+import type { PickContext } from '../pickers/picker.js';
+import { CallTracker, type PendingPicks } from './call-tracker.js';
+import type { OrcaWeights } from './orca.js';
+import type { StatusClassifier } from './status.js';
+
+const { PickResultType } = experimental;
+const CANCELLED: Outcome = Object.freeze({ ok: false, failure: 'cancelled' });
+const NO_CONTEXT: PickContext = Object.freeze({});
+
+/** What the picker needs from its policy. */
+export interface PickerSource {
+  readonly balancer: Balancer;
+  /** Subchannels by endpoint address (`host:port`), exactly as the channel control helper returned them. */
+  readonly subchannels: ReadonlyMap<string, experimental.SubchannelInterface>;
+  readonly pending: PendingPicks;
+  readonly classifier: StatusClassifier;
+  /** Metadata key to hash on (gRFC A76), if any. */
+  readonly hashHeader: string | undefined;
+  /** ORCA weighting, when configured: fed from each call's trailers. */
+  readonly orca?: OrcaWeights | undefined;
+  /** Why nothing is routable, for the TRANSIENT_FAILURE status. */
+  readonly unavailableMessage: string;
+}
+
+function failure(
+  type: experimental.PickResultType.TRANSIENT_FAILURE | experimental.PickResultType.DROP,
+  details: string,
+): experimental.PickResult {
+  return {
+    pickResultType: type,
+    subchannel: null,
+    status: { code: Status.UNAVAILABLE, details, metadata: new Metadata() },
+    onCallStarted: null,
+    onCallEnded: null,
+  };
+}
+
+const QUEUE: experimental.PickResult = Object.freeze({
+  pickResultType: PickResultType.QUEUE,
+  subchannel: null,
+  status: null,
+  onCallStarted: null,
+  onCallEnded: null,
+});
+
+/** A snapshot picker; the policy replaces it on every state change (grpc-js re-runs queued picks then). */
+export class SwitchyardPicker implements experimental.Picker {
+  readonly #source: PickerSource;
+  readonly #unavailable: experimental.PickResult;
+  readonly #overflow: experimental.PickResult;
+  /** Reused context for hash keys: `tryPick` is synchronous and keeps no reference to it. */
+  readonly #ctx: { hashKey: string | undefined } = { hashKey: undefined };
+
+  constructor(source: PickerSource) {
+    this.#source = source;
+    this.#unavailable = failure(PickResultType.TRANSIENT_FAILURE, source.unavailableMessage);
+    this.#overflow = failure(
+      PickResultType.DROP,
+      `switchyard (${source.balancer.name}): every routable endpoint is at its in-flight limit (circuit breaker open)`,
+    );
+  }
+
+  pick(args: experimental.PickArgs): experimental.PickResult {
+    const source = this.#source;
+    let ctx = NO_CONTEXT;
+    if (source.hashHeader !== undefined) {
+      this.#ctx.hashKey = hashKeyOf(args.metadata, source.hashHeader);
+      ctx = this.#ctx;
+    }
+    const result = source.balancer.tryPick(ctx);
+    if (result === 'unavailable') return this.#unavailable;
+    if (result === 'overflow') return this.#overflow;
+    const subchannel = source.subchannels.get(result.endpoint.address);
+    if (subchannel === undefined) {
+      // The endpoint left between the Balancer's update and ours; the next picker will not offer it.
+      result.release(CANCELLED);
+      return QUEUE;
+    }
+    const tracker = new CallTracker(subchannel, result, source.pending, source.classifier, source.orca);
+    source.pending.add(tracker);
+    return tracker;
+  }
+}
+
+/**
+ * The hash key of a call: the header's values joined with `,` (gRFC A76), binary values base64-encoded, or
+ * `undefined` when the call does not carry the header.
+ */
+export function hashKeyOf(metadata: Metadata, key: string): string | undefined {
+  const values = metadata.get(key);
+  if (values.length === 0) return undefined;
+  if (values.length === 1) {
+    const v = values[0]!;
+    return typeof v === 'string' ? v : v.toString('base64');
+  }
+  return values.map((v) => (typeof v === 'string' ? v : v.toString('base64'))).join(',');
+}
