@@ -4,6 +4,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Pool } from 'undici';
+import type { Balancer } from '../src/index.js';
 
 /** A running local server. */
 export interface LocalServer {
@@ -43,4 +45,30 @@ export async function startServer(name: string, delayMs = 0, status = 200): Prom
 /** Starts several servers; `specs` are `[name, delayMs]` pairs. */
 export function startServers(specs: readonly (readonly [string, number])[]): Promise<LocalServer[]> {
   return Promise.all(specs.map(([name, delay]) => startServer(name, delay)));
+}
+
+/**
+ * Sends `n` GETs one after another through `balancer` (pick, request on a Pool per endpoint, release) and counts
+ * the answers by server name. For the resolver examples, where the sending is incidental; examples/balancer-basics.ts
+ * shows the same loop with failures reported.
+ */
+export async function countAnswers(balancer: Balancer, n: number): Promise<Record<string, number>> {
+  const pools = new Map<string, Pool>();
+  const answers = new Map<string, number>();
+  try {
+    for (let i = 0; i < n; i++) {
+      const lease = balancer.pick();
+      if (lease === undefined) throw new Error('nothing routable');
+      const { address } = lease.endpoint;
+      let pool = pools.get(address);
+      if (pool === undefined) pools.set(address, (pool = new Pool(`http://${address}`)));
+      const res = await pool.request({ path: '/', method: 'GET' });
+      const name = (await res.body.text()).trim();
+      lease.release();
+      answers.set(name, (answers.get(name) ?? 0) + 1);
+    }
+  } finally {
+    await Promise.all([...pools.values()].map((p) => p.close()));
+  }
+  return Object.fromEntries([...answers].sort());
 }

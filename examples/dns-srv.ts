@@ -7,10 +7,9 @@
  *
  * Run: npx tsx examples/dns-srv.ts
  */
-import { Pool } from 'undici';
 import { Balancer, DnsResolver } from '../src/index.js';
 import { Dnsmasq } from '../test/helpers/dnsmasq.js';
-import { startServers } from './_servers.js';
+import { countAnswers, startServers } from './_servers.js';
 
 const servers = await startServers([
   ['a', 1],
@@ -43,21 +42,8 @@ console.log(
   balancer.stats().endpoints.map((e) => `${e.address} weight ${e.weight}`),
 );
 
-const pools = new Map<string, Pool>();
-const answers = new Map<string, number>();
-for (let i = 0; i < 80; i++) {
-  const lease = balancer.pick();
-  if (lease === undefined) throw new Error('nothing routable');
-  const { address } = lease.endpoint;
-  if (!pools.has(address)) pools.set(address, new Pool(`http://${address}`));
-  const res = await pools.get(address)!.request({ path: '/', method: 'GET' });
-  const name = (await res.body.text()).trim();
-  lease.release();
-  answers.set(name, (answers.get(name) ?? 0) + 1);
-}
-console.log('answers per backend:', Object.fromEntries([...answers].sort()));
+console.log('answers per backend:', await countAnswers(balancer, 80));
 
 await balancer.close();
-await Promise.all([...pools.values()].map((p) => p.close()));
 await dns.stop();
 await Promise.all(servers.map((s) => s.close()));

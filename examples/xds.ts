@@ -8,11 +8,10 @@
  *
  * Run: npx tsx examples/xds.ts
  */
-import { Pool } from 'undici';
 import { Balancer } from '../src/index.js';
 import { XdsResolver } from '../src/resolvers/xds/index.js';
 import { startControlPlane } from '../test/helpers/xds-control-plane.js';
-import { startServers } from './_servers.js';
+import { countAnswers, startServers } from './_servers.js';
 
 const servers = await startServers([
   ['a', 1],
@@ -64,33 +63,16 @@ const waitForEndpoints = (n: number) =>
     check();
   });
 
-const pools = new Map<string, Pool>();
-async function send(n: number): Promise<Record<string, number>> {
-  const answers = new Map<string, number>();
-  for (let i = 0; i < n; i++) {
-    const lease = balancer.pick();
-    if (lease === undefined) throw new Error('nothing routable');
-    const { address } = lease.endpoint;
-    if (!pools.has(address)) pools.set(address, new Pool(`http://${address}`));
-    const res = await pools.get(address)!.request({ path: '/', method: 'GET' });
-    const name = (await res.body.text()).trim();
-    lease.release();
-    answers.set(name, (answers.get(name) ?? 0) + 1);
-  }
-  return Object.fromEntries([...answers].sort());
-}
-
 await waitForEndpoints(3);
 console.log(`policy from CDS: ${balancer.policy}`);
-console.log('answered by (3 endpoints):', await send(30));
+console.log('answered by (3 endpoints):', await countAnswers(balancer, 30));
 
 // The control plane drops endpoint "c": EDS pushes the new assignment, the balancer drains it.
 controlPlane.setEndpoints([{ endpoints: servers.slice(0, 2).map((s) => ({ port: s.port })) }], 'orders-eds');
 await waitForEndpoints(2);
-console.log('answered by (after EDS removed c):', await send(30));
+console.log('answered by (after EDS removed c):', await countAnswers(balancer, 30));
 console.log('endpoint sets pushed:', updates.length);
 
 await balancer.close();
 controlPlane.forceClose();
-await Promise.all([...pools.values()].map((p) => p.close()));
 await Promise.all(servers.map((s) => s.close()));

@@ -5,7 +5,7 @@
  *   detection and retries elsewhere under a retry budget.
  * - {@link balancedPoolClient}: undici's own BalancedPool, as users have it today (no retries, no ejection).
  */
-import { BalancedPool, request } from 'undici';
+import { BalancedPool, type Dispatcher, request } from 'undici';
 import type { PolicyConfig } from '../../src/pickers/registry.js';
 import { RetryPolicy } from '../../src/resilience/retry-policy.js';
 import { BalancedDispatcher, failureOfError } from '../../src/undici/index.js';
@@ -45,17 +45,7 @@ export function switchyardClient(policy: PolicyConfig, ports: readonly number[])
     retry,
   });
   return {
-    async send() {
-      try {
-        const res = await request('http://demo.local/', { dispatcher, method: 'GET' });
-        await res.body.dump();
-        const backend = String(res.headers['x-backend']);
-        if (res.statusCode < 500) return { ok: true, backend, retries: 0 };
-        return { ok: false, backend, retries: 0, failure: String(res.statusCode) };
-      } catch (error) {
-        return { ok: false, retries: 0, failure: failureOfError(error) };
-      }
-    },
+    send: () => settle(request('http://demo.local/', { dispatcher, method: 'GET' })),
     // Retries happen inside the dispatcher; the policy counts them.
     retries: () => retry.stats().retries,
     async close() {
@@ -70,24 +60,33 @@ export function balancedPoolClient(ports: readonly number[]): DemoClient {
     { connections: 64 },
   );
   return {
-    async send() {
-      try {
-        const res = await pool.request({
+    send: () =>
+      settle(
+        pool.request({
           path: '/',
           method: 'GET',
           headersTimeout: ATTEMPT_TIMEOUT_MS,
           bodyTimeout: ATTEMPT_TIMEOUT_MS,
-        });
-        await res.body.dump();
-        const backend = String(res.headers['x-backend']);
-        if (res.statusCode < 500) return { ok: true, backend, retries: 0 };
-        return { ok: false, backend, retries: 0, failure: String(res.statusCode) };
-      } catch (error) {
-        return { ok: false, retries: 0, failure: failureOfError(error) };
-      }
-    },
+        }),
+      ),
     async close() {
       await pool.close();
     },
   };
+}
+
+/**
+ * One logical request as the caller sees it: the final status (5xx is an error) and the backend that answered,
+ * or the kind of failure. Retries, if any, happened inside the client.
+ */
+async function settle(pending: Promise<Dispatcher.ResponseData>): Promise<SendResult> {
+  try {
+    const res = await pending;
+    await res.body.dump();
+    const backend = String(res.headers['x-backend']);
+    if (res.statusCode < 500) return { ok: true, backend, retries: 0 };
+    return { ok: false, backend, retries: 0, failure: String(res.statusCode) };
+  } catch (error) {
+    return { ok: false, retries: 0, failure: failureOfError(error) };
+  }
 }
