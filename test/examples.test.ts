@@ -3,7 +3,7 @@
  * local servers each starts itself, and checks they finish cleanly with the output they promise.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,9 +32,10 @@ function run(script: string, args: readonly string[] = [], timeoutMs = 60_000): 
   });
 }
 
-/** Processes whose command line mentions `needle` (Linux /proc). */
+/** Processes whose command line mentions `needle` (Linux /proc; elsewhere nothing can be checked: empty). */
 function processesMatching(needle: string): string[] {
   const found: string[] = [];
+  if (!existsSync('/proc/self/cmdline')) return found;
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
