@@ -59,7 +59,25 @@ describe('distribution per policy over real servers', () => {
     expect(s.map((x) => x.hits)).toEqual([20, 40, 60]);
   });
 
-  it.each(['random', 'least_request', 'p2c_peak_ewma'])(
+  // p2c_peak_ewma is left out on purpose: over identical loopback servers it follows real latency noise (a GC pause
+  // on one server is a peak that steers traffic away for a few τ), so its share here measures the machine, not the
+  // policy. Its even split over equal endpoints is checked in test/pickers (fake clock); the next test checks that it
+  // starves nobody on real servers.
+  it('p2c_peak_ewma: every endpoint takes traffic', async () => {
+    const s = await fx.fast(3);
+    await drive(
+      balanced(
+        s.map((x) => x.address),
+        'p2c_peak_ewma',
+      ),
+      300,
+      4,
+    );
+    for (const x of s) expect(x.hits).toBeGreaterThan(0);
+    expect(s.reduce((sum, x) => sum + x.hits, 0)).toBe(300);
+  });
+
+  it.each(['random', 'least_request'])(
     '%s: every endpoint within 40 percent of an even share',
     async (policy) => {
       const s = await fx.fast(3);
