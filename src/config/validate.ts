@@ -11,9 +11,11 @@ import { ConfigError } from '../errors/config-error.js';
 /** A plain JSON-ish object being read. */
 export type RawOptions = Readonly<Record<string, unknown>>;
 
-/** Joins a parent path and a key: `join('policy', 'choiceCount')` → `policy.choiceCount`. */
+/** Joins a parent path and a key: `join('policy', 'choiceCount')` → `policy.choiceCount`, `join('a', '[2]')` → `a[2]`. */
 export function join(path: string, key: string): string {
-  return path === '' ? key : `${path}.${key}`;
+  if (path === '') return key;
+  // Array indexes attach without a dot: `retryOn.statuses[0]`, not `retryOn.statuses.[0]`.
+  return key.startsWith('[') ? `${path}${key}` : `${path}.${key}`;
 }
 
 /**

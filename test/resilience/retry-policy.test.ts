@@ -25,12 +25,12 @@ describe('RetryPolicy options', () => {
     [{ deadlineMs: -5 }, 'retry.deadlineMs: expected a number > 0 and <= 3600000, got -5'],
     [
       { retryOn: { statuses: [503, 600] } },
-      'retry.retryOn.statuses.[1]: expected an integer from 100 to 599, got 600',
+      'retry.retryOn.statuses[1]: expected an integer from 100 to 599, got 600',
     ],
     [{ retryOn: { statuses: 503 } }, 'retry.retryOn.statuses: expected an array of HTTP statuses, got 503'],
     [
       { retryOn: { grpcCodes: ['UNAVAILABLE', 'BUSY'] } },
-      'retry.retryOn.grpcCodes.[1]: expected a gRPC status name',
+      'retry.retryOn.grpcCodes[1]: expected a gRPC status name',
     ],
     [{ retryOn: { connectFailures: 'yes' } }, 'retry.retryOn.connectFailures: expected a boolean, got "yes"'],
     [{ retryOn: { everything: true } }, 'retry.retryOn.everything: expected one of the known options'],
