@@ -24,7 +24,7 @@ export class Lease {
   readonly #endpoint: Endpoint;
   /** Clock time of the pick, in ms. */
   readonly startedAt: number;
-  #released = false;
+  #released: boolean;
 
   /** @internal Created by `Balancer.pick()`. */
   constructor(sink: LeaseSink, state: EndpointState, startedAt: number) {
@@ -32,6 +32,8 @@ export class Lease {
     this.#state = state;
     this.#endpoint = state.endpoint;
     this.startedAt = startedAt;
+    // Assigned here rather than as a field initializer: V8 runs initializers as a separate call per construction.
+    this.#released = false;
   }
 
   /** The endpoint picked (as described at pick time). */
