@@ -483,7 +483,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       const options = change.slowStart.options;
       slowStart = options === undefined ? undefined : new SlowStart(options);
       // Without slow start nothing scales weights: back to the resolver's.
-      if (options === undefined) for (const state of this.#states.values()) state.effectiveWeight = state.endpoint.weight;
+      if (options === undefined)
+        for (const state of this.#states.values()) state.effectiveWeight = state.endpoint.weight;
     }
     if (outlierDetector !== health.outlierDetector || slowStart !== health.slowStart) {
       this.#health = healthExtensions(outlierDetector, health.healthChecker, slowStart);

@@ -84,8 +84,7 @@ export class ClusterSettings {
     if (outlier !== undefined)
       change.outlierDetection = { options: parseOutlierDetection(outlier.raw, outlier.path) };
     const breaker = resolve('circuitBreaker');
-    if (breaker !== undefined)
-      change.circuitBreaker = parseCircuitBreakerOptions(breaker.raw, breaker.path);
+    if (breaker !== undefined) change.circuitBreaker = parseCircuitBreakerOptions(breaker.raw, breaker.path);
     const slowStart = resolve('slowStart');
     if (slowStart !== undefined)
       change.slowStart = { options: parseSlowStart(slowStart.raw, slowStart.path) };
@@ -102,7 +101,11 @@ function serialise(raw: unknown): string {
   return JSON.stringify(raw) ?? 'undefined';
 }
 
-function fromCluster(name: SettingName, sent: unknown, code: Readonly<Record<SettingName, unknown>>): unknown {
+function fromCluster(
+  name: SettingName,
+  sent: unknown,
+  code: Readonly<Record<SettingName, unknown>>,
+): unknown {
   switch (name) {
     case 'outlierDetection':
       return outlierDetectionFromCluster(sent);
