@@ -21,7 +21,6 @@ beforeAll(() => {
 });
 
 const A = '127.0.0.1:8001';
-const B = '127.0.0.1:8002';
 const OUTLIER = {
   consecutive_5xx: { value: 3 },
   max_ejection_percent: { value: 100 },
