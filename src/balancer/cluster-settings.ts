@@ -97,6 +97,29 @@ export class ClusterSettings {
   }
 }
 
+/**
+ * The Balancer options a control plane's cluster settings stand for (`outlierDetection`, `circuitBreaker`,
+ * `slowStart`, mapped), only those it sent, to lay over `code` options: for adapters that build a Balancer from
+ * options rather than hand it a resolver (the grpc-js policy). Throws ConfigError on a malformed circuit breaker;
+ * the Balancer validates the rest.
+ */
+export function clusterBalancerOptions(
+  cluster: ResolverClusterConfig,
+  code: RawOptions,
+): Record<string, unknown> {
+  const codeSettings = {
+    outlierDetection: code.outlierDetection,
+    circuitBreaker: code.circuitBreaker,
+    slowStart: code.slowStart,
+  };
+  const out: Record<string, unknown> = {};
+  for (const name of CLUSTER_SETTINGS) {
+    const sent = cluster[name];
+    if (sent !== undefined) out[name] = fromCluster(name, sent, codeSettings);
+  }
+  return out;
+}
+
 function serialise(raw: unknown): string {
   return JSON.stringify(raw) ?? 'undefined';
 }
