@@ -25,8 +25,8 @@
  *   configured with `switchyard` ignores them.
  */
 import { type ChannelOptions, experimental, Metadata, status as Status } from '@grpc/grpc-js';
-import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
 import { CLUSTER_SETTINGS, clusterBalancerOptions } from '../balancer/cluster-settings.js';
+import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
 import type { Resolver, ResolverClusterConfig, ResolverUpdate } from '../resolvers/resolver.js';
 import { StaticResolver } from '../resolvers/static.js';
