@@ -16,7 +16,7 @@ import { checkClock, checkRandom } from '../config/injectables.js';
 import { join, readNumber, readObject } from '../config/validate.js';
 import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
-import { createHealthExtensions, type HealthExtensions } from '../health/extensions.js';
+import { createHealthExtensions, type HealthExtensions, healthExtensions } from '../health/extensions.js';
 import {
   defaultRoutingOptions,
   type HealthCheckConfig,
@@ -25,6 +25,8 @@ import {
   type RoutingOptions,
   type SlowStartConfig,
 } from '../health/options.js';
+import { OutlierDetector } from '../health/outlier-detection.js';
+import { SlowStart } from '../health/slow-start.js';
 import { currentEstimate, observeLatency } from '../load/peak-ewma.js';
 import '../pickers/index.js';
 import { channels, publish } from '../observability/channels.js';
@@ -48,6 +50,7 @@ import {
   parseCircuitBreakerOptions,
 } from '../resilience/circuit-breaker.js';
 import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
+import { ClusterSettings, type ClusterSettingsChange } from './cluster-settings.js';
 import { EndpointState } from './endpoint-state.js';
 import type { BalancerExtension } from './extension.js';
 import { kRelease, Lease } from './lease.js';
@@ -174,15 +177,22 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   readonly #clock: Clock;
   readonly #random: RandomSource;
   #routing: RoutingOptions;
-  readonly #health: HealthExtensions;
+  /** Replaced (never mutated) when a control plane changes outlier detection or slow start. */
+  #health: HealthExtensions;
   readonly #closeTimeoutMs: number;
   readonly #resolver: Resolver | undefined;
-  readonly #extensions: readonly BalancerExtension[];
-  readonly #outcomeObservers: readonly BalancerExtension[];
+  /** The extensions given in the options, after the health ones in {@link Balancer.#extensions}. */
+  readonly #userExtensions: readonly BalancerExtension[];
+  // Both lists are replaced whole, off the hot path, when a control plane adds or removes a health extension;
+  // the release path reads the field once into a local, as before.
+  #extensions: readonly BalancerExtension[];
+  #outcomeObservers: readonly BalancerExtension[];
   readonly #load: SharedLoad = { totalInFlight: 0 };
   /** Every endpoint we hold state for: listed ones and removed ones still draining. */
   readonly #states = new Map<string, EndpointState>();
-  readonly #limits: CircuitBreakerLimits;
+  #limits: CircuitBreakerLimits;
+  /** Which outlier detection, circuit breaker and slow start are in force: the code's or the control plane's. */
+  readonly #clusterSettings: ClusterSettings;
 
   #policy: Policy;
   /** The last policy configuration a resolver sent, serialised, to skip rebuilding an unchanged policy. */
@@ -222,11 +232,13 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.#policy = this.#createPolicy(
       parsePolicyConfig(options.policy ?? defaultBalancerOptions.policy, 'policy'),
     );
-    this.#health = createHealthExtensions(raw);
-    this.#extensions = [...this.#health.list, ...checkExtensions(options.extensions)];
-    // Only extensions with an outcome hook are visited on release: every one costs on the hot path.
-    this.#outcomeObservers = this.#extensions.filter((e) => e.outcome !== undefined);
+    this.#health = createHealthExtensions(raw, () => this.#health.outlierDetector);
+    this.#userExtensions = checkExtensions(options.extensions);
+    this.#extensions = [];
+    this.#outcomeObservers = [];
+    this.#setExtensionLists();
     this.#limits = parseCircuitBreakerOptions(raw.circuitBreaker, 'circuitBreaker');
+    this.#clusterSettings = new ClusterSettings(raw);
     const initial =
       options.endpoints === undefined ? undefined : parseEndpoints(options.endpoints, 'endpoints');
     for (const extension of this.#extensions) extension.attach?.(this.#extensionContext());
@@ -303,13 +315,17 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   /**
    * The health extensions built from `outlierDetection`, `healthCheck` and `slowStart` (each `undefined` when off):
-   * e.g. `balancer.health.healthChecker?.checkAll()`, `balancer.health.outlierDetector?.ejectedCount`.
+   * e.g. `balancer.health.healthChecker?.checkAll()`, `balancer.health.outlierDetector?.ejectedCount`. A control
+   * plane's cluster settings may replace the outlier detector and slow start: read this again rather than keep it.
    */
   get health(): HealthExtensions {
     return this.#health;
   }
 
-  /** Circuit-breaker limits in force (every field `Infinity` when circuit breaking is off). */
+  /**
+   * Circuit-breaker limits in force (every field `Infinity` when circuit breaking is off). A control plane's
+   * cluster settings may replace them: read this again rather than keep it.
+   */
   get limits(): CircuitBreakerLimits {
     return this.#limits;
   }
@@ -420,23 +436,78 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     if (this.#closed) return;
     let endpoints: Endpoint[];
     let routing: RoutingOptions;
+    let settings: ClusterSettingsChange;
+    let policy: ParsedPolicy | undefined;
+    const policyConfig = update.cluster?.policy;
+    // Control planes resend the cluster with every update; rebuild the policy (and lose its cached state, such
+    // as a hash ring) only when its configuration actually changed. The same goes for the settings below.
+    const policyKey = policyConfig === undefined ? undefined : JSON.stringify(policyConfig);
     try {
+      // Validate everything before changing anything: a bad update is rejected whole.
       endpoints = parseEndpoints(update.endpoints, 'resolver.endpoints');
       routing = clusterRouting(this.#routing, update.cluster);
-      const policy = update.cluster?.policy;
-      // Control planes resend the cluster with every update; rebuild the policy (and lose its cached state, such
-      // as a hash ring) only when its configuration actually changed.
-      if (policy !== undefined && JSON.stringify(policy) !== this.#clusterPolicyKey) {
-        this.#policy = this.#createPolicy(parsePolicyConfig(policy, 'resolver.cluster.policy'));
-        this.#clusterPolicyKey = JSON.stringify(policy);
-      }
+      settings = this.#clusterSettings.diff(update.cluster);
+      if (policyKey !== undefined && policyKey !== this.#clusterPolicyKey)
+        policy = parsePolicyConfig(policyConfig, 'resolver.cluster.policy');
     } catch (error) {
-      // A bad update is rejected whole; the last good state stays.
+      // The last good state stays.
       this.emit('resolver-error', error as Error);
       return;
     }
+    if (policy !== undefined) {
+      this.#policy = this.#createPolicy(policy);
+      this.#clusterPolicyKey = policyKey;
+    }
+    this.#applyClusterSettings(settings);
     this.#routing = routing;
     this.#apply(endpoints, update.note);
+  }
+
+  /**
+   * Puts a control plane's changed settings in force. Off the hot path; the picker is rebuilt by the endpoint
+   * update that follows. Outlier detection: a new detector takes over the current records and ejections (they end
+   * on its schedule); turning detection off returns every ejected endpoint at once.
+   */
+  #applyClusterSettings(change: ClusterSettingsChange): void {
+    this.#clusterSettings.commit(change);
+    const health = this.#health;
+    let { outlierDetector, slowStart } = health;
+    if (change.outlierDetection !== undefined) {
+      const options = change.outlierDetection.options;
+      if (options === undefined) outlierDetector?.detach();
+      else outlierDetector?.close();
+      outlierDetector = options === undefined ? undefined : new OutlierDetector(options);
+    }
+    if (change.slowStart !== undefined) {
+      slowStart?.close();
+      const options = change.slowStart.options;
+      slowStart = options === undefined ? undefined : new SlowStart(options);
+      // Without slow start nothing scales weights: back to the resolver's.
+      if (options === undefined)
+        for (const state of this.#states.values()) state.effectiveWeight = state.endpoint.weight;
+    }
+    if (outlierDetector !== health.outlierDetector || slowStart !== health.slowStart) {
+      this.#health = healthExtensions(outlierDetector, health.healthChecker, slowStart);
+      this.#setExtensionLists();
+      const context = this.#extensionContext();
+      if (outlierDetector !== health.outlierDetector) {
+        outlierDetector?.attach(context);
+        outlierDetector?.takeOver();
+      }
+      if (slowStart !== health.slowStart) slowStart?.attach(context);
+    }
+    if (change.circuitBreaker !== undefined) {
+      const limits = change.circuitBreaker;
+      this.#limits = limits;
+      for (const state of this.#states.values()) state.maxInFlight = limits.maxRequestsPerEndpoint;
+    }
+  }
+
+  /** Health extensions first (they decide health; slow start reads it), then the caller's. */
+  #setExtensionLists(): void {
+    this.#extensions = [...this.#health.list, ...this.#userExtensions];
+    // Only extensions with an outcome hook are visited on release: every one costs on the hot path.
+    this.#outcomeObservers = this.#extensions.filter((e) => e.outcome !== undefined);
   }
 
   #apply(endpoints: readonly Endpoint[], note: string | undefined): void {

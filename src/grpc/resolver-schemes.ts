@@ -17,13 +17,15 @@
  *   that the channel keeps its endpoints (the resolver contract: a failed refresh never empties the set).
  * - Endpoint attributes (weight, locality, priority, health, metadata) ride on the grpc-js endpoint objects
  *   (endpoints.ts), not as resolver attributes, so they do not split the subchannel pool (pitfall 7).
- * - Cluster settings a control plane sends — `policy`, `panicThreshold`, `overprovisioningFactor`, what the Balancer
- *   itself takes from cluster settings — override those of the channel's `switchyard` config: the wrapper hands
+ * - Cluster settings a control plane sends — `policy`, `panicThreshold`, `overprovisioningFactor`, `outlierDetection`,
+ *   `circuitBreaker`, `slowStart` (mapped onto the Balancer's shapes by balancer/cluster-settings.ts), what the
+ *   Balancer itself takes from cluster settings — override those of the channel's `switchyard` config: the wrapper hands
  *   grpc-js a service config that is the channel's own with those fields replaced (validated first; an invalid one
  *   rejects the update). Without cluster settings it hands `null`, so the channel's config applies; a channel not
  *   configured with `switchyard` ignores them.
  */
 import { type ChannelOptions, experimental, Metadata, status as Status } from '@grpc/grpc-js';
+import { CLUSTER_SETTINGS, clusterBalancerOptions } from '../balancer/cluster-settings.js';
 import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
 import type { Resolver, ResolverClusterConfig, ResolverUpdate } from '../resolvers/resolver.js';
@@ -160,7 +162,8 @@ class GrpcResolverAdapter implements experimental.Resolver {
 }
 
 /**
- * The channel's service config with a control plane's cluster settings (policy, panic threshold, overprovisioning factor) written into every
+ * The channel's service config with a control plane's cluster settings (policy, panic threshold, overprovisioning
+ * factor, outlier detection, circuit breaker, slow start) written into every
  * `switchyard` entry, or `null` when there is nothing to override. Throws {@link ConfigError} when the result is
  * invalid.
  */
@@ -168,8 +171,7 @@ function withClusterSettings(
   options: ChannelOptions,
   cluster: ResolverClusterConfig | undefined,
 ): object | null {
-  if (cluster === undefined || (cluster.policy === undefined && cluster.panicThreshold === undefined))
-    return null;
+  if (cluster === undefined || !OVERRIDING_KEYS.some((key) => cluster[key] !== undefined)) return null;
   const raw = options['grpc.service_config'];
   if (typeof raw !== 'string') return null;
   const config = JSON.parse(raw) as { loadBalancingConfig?: unknown[]; methodConfig?: unknown[] };
@@ -180,18 +182,19 @@ function withClusterSettings(
       if (e[LB_POLICY_NAME] !== undefined) {
         found = true;
         const mine = e[LB_POLICY_NAME];
+        const own = (mine.balancer ?? {}) as Record<string, unknown>;
+        // A changed balancer section makes the policy build a new Balancer (lb-policy.ts); an unchanged resend
+        // serialises the same and keeps it.
+        const balancer = {
+          ...own,
+          ...pick(cluster, 'panicThreshold'),
+          ...pick(cluster, 'overprovisioningFactor'),
+          ...clusterBalancerOptions(cluster, own),
+        };
         const next = {
           ...mine,
           ...(cluster.policy === undefined ? {} : { policy: cluster.policy }),
-          ...(cluster.panicThreshold === undefined && cluster.overprovisioningFactor === undefined
-            ? {}
-            : {
-                balancer: {
-                  ...(mine.balancer as object),
-                  ...pick(cluster, 'panicThreshold'),
-                  ...pick(cluster, 'overprovisioningFactor'),
-                },
-              }),
+          ...(Object.keys(balancer).length === 0 ? {} : { balancer }),
         };
         parseGrpcLbOptions(next);
         return { [LB_POLICY_NAME]: next };
@@ -208,6 +211,9 @@ function withClusterSettings(
   if (!found) return null;
   return { ...config, loadBalancingConfig, methodConfig: config.methodConfig ?? [] };
 }
+
+/** Cluster settings that change the service config. */
+const OVERRIDING_KEYS = ['policy', 'panicThreshold', 'overprovisioningFactor', ...CLUSTER_SETTINGS] as const;
 
 function pick(cluster: ResolverClusterConfig, key: 'panicThreshold' | 'overprovisioningFactor') {
   return cluster[key] === undefined ? {} : { [key]: cluster[key] };

@@ -3,8 +3,9 @@
  *
  * `switchyard-xds:///orders-cluster` resolves the CDS cluster `orders-cluster` (and its EDS assignment) from the
  * control plane named in the gRPC bootstrap (`GRPC_XDS_BOOTSTRAP` / `GRPC_XDS_BOOTSTRAP_CONFIG`, or the `bootstrap`
- * option of {@link xdsResolverFactory}). The cluster's `lb_policy`, panic threshold and overprovisioning factor
- * reach the `switchyard` policy as cluster settings (resolver-schemes.ts); endpoint weights, localities, priorities
+ * option of {@link xdsResolverFactory}). The cluster's `lb_policy`, panic threshold, overprovisioning factor,
+ * outlier detection, circuit breakers and slow start reach the `switchyard` policy as cluster settings
+ * (resolver-schemes.ts); endpoint weights, localities, priorities
  * and health ride on the endpoints.
  *
  * The xDS resolver needs `protobufjs`, an optional peer dependency, so it is imported only when a channel first

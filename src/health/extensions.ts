@@ -18,24 +18,41 @@ export interface HealthExtensions {
   readonly list: readonly BalancerExtension[];
 }
 
-/** Reads `outlierDetection`, `healthCheck` and `slowStart` from a Balancer's options (throws ConfigError). */
-export function createHealthExtensions(raw: RawOptions): HealthExtensions {
+/**
+ * Reads `outlierDetection`, `healthCheck` and `slowStart` from a Balancer's options (throws ConfigError).
+ * `currentDetector` answers the outlier detector in force when an active check passes: a control plane may replace
+ * it at runtime (balancer.ts), and the health checker must end the ejections of the current one.
+ */
+export function createHealthExtensions(
+  raw: RawOptions,
+  currentDetector: () => OutlierDetector | undefined,
+): HealthExtensions {
   const outlierOptions = parseOutlierDetection(raw.outlierDetection, 'outlierDetection');
   const checkOptions = parseHealthCheck(raw.healthCheck, 'healthCheck');
   const slowStartOptions = parseSlowStart(raw.slowStart, 'slowStart');
-  const outlierDetector = outlierOptions === undefined ? undefined : new OutlierDetector(outlierOptions);
-  // Envoy `successful_active_health_check_uneject_host`: a passing active check ends an ejection.
-  const unejectOnPass = outlierDetector?.options.successfulActiveHealthCheckUnejectHost
-    ? outlierDetector
-    : undefined;
   const healthChecker =
     checkOptions === undefined
       ? undefined
-      : new HealthChecker(
-          checkOptions,
-          unejectOnPass === undefined ? {} : { onPass: (state) => unejectOnPass.returnEndpoint(state) },
-        );
-  const slowStart = slowStartOptions === undefined ? undefined : new SlowStart(slowStartOptions);
+      : new HealthChecker(checkOptions, {
+          // Envoy `successful_active_health_check_uneject_host`: a passing active check ends an ejection.
+          onPass: (state) => {
+            const detector = currentDetector();
+            if (detector?.options.successfulActiveHealthCheckUnejectHost) detector.returnEndpoint(state);
+          },
+        });
+  return healthExtensions(
+    outlierOptions === undefined ? undefined : new OutlierDetector(outlierOptions),
+    healthChecker,
+    slowStartOptions === undefined ? undefined : new SlowStart(slowStartOptions),
+  );
+}
+
+/** The set of health extensions, with `list` in run order. */
+export function healthExtensions(
+  outlierDetector: OutlierDetector | undefined,
+  healthChecker: HealthChecker | undefined,
+  slowStart: SlowStart | undefined,
+): HealthExtensions {
   const list = [outlierDetector, healthChecker, slowStart].filter((e) => e !== undefined);
   return { outlierDetector, healthChecker, slowStart, list };
 }

@@ -63,6 +63,21 @@ export class OutlierDetector implements BalancerExtension {
     this.#arm();
   }
 
+  /**
+   * For a detector attached to a Balancer that already holds endpoints (a control plane turned detection on or
+   * changed its options): tracks the endpoints listed now, keeping the records (counters, ejections, multipliers)
+   * of the detector it replaces and giving fresh ones to the rest. Ejections carried over end on this detector's
+   * schedule. Endpoints still draining are not tracked. Call once, right after `attach`.
+   */
+  takeOver(): void {
+    for (const state of this.#ctx?.states() ?? []) {
+      if (state.removed) continue;
+      state.outlier ??= new OutlierRecord();
+      this.#tracked++;
+      if (state.outlier.ejectedAt >= 0) this.#ejected++;
+    }
+  }
+
   endpointAdded(state: EndpointState): void {
     state.outlier = new OutlierRecord();
     state.ejected = false;
@@ -136,6 +151,25 @@ export class OutlierDetector implements BalancerExtension {
   /** Endpoints ejected now. */
   get ejectedCount(): number {
     return this.#ejected;
+  }
+
+  /**
+   * Outlier detection is being turned off: returns every endpoint it ejected (publishing `endpointReturned`),
+   * drops the per-endpoint records and stops. The caller rebuilds the picker.
+   */
+  detach(): void {
+    const ctx = this.#ctx;
+    if (ctx !== undefined) {
+      const now = ctx.clock.now();
+      for (const state of ctx.states()) {
+        const r = state.outlier;
+        if (r === undefined) continue;
+        if (r.ejectedAt >= 0) this.#uneject(state, r, now);
+        state.outlier = undefined;
+      }
+    }
+    this.#tracked = 0;
+    this.close();
   }
 
   close(): void {

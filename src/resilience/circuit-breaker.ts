@@ -41,7 +41,9 @@ export const NO_LIMITS: CircuitBreakerLimits = Object.freeze({
 });
 
 const KEYS = ['maxRequests', 'maxRequestsPerEndpoint', 'maxPending'];
-const MAX = 1_000_000_000;
+/** The largest limit accepted (1e9): effectively unlimited for any process. */
+export const MAX_CIRCUIT_BREAKER_LIMIT = 1_000_000_000;
+const MAX = MAX_CIRCUIT_BREAKER_LIMIT;
 
 /** Validates the `circuitBreaker` option; `undefined` means off. */
 export function parseCircuitBreakerOptions(raw: unknown, path: string): CircuitBreakerLimits {

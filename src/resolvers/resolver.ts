@@ -22,7 +22,11 @@ export interface ResolverClusterConfig {
   readonly panicThreshold?: number;
   /** Overprovisioning factor for priority failover (EDS), e.g. 1.4. */
   readonly overprovisioningFactor?: number;
-  /** Anything else the control plane sent that a health/resilience module may read (outlier detection, limits). */
+  /**
+   * Anything else the control plane sent. The Balancer applies `outlierDetection`, `circuitBreaker` and `slowStart`
+   * in the xDS resolver's shapes (cds.ts), mapped by balancer/cluster-settings.ts; a setting sent here wins over the
+   * Balancer option of the same name.
+   */
   readonly [key: string]: unknown;
 }
 

@@ -170,3 +170,36 @@ it("a control plane's cluster policy and panic threshold override the channel co
   resolver.send({ endpoints: [a.address, b.address] });
   await waitFor(() => balancer()?.policy === 'round_robin', 2_000, 'back to round_robin');
 });
+
+it("a control plane's outlier detection and circuit breaker reach the channel's Balancer; a resend keeps it", async () => {
+  const [a, b] = servers as [TestServer, TestServer];
+  initial.set('svc7', [a.address, b.address]);
+  const client = fleet.open(
+    'hand:///svc7',
+    channelOptions({
+      policy: 'round_robin',
+      balancer: { name: 'hand7', outlierDetection: { consecutive5xx: 9 } },
+    }),
+  );
+  await who(client);
+  const balancer = () => activeBalancers().find((x) => x.name === 'hand7');
+  expect(balancer()?.health.outlierDetector?.options.consecutive5xx).toBe(9);
+  const resolver = live('svc7')[0]!;
+  // The xDS resolver's flat shapes (cds.ts), with Istio's "unlimited" uint32 max.
+  const cluster = {
+    outlierDetection: { consecutive5xx: 2, successRateStdevFactor: 1.2 },
+    circuitBreaker: { maxRequests: 64, maxPendingRequests: 4_294_967_295 },
+  };
+  resolver.send({ endpoints: [a.address, b.address], cluster });
+  await waitFor(() => balancer()?.health.outlierDetector?.options.consecutive5xx === 2, 2_000, 'the cluster');
+  const applied = balancer()!;
+  expect(applied.health.outlierDetector?.options.successRate.stdevFactor).toBe(1.2);
+  expect(applied.limits).toEqual({ maxRequests: 64, maxRequestsPerEndpoint: 64, maxPending: 1_000_000_000 });
+  resolver.send({ endpoints: [a.address, b.address], cluster: structuredClone(cluster) });
+  expect(await burst(client, 4)).toSatisfy((c: Record<string, number>) => (c.s0 ?? 0) + (c.s1 ?? 0) === 4);
+  expect(balancer()).toBe(applied);
+  // Without cluster settings the channel's own config applies again.
+  resolver.send({ endpoints: [a.address, b.address] });
+  await waitFor(() => balancer()?.health.outlierDetector?.options.consecutive5xx === 9, 2_000, 'back');
+  expect(balancer()?.limits.maxRequests).toBe(Number.POSITIVE_INFINITY);
+});
