@@ -1,0 +1,153 @@
+/**
+ * The Balancer's options, their defaults, its events, and the checks of the options that are not plain JSON.
+ */
+import type { Clock } from '../clock.js';
+import { join, readNumber } from '../config/validate.js';
+import type { Endpoint, EndpointInput } from '../endpoint.js';
+import { ConfigError } from '../errors/config-error.js';
+import {
+  defaultRoutingOptions,
+  type HealthCheckConfig,
+  type OutlierDetectionConfig,
+  type RoutingOptions,
+  type SlowStartConfig,
+} from '../health/options.js';
+import type { PolicyConfig } from '../pickers/registry.js';
+import type { RandomSource } from '../random.js';
+import type { CircuitBreakerOptions } from '../resilience/circuit-breaker.js';
+import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
+import type { BalancerExtension } from './extension.js';
+
+/** Options of `Balancer`. Plain values except `resolver`, `clock` and `random`. */
+export interface BalancerOptions {
+  /** A fixed endpoint list: `'host:port'` strings or objects. Give this or `resolver`. */
+  readonly endpoints?: readonly EndpointInput[];
+  /** Where endpoints come from (DNS, xDS, …). Give this or `endpoints`. */
+  readonly resolver?: Resolver;
+  /** Policy name or `{ name, ...options }`. Default `'p2c_peak_ewma'`. */
+  readonly policy?: PolicyConfig;
+  /**
+   * Healthy-panic threshold, percent from 0 to 100: below this share of healthy endpoints, route across all of them.
+   * 0 disables. Default 50 (Envoy `healthy_panic_threshold`).
+   */
+  readonly panicThreshold?: number;
+  /**
+   * How long {@link Balancer.close} waits for outstanding leases, in ms, from 0 to 3,600,000. Default 30,000.
+   */
+  readonly closeTimeoutMs?: number;
+  /** A name for events, stats and diagnostics (e.g. the service name). Default `'default'`. */
+  readonly name?: string;
+  /** Time source. Override for deterministic tests and simulation. Default: `performance.now()`. */
+  readonly clock?: Clock;
+  /** Uniform [0, 1) source for every random choice. Override with `seededRandom(n)` for deterministic tests. */
+  readonly random?: RandomSource;
+  /** Extra modules fed with lifecycle and outcomes (health checking, circuit breaking, observability). */
+  readonly extensions?: readonly BalancerExtension[];
+  // ---- health (src/health/, docs/health.md) ----
+  /** Passive outlier detection: `true` for Envoy's defaults, or options. Default off (as in Envoy). */
+  readonly outlierDetection?: OutlierDetectionConfig;
+  /** Active HTTP or gRPC health checks. Default off. */
+  readonly healthCheck?: HealthCheckConfig;
+  /** Weight ramp for new and returning endpoints, `{ windowMs, aggression?, minWeightPercent? }`. Default off. */
+  readonly slowStart?: SlowStartConfig;
+  /** Priority/locality spill-over factor, from 1 to 100. Default 1.4 (Envoy `overprovisioning_factor` 140). */
+  readonly overprovisioningFactor?: number;
+  /** The caller's zone: prefer endpoints with this `locality.zone` while the zone has capacity. Default none. */
+  readonly localZone?: string;
+  /** Fewest endpoints in a priority level for `localZone` to apply. Default 6 (Envoy `min_cluster_size`). */
+  readonly zoneAwareMinClusterSize?: number;
+  /**
+   * Concurrency limits that fail fast with `'overflow'` (Envoy circuit breakers). Off when absent; `{}` applies
+   * Envoy's defaults (1024 each). See resilience/circuit-breaker.ts.
+   */
+  readonly circuitBreaker?: CircuitBreakerOptions;
+}
+
+/** Defaults of {@link BalancerOptions}, with where they come from. */
+export const defaultBalancerOptions = {
+  policy: 'p2c_peak_ewma',
+  /** Envoy healthy_panic_threshold. */
+  panicThreshold: defaultRoutingOptions.panicThreshold,
+  /** Envoy overprovisioning_factor (140 %). */
+  overprovisioningFactor: defaultRoutingOptions.overprovisioningFactor,
+  /** Envoy zone-aware min_cluster_size. */
+  zoneAwareMinClusterSize: defaultRoutingOptions.zoneAwareMinClusterSize,
+  closeTimeoutMs: 30_000,
+  /** Peak-EWMA τ and starting estimate when the policy does not set them (Finagle/Linkerd). */
+  latencyDecayMs: 10_000,
+  defaultRttMs: 30,
+} as const;
+
+/** Summary of one applied endpoint update. */
+export interface UpdateEvent {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly changed: readonly string[];
+  readonly note?: string;
+}
+
+/** Events a Balancer emits. None is named `error`: an unhandled event never crashes the process. */
+export interface BalancerEvents {
+  /** An endpoint set was applied. */
+  update: [UpdateEvent];
+  /** The resolver failed, or sent an update that failed validation. The last good set is kept. */
+  'resolver-error': [Error];
+  /** A new picker was built over `routable` endpoints. */
+  picker: [{ readonly routable: number; readonly panic: boolean }];
+  /** The healthy-panic threshold was crossed (`true` entering panic, `false` leaving). */
+  panic: [boolean];
+  /** A removed endpoint has no outstanding leases left; an adapter may close its connections now. */
+  drained: [Endpoint];
+}
+
+/** Why {@link Balancer.tryPick} gave no lease. */
+export type PickFailure = 'unavailable' | 'overflow';
+
+/** Every key {@link BalancerOptions} accepts; anything else is a ConfigError naming it. */
+export const BALANCER_KEYS = [
+  'endpoints',
+  'resolver',
+  'policy',
+  'panicThreshold',
+  'closeTimeoutMs',
+  'name',
+  'clock',
+  'random',
+  'extensions',
+  'outlierDetection',
+  'healthCheck',
+  'slowStart',
+  'overprovisioningFactor',
+  'localZone',
+  'zoneAwareMinClusterSize',
+  'circuitBreaker',
+];
+
+/** Cluster-level routing settings a resolver sent (xDS CDS/EDS), validated; the old ones when absent. */
+export function clusterRouting(current: RoutingOptions, cluster: ResolverUpdate['cluster']): RoutingOptions {
+  if (cluster?.panicThreshold === undefined && cluster?.overprovisioningFactor === undefined) return current;
+  const path = 'resolver.cluster';
+  return {
+    ...current,
+    panicThreshold: readNumber(cluster, 'panicThreshold', path, { min: 0, max: 100 }, current.panicThreshold),
+    overprovisioningFactor: readNumber(
+      cluster,
+      'overprovisioningFactor',
+      path,
+      { min: 1, max: 100 },
+      current.overprovisioningFactor,
+    ),
+  };
+}
+
+/** Validates the `extensions` option. */
+export function checkExtensions(extensions: unknown): readonly BalancerExtension[] {
+  if (extensions === undefined) return [];
+  if (!Array.isArray(extensions))
+    throw new ConfigError({ field: 'extensions', allowed: 'an array', received: extensions });
+  extensions.forEach((e, i) => {
+    if (typeof e !== 'object' || e === null)
+      throw new ConfigError({ field: join('extensions', `[${i}]`), allowed: 'an object', received: e });
+  });
+  return extensions as readonly BalancerExtension[];
+}
