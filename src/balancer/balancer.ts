@@ -305,18 +305,24 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   }
 
   /**
-   * The picker chose an endpoint that is full (a hard limit) or excluded (a preference). Find another: up to four
-   * more tries through the picker keep the policy's preferences (Finagle's maxEffort is 4), then a scan from a
-   * random offset, for deterministic pickers (hash rings) that keep answering the same. Returns `undefined` only
-   * when every routable endpoint is full.
+   * The picker chose an endpoint that is full (a hard limit) or excluded (a preference). Find another: the policy's
+   * own second choices when it has them (`pickNext`: the hashing policies walk on along the ring or table), else up
+   * to four more tries through the picker, which keep the policy's preferences (Finagle's maxEffort is 4), then a
+   * scan from a random offset. Returns `undefined` only when every routable endpoint is full.
    */
   #pickAvoiding(ctx: PickContext, now: number, first: EndpointState): EndpointState | undefined {
     const exclude = ctx.exclude;
     const acceptable = (s: EndpointState) =>
       s.inFlight < s.maxInFlight && (exclude === undefined || !isExcluded(s.address, exclude));
-    for (let attempt = 0; attempt < 4; attempt++) {
-      const state = this.#picker.pick(ctx, now);
-      if (state !== undefined && acceptable(state)) return state;
+    const picker = this.#picker;
+    if (picker.pickNext !== undefined) {
+      const next = picker.pickNext(ctx, now, acceptable);
+      if (next !== undefined) return next;
+    } else {
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const state = picker.pick(ctx, now);
+        if (state !== undefined && acceptable(state)) return state;
+      }
     }
     const routable = [...this.#states.values()].filter((s) => s.routable);
     const offset = (this.#random() * routable.length) | 0;

@@ -97,3 +97,24 @@ export function walkToRoom(
   }
   return fallback;
 }
+
+/**
+ * Walks `slots` from the slot after `start`, wrapping around, and returns the first endpoint `accept` takes, or
+ * `undefined` when it takes none. Used for retries of keyed requests (see `Picker.pickNext`); a walk that rejects
+ * everything visits every slot once, which only happens when every endpoint is excluded or full.
+ */
+export function walkAccepting(
+  slots: Int32Array,
+  start: number,
+  endpoints: readonly EndpointState[],
+  accept: (state: EndpointState) => boolean,
+): EndpointState | undefined {
+  const size = slots.length;
+  let slot = start;
+  for (let step = 0; step < size; step++) {
+    slot = slot + 1 === size ? 0 : slot + 1;
+    const state = endpoints[slots[slot]!]!;
+    if (accept(state)) return state;
+  }
+  return undefined;
+}

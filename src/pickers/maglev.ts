@@ -23,7 +23,7 @@ import type { EndpointState } from '../balancer/endpoint-state.js';
 import { join, readNumber, readObject } from '../config/validate.js';
 import { ConfigError } from '../errors/config-error.js';
 import { xxh32String } from '../hash/xxh32.js';
-import { type LoadBound, walkToRoom } from './bounded-load.js';
+import { type LoadBound, walkAccepting, walkToRoom } from './bounded-load.js';
 import type { Xorshift32 } from './fast-random.js';
 import { hashPolicy, randomHash, readBalanceFactor } from './hash-endpoints.js';
 import type { PickContext, Picker, Policy, PolicyDefinition } from './picker.js';
@@ -121,37 +121,43 @@ class MaglevPicker implements Picker {
     readonly endpoints: readonly EndpointState[],
     /** Endpoint index per slot (shared with later pickers over the same set). */
     readonly table: Int32Array,
-    private readonly rng: Xorshift32,
+    protected readonly rng: Xorshift32,
   ) {}
 
-  pick(ctx: PickContext): EndpointState | undefined {
+  protected slotFor(ctx: PickContext): number {
     const key = ctx.hashKey;
     const hash = key === undefined ? randomHash(this.rng) : xxh32String(key);
-    return this.endpoints[this.table[slotOf(hash, this.table.length)]!];
+    return slotOf(hash, this.table.length);
+  }
+
+  pick(ctx: PickContext): EndpointState | undefined {
+    return this.endpoints[this.table[this.slotFor(ctx)]!];
+  }
+
+  /** The key's second choices: the slots after its own, in table order (a stable, pseudo-random endpoint order). */
+  pickNext(
+    ctx: PickContext,
+    _now: number,
+    accept: (state: EndpointState) => boolean,
+  ): EndpointState | undefined {
+    return walkAccepting(this.table, this.slotFor(ctx), this.endpoints, accept);
   }
 }
 
 /** Maglev with bounded load: a full endpoint passes the key on, in table order. */
-class BoundedMaglevPicker implements Picker {
+class BoundedMaglevPicker extends MaglevPicker {
   readonly #bound: LoadBound;
-  constructor(
-    readonly endpoints: readonly EndpointState[],
-    readonly table: Int32Array,
-    private readonly rng: Xorshift32,
-    bound: LoadBound,
-  ) {
+  constructor(endpoints: readonly EndpointState[], table: Int32Array, rng: Xorshift32, bound: LoadBound) {
+    super(endpoints, table, rng);
     this.#bound = bound;
   }
 
-  pick(ctx: PickContext): EndpointState | undefined {
-    const key = ctx.hashKey;
-    const hash = key === undefined ? randomHash(this.rng) : xxh32String(key);
-    const table = this.table;
-    const slot = slotOf(hash, table.length);
-    const i = table[slot]!;
+  override pick(ctx: PickContext): EndpointState | undefined {
+    const slot = this.slotFor(ctx);
+    const i = this.table[slot]!;
     const state = this.endpoints[i]!;
     if (this.#bound.hasRoom(state, i)) return state;
-    return walkToRoom(table, slot, this.endpoints, this.#bound, state);
+    return walkToRoom(this.table, slot, this.endpoints, this.#bound, state);
   }
 }
 

@@ -34,6 +34,18 @@ export interface PickContext {
 export interface Picker {
   /** Returns an endpoint from the snapshot, or `undefined` when the snapshot is empty. */
   pick(ctx: PickContext, now: number): EndpointState | undefined;
+  /**
+   * Optional: the first endpoint that `accept` takes, in this policy's own order of second choices for the request.
+   * The Balancer calls it when the picked endpoint is excluded (a retry) or full. The hashing policies implement it
+   * by walking on from the key's position along the ring or table, so a retry of a keyed request goes to the same
+   * deterministic second choice every time rather than to a random endpoint (a cache behind it stays warm).
+   * Without it the Balancer re-picks, then scans. Off the hot path; may allocate.
+   */
+  pickNext?(
+    ctx: PickContext,
+    now: number,
+    accept: (state: EndpointState) => boolean,
+  ): EndpointState | undefined;
 }
 
 /** Balancer-wide live numbers a picker may read (shared, mutated by the Balancer). */

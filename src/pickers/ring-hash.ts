@@ -24,7 +24,7 @@ import type { EndpointState } from '../balancer/endpoint-state.js';
 import { join, readNumber, readObject } from '../config/validate.js';
 import { ConfigError } from '../errors/config-error.js';
 import { xxh32Pair, xxh32String } from '../hash/xxh32.js';
-import { type LoadBound, walkToRoom } from './bounded-load.js';
+import { type LoadBound, walkAccepting, walkToRoom } from './bounded-load.js';
 import type { Xorshift32 } from './fast-random.js';
 import { hashPolicy, randomHash, readBalanceFactor } from './hash-endpoints.js';
 import type { PickContext, Picker, Policy, PolicyDefinition } from './picker.js';
@@ -192,45 +192,50 @@ export function ringIndex(ring: Ring, hash: number): number {
 }
 
 class RingHashPicker implements Picker {
-  readonly #owners: Int32Array;
+  protected readonly owners: Int32Array;
   constructor(
     readonly endpoints: readonly EndpointState[],
     /** The ring (shared with later pickers over the same set). */
     readonly ring: Ring,
-    private readonly rng: Xorshift32,
+    protected readonly rng: Xorshift32,
   ) {
-    this.#owners = ring.owners;
+    this.owners = ring.owners;
+  }
+
+  protected pointFor(ctx: PickContext): number {
+    const key = ctx.hashKey;
+    const hash = key === undefined ? randomHash(this.rng) : xxh32String(key);
+    return ringIndex(this.ring, hash);
   }
 
   pick(ctx: PickContext): EndpointState | undefined {
-    const key = ctx.hashKey;
-    const hash = key === undefined ? randomHash(this.rng) : xxh32String(key);
-    return this.endpoints[this.#owners[ringIndex(this.ring, hash)]!];
+    return this.endpoints[this.owners[this.pointFor(ctx)]!];
+  }
+
+  /** The key's second choices: the next points clockwise, i.e. where the key goes if its endpoint leaves the ring. */
+  pickNext(
+    ctx: PickContext,
+    _now: number,
+    accept: (state: EndpointState) => boolean,
+  ): EndpointState | undefined {
+    return walkAccepting(this.owners, this.pointFor(ctx), this.endpoints, accept);
   }
 }
 
 /** Ring hash with bounded load: a full endpoint passes the key on, along the ring. */
-class BoundedRingHashPicker implements Picker {
-  readonly #owners: Int32Array;
+class BoundedRingHashPicker extends RingHashPicker {
   readonly #bound: LoadBound;
-  constructor(
-    readonly endpoints: readonly EndpointState[],
-    readonly ring: Ring,
-    private readonly rng: Xorshift32,
-    bound: LoadBound,
-  ) {
-    this.#owners = ring.owners;
+  constructor(endpoints: readonly EndpointState[], ring: Ring, rng: Xorshift32, bound: LoadBound) {
+    super(endpoints, ring, rng);
     this.#bound = bound;
   }
 
-  pick(ctx: PickContext): EndpointState | undefined {
-    const key = ctx.hashKey;
-    const hash = key === undefined ? randomHash(this.rng) : xxh32String(key);
-    const point = ringIndex(this.ring, hash);
-    const i = this.#owners[point]!;
+  override pick(ctx: PickContext): EndpointState | undefined {
+    const point = this.pointFor(ctx);
+    const i = this.owners[point]!;
     const state = this.endpoints[i]!;
     if (this.#bound.hasRoom(state, i)) return state;
-    return walkToRoom(this.#owners, point, this.endpoints, this.#bound, state);
+    return walkToRoom(this.owners, point, this.endpoints, this.#bound, state);
   }
 }
 
