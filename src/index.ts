@@ -12,7 +12,7 @@ export { EndpointState } from './balancer/endpoint-state.js';
 export type { BalancerExtension, ExtensionContext } from './balancer/extension.js';
 export { Lease } from './balancer/lease.js';
 export type { FailureKind, Outcome } from './balancer/outcome.js';
-export { LOCAL_FAILURES, SUCCESS } from './balancer/outcome.js';
+export { isLocalFailure, LOCAL_FAILURES, SUCCESS } from './balancer/outcome.js';
 export type { BalancerStats, EndpointCondition, EndpointStats } from './balancer/stats.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';

@@ -19,6 +19,15 @@ export type FailureKind = 'connect' | 'reset' | 'timeout' | 'status' | 'overload
 /** Failure kinds that originate on the client's side of the connection (Envoy's "locally originated"). */
 export const LOCAL_FAILURES: ReadonlySet<FailureKind> = new Set(['connect', 'reset', 'timeout']);
 
+/**
+ * `connect`, `reset`, `timeout`: the request may never have reached the application. The same set as
+ * {@link LOCAL_FAILURES}, as inline comparisons: outlier detection calls this on every failed release.
+ */
+export function isLocalFailure(outcome: { readonly failure: FailureKind }): boolean {
+  const f = outcome.failure;
+  return f === 'connect' || f === 'reset' || f === 'timeout';
+}
+
 /** The result of one request, given to {@link Lease.release}. */
 export type Outcome =
   | {

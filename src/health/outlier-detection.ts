@@ -15,11 +15,11 @@
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import type { BalancerExtension, ExtensionContext } from '../balancer/extension.js';
-import type { Outcome } from '../balancer/outcome.js';
+import { isLocalFailure, type Outcome } from '../balancer/outcome.js';
 import type { TimerHandle } from '../clock.js';
 import { channels, publish } from '../observability/channels.js';
 import type { OutlierDetectionOptions } from './options.js';
-import { isGatewayFailure, isLocalFailure, OutlierRecord } from './outlier-record.js';
+import { isGatewayFailure, OutlierRecord } from './outlier-record.js';
 import { failurePercentageOutliers, type IntervalSample, successRateOutliers } from './outlier-statistics.js';
 
 /** Why an endpoint was ejected (names as in Envoy's `OutlierEjectionType`, lower case). */

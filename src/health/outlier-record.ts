@@ -56,10 +56,3 @@ export function isGatewayFailure(outcome: Outcome & { ok: false }): boolean {
   const s = outcome.status;
   return s === 502 || s === 503 || s === 504 || s === 14 || s === 4;
 }
-
-/** `connect`, `reset`, `timeout`: the request may never have reached the application (Envoy "local origin"). */
-export function isLocalFailure(outcome: Outcome & { ok: false }): boolean {
-  const f = outcome.failure;
-  // Inline comparisons rather than LOCAL_FAILURES.has(): this runs on every failed release.
-  return f === 'connect' || f === 'reset' || f === 'timeout';
-}
