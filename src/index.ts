@@ -2,7 +2,7 @@
  * switchyard — client-side load balancing for Node.js.
  *
  * The core: {@link Balancer}, the policy registry, resolvers, and the building blocks the adapters
- * (`switchyard/undici`, `switchyard/grpc`) use.
+ * (`switchyard-lb/undici`, `switchyard-lb/grpc`) use.
  */
 
 export * from './affinity/index.js';

@@ -1,7 +1,7 @@
 /**
  * The clients the demo compares. Each exposes `send()` (one logical GET, retries included) and `close()`.
  *
- * - {@link switchyardClient}: switchyard's undici dispatcher (`switchyard/undici`) with one policy, outlier
+ * - {@link switchyardClient}: switchyard's undici dispatcher (`switchyard-lb/undici`) with one policy, outlier
  *   detection and retries elsewhere under a retry budget.
  * - {@link balancedPoolClient}: undici's own BalancedPool, as users have it today (no retries, no ejection).
  */

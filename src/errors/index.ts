@@ -26,7 +26,7 @@ export {
 } from './overflow-error.js';
 export { brandFor, hasErrorCode, SwitchyardError } from './switchyard-error.js';
 export { isThrottledError, ThrottledError, type ThrottledErrorDetails } from './throttled-error.js';
-// xDS resolver errors (the resolver itself is at `switchyard/xds`; these load neither grpc-js nor protobufjs).
+// xDS resolver errors (the resolver itself is at `switchyard-lb/xds`; these load neither grpc-js nor protobufjs).
 export {
   isXdsResourceError,
   XdsResourceError,

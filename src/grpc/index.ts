@@ -1,8 +1,8 @@
 /**
- * `switchyard/grpc` — switchyard as a grpc-js LB policy and resolver schemes.
+ * `switchyard-lb/grpc` — switchyard as a grpc-js LB policy and resolver schemes.
  *
  * ```ts
- * import { channelOptions, setStaticEndpoints } from 'switchyard/grpc';
+ * import { channelOptions, setStaticEndpoints } from 'switchyard-lb/grpc';
  * setStaticEndpoints('orders', ['10.0.0.1:50051', '10.0.0.2:50051']);
  * const client = new OrdersClient('switchyard-static:///orders', credentials.createInsecure(),
  *   channelOptions({ policy: 'p2c_peak_ewma', balancer: { name: 'orders' } }));

@@ -4,7 +4,7 @@
  *
  * grpc-js registries are process-wide, keyed by name, last write wins, and invisible to a second copy of grpc-js
  * (pitfall 8): `@grpc/grpc-js` is a peer dependency so the application's copy is the one registered with.
- * `setup()` is idempotent; importing `switchyard/grpc` does not register anything by itself (the package has no side
+ * `setup()` is idempotent; importing `switchyard-lb/grpc` does not register anything by itself (the package has no side
  * effects), `channelOptions()` calls it, and code that writes its own service config calls it once.
  */
 import { experimental } from '@grpc/grpc-js';

@@ -9,7 +9,7 @@
  * and health ride on the endpoints.
  *
  * The xDS resolver needs `protobufjs`, an optional peer dependency, so it is imported only when a channel first
- * resolves an xDS target: `switchyard/grpc` itself loads without it, and a missing `protobufjs` fails that
+ * resolves an xDS target: `switchyard-lb/grpc` itself loads without it, and a missing `protobufjs` fails that
  * channel's calls with a message saying so.
  */
 import { ConfigError } from '../errors/config-error.js';

@@ -3,7 +3,7 @@
  * the real Balancer, read the table and charts.
  *
  * ```ts
- * import { parseFleetConfig, simulate, textReport } from 'switchyard/sim';
+ * import { parseFleetConfig, simulate, textReport } from 'switchyard-lb/sim';
  * const result = simulate(parseFleetConfig(JSON.parse(await readFile('fleet.json', 'utf8'))));
  * console.log(textReport(result));
  * ```

@@ -1,5 +1,5 @@
 /**
- * `switchyard/undici`: client-side load balancing for undici and fetch.
+ * `switchyard-lb/undici`: client-side load balancing for undici and fetch.
  *
  * - {@link BalancedDispatcher}: one logical service over its endpoints, usable with `undici.request`, `fetch`,
  *   Node's built-in fetch and as the base of `compose()` interceptors.

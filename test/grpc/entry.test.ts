@@ -1,5 +1,5 @@
 /**
- * `switchyard/grpc` needs @grpc/grpc-js but not protobufjs (an optional peer only the xDS resolver uses): the xDS
+ * `switchyard-lb/grpc` needs @grpc/grpc-js but not protobufjs (an optional peer only the xDS resolver uses): the xDS
  * scheme imports its resolver on first use. Checked in a fresh process, where the module cache is clean.
  */
 import { execFileSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import { expect, it } from 'vitest';
 
 const entry = fileURLToPath(new URL('../../src/grpc/index.ts', import.meta.url));
 
-it('importing switchyard/grpc and running setup() loads grpc-js but not protobufjs', {
+it('importing switchyard-lb/grpc and running setup() loads grpc-js but not protobufjs', {
   timeout: 30_000,
 }, () => {
   const script = `

@@ -1,6 +1,6 @@
 /**
- * The xDS resolver needs @grpc/grpc-js and protobufjs (optional peers), so it lives at `switchyard/xds`:
- * `import 'switchyard'` must not load either. Checked in a fresh process, where the module cache is clean.
+ * The xDS resolver needs @grpc/grpc-js and protobufjs (optional peers), so it lives at `switchyard-lb/xds`:
+ * `import 'switchyard-lb'` must not load either. Checked in a fresh process, where the module cache is clean.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
