@@ -68,8 +68,13 @@ export class BalancedDispatcher extends undici.Dispatcher {
   readonly #idempotent: (opts: Dispatcher.DispatchOptions) => boolean;
   /** Reused for every pick (tryPick is synchronous and keeps no reference): one allocation fewer per request. */
   readonly #pickContext: { now: number; hashKey: string | undefined } = { now: 0, hashKey: undefined };
+  /** Logical requests on the retry path not yet answered: a graceful close waits for them (retries included). */
+  readonly #requests = new Set<RetriedRequest>();
+  #onRequestsSettled: (() => void) | undefined;
   #closed = false;
   #destroyed = false;
+  /** The Pools are being closed: no attempt may start any more. */
+  #poolsClosing = false;
 
   constructor(options: BalancedDispatcherOptions) {
     super();
@@ -101,6 +106,10 @@ export class BalancedDispatcher extends undici.Dispatcher {
               retry?.perTryTimeoutMs !== undefined ||
               retry?.deadlineMs !== undefined,
             send: (lease, opts, handler) => this.#send(lease, opts, handler),
+            settled: (request) => {
+              this.#requests.delete(request);
+              if (this.#requests.size === 0) this.#onRequestsSettled?.();
+            },
           };
     this.balancer.on('drained', this.#onDrained);
   }
@@ -132,11 +141,9 @@ export class BalancedDispatcher extends undici.Dispatcher {
     const hashKey = this.#hashKey?.(opts);
     // Upgrades (WebSocket, CONNECT) hand over a socket: nothing to retry, so they always take the single path.
     if (this.#retry !== undefined && !opts.upgrade && opts.method !== 'CONNECT') {
-      new RetriedRequest(this.#retry, opts, toRequestHandler(anyHandler)).start(
-        this.#idempotent(opts),
-        isReplayableBody(opts.body),
-        hashKey,
-      );
+      const request = new RetriedRequest(this.#retry, opts, toRequestHandler(anyHandler));
+      this.#requests.add(request);
+      request.start(this.#idempotent(opts), isReplayableBody(opts.body), hashKey);
       return true;
     }
     const ctx = this.#pickContext;
@@ -145,8 +152,16 @@ export class BalancedDispatcher extends undici.Dispatcher {
     const picked = balancer.tryPick(ctx);
     if (typeof picked === 'string')
       return failHandler(anyHandler, new NoEndpointAvailableError(balancer.name, picked));
-    const entry = this.#poolFor(picked.endpoint);
-    const rewritten = this.#rewrite(opts, entry.origin);
+    let entry: PoolEntry;
+    let rewritten: Dispatcher.DispatchOptions;
+    try {
+      entry = this.#poolFor(picked.endpoint);
+      rewritten = this.#rewrite(opts, entry.origin);
+    } catch (error) {
+      // Nothing was sent (the Pool or the request could not be built): not the endpoint's fault.
+      picked.release({ ok: false, failure: 'cancelled' });
+      return failHandler(anyHandler, error as Error);
+    }
     if (POOL_ACCEPTS_LEGACY_HANDLERS && isLegacyHandler(anyHandler)) {
       const tracked = new TrackedLegacyHandler(anyHandler as LegacyHandler, picked, this.#tracking);
       return entry.pool.dispatch(rewritten, tracked as unknown as Dispatcher.DispatchHandler);
@@ -178,15 +193,18 @@ export class BalancedDispatcher extends undici.Dispatcher {
 
   /** One attempt of the retry path: to the lease's endpoint, new-API handler. */
   #send(lease: Lease, opts: Dispatcher.DispatchOptions, handler: RequestHandler): void {
-    if (this.#closed) {
-      handler.onResponseError?.(
-        null as unknown as Dispatcher.DispatchController,
-        new errors.ClientClosedError(),
-      );
+    // A graceful close still lets accepted requests make their retries; only once the Pools close do attempts stop.
+    if (this.#destroyed || this.#poolsClosing) {
+      const error = this.#destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError();
+      handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, error);
       return;
     }
-    const entry = this.#poolFor(lease.endpoint);
-    entry.pool.dispatch(this.#rewrite(opts, entry.origin), handler);
+    try {
+      const entry = this.#poolFor(lease.endpoint);
+      entry.pool.dispatch(this.#rewrite(opts, entry.origin), handler);
+    } catch (error) {
+      handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, error as Error);
+    }
   }
 
   /** Same request, aimed at the endpoint, still carrying the logical Host (and SNI for https). */
@@ -247,9 +265,23 @@ export class BalancedDispatcher extends undici.Dispatcher {
     entry.pool.close().catch(() => {});
   }
 
+  /**
+   * close(): refuse new requests, let every accepted one finish (retries and backoffs included, undici's contract
+   * for close), then close the Pools and, when owned, the Balancer — whose empty picker a retry must not meet.
+   * destroy(): fail accepted requests at once with `err` or `ClientDestroyedError`, then destroy the Pools.
+   */
   async #shutdown(err: Error | null): Promise<void> {
     const first = !this.#closed;
     this.#closed = true;
+    if (this.#destroyed) {
+      const reason = err ?? new errors.ClientDestroyedError();
+      for (const request of [...this.#requests]) request.abort(reason);
+    } else if (first && this.#requests.size > 0) {
+      await new Promise<void>((resolve) => {
+        this.#onRequestsSettled = resolve;
+      });
+    }
+    this.#poolsClosing = true;
     const pools = [...this.#pools.values()];
     if (first || err !== null || this.#destroyed) {
       await Promise.all(

@@ -2,7 +2,7 @@
  * Options of the undici adapter, validated eagerly: a wrong option is a {@link ConfigError} at construction naming
  * the field and what is allowed, never a silent fallback.
  */
-import type { Dispatcher, Pool } from 'undici';
+import { Client, type Dispatcher, Pool } from 'undici';
 import { cookieKey, type HeaderSource, headerKey } from '../affinity/keys.js';
 import { Balancer, type BalancerOptions } from '../balancer/balancer.js';
 import { join as at, readEnum, readFunction, readObject, readString } from '../config/validate.js';
@@ -131,6 +131,7 @@ export function resolveDispatcherOptions(
       received: raw.pool,
     });
   }
+  checkPoolOptions(pool as Pool.Options, at(path, 'pool'));
   return {
     balancer: shared
       ? (raw.balancer as Balancer)
@@ -153,6 +154,25 @@ export function resolveDispatcherOptions(
       readFunction<(opts: Dispatcher.DispatchOptions) => boolean>(raw, 'idempotent', path) ??
       isIdempotentRequest,
   };
+}
+
+/**
+ * Validates undici Pool options by letting undici itself check them now, on a Pool and a Client that never connect:
+ * a bad value (`connections: -1`, `headersTimeout: 'x'`) is a {@link ConfigError} at construction rather than an
+ * error on the first request to each endpoint.
+ */
+function checkPoolOptions(pool: Pool.Options, field: string): void {
+  const origin = 'http://127.0.0.1:1';
+  try {
+    new Pool(origin, pool).destroy().catch(() => {});
+    new Client(origin, pool as Client.Options).destroy().catch(() => {});
+  } catch (error) {
+    throw new ConfigError({
+      field,
+      allowed: `undici Pool options (${(error as Error).message})`,
+      received: pool,
+    });
+  }
 }
 
 /** Balancer options with the adapter's defaults: outlier detection on unless the caller decided. */
