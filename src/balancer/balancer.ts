@@ -48,6 +48,7 @@ import {
   type BalancerEvents,
   type BalancerOptions,
   checkExtensions,
+  checkResolver,
   clusterRouting,
   defaultBalancerOptions,
   type PickFailure,
@@ -141,7 +142,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       options.endpoints === undefined ? undefined : parseEndpoints(options.endpoints, 'endpoints');
     for (const extension of this.#extensions) extension.attach?.(this.#extensionContext());
     if (initial !== undefined) this.#apply(initial, 'static');
-    this.#resolver = options.resolver;
+    this.#resolver = checkResolver(options.resolver);
     this.#resolver?.start({
       onUpdate: (update) => this.#onResolverUpdate(update),
       onError: (error) => {
@@ -342,17 +343,20 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     let routing: RoutingOptions;
     let settings: ClusterSettingsChange;
     let policy: ParsedPolicy | undefined;
-    const policyConfig = update.cluster?.policy;
-    // Control planes resend the cluster with every update; rebuild the policy (and lose its cached state, such
-    // as a hash ring) only when its configuration actually changed. The same goes for the settings below.
-    const policyKey = policyConfig === undefined ? undefined : JSON.stringify(policyConfig);
+    let policyKey: string | undefined;
     try {
+      if (typeof update !== 'object' || update === null)
+        throw new ConfigError({ field: 'resolver.update', allowed: 'an object', received: update });
+      const policyConfig = update.cluster?.policy;
+      // Control planes resend the cluster with every update; rebuild the policy (and lose its cached state, such
+      // as a hash ring) only when its configuration actually changed. The same goes for the settings below.
+      policyKey = policyConfig === undefined ? undefined : JSON.stringify(policyConfig);
       // Validate everything before changing anything: a bad update is rejected whole.
       endpoints = parseEndpoints(update.endpoints, 'resolver.endpoints');
       routing = clusterRouting(this.#routing, update.cluster);
       settings = this.#clusterSettings.diff(update.cluster);
       if (policyKey !== undefined && policyKey !== this.#clusterPolicyKey)
-        policy = parsePolicyConfig(policyConfig, 'resolver.cluster.policy');
+        policy = parsePolicyConfig(update.cluster?.policy, 'resolver.cluster.policy');
     } catch (error) {
       // The last good state stays.
       this.emit('resolver-error', error as Error);

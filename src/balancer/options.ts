@@ -151,3 +151,21 @@ export function checkExtensions(extensions: unknown): readonly BalancerExtension
   });
   return extensions as readonly BalancerExtension[];
 }
+
+/**
+ * Checks that `resolver` is a {@link Resolver}: an object with `start`, `refresh` and `close` methods. A string such
+ * as `'dns:///orders'` is a URI for the gRPC adapter, not a resolver: say so rather than fail with a TypeError later.
+ */
+export function checkResolver(resolver: unknown): Resolver | undefined {
+  if (resolver === undefined) return undefined;
+  const allowed =
+    'a Resolver: an object with start(), refresh() and close() methods (e.g. new DnsResolver(…))';
+  if (typeof resolver !== 'object' || resolver === null)
+    throw new ConfigError({ field: 'resolver', allowed, received: resolver });
+  for (const method of ['start', 'refresh', 'close'] as const) {
+    const value = (resolver as Record<string, unknown>)[method];
+    if (typeof value !== 'function')
+      throw new ConfigError({ field: join('resolver', method), allowed: 'a function', received: value });
+  }
+  return resolver as Resolver;
+}
