@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../clock.js';
 import { checkClock, checkRandom } from '../config/injectables.js';
-import { readNumber, readObject } from '../config/validate.js';
+import { checkNumber, readNumber, readObject } from '../config/validate.js';
 import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
 import { createHealthExtensions, type HealthExtensions, healthExtensions } from '../health/extensions.js';
@@ -103,6 +103,10 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   #panic = false;
   #closed = false;
   #closeWaiters: (() => void)[] = [];
+  /** The first endpoint set (static or a resolver's first good update) has been applied. */
+  #resolved = false;
+  /** Callers of {@link Balancer.ready} waiting for the first endpoint set. */
+  readonly #readyWaiters = new Set<(resolved: boolean) => void>();
 
   constructor(options: BalancerOptions) {
     super();
@@ -146,7 +150,10 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.#resolver?.start({
       onUpdate: (update) => this.#onResolverUpdate(update),
       onError: (error) => {
-        if (!this.#closed) this.emit('resolver-error', error);
+        if (this.#closed) return;
+        this.emit('resolver-error', error);
+        // No answer yet and the resolver failed: waiters learn now rather than at their timeout.
+        if (!this.#resolved) this.#wakeReady(false);
       },
     });
   }
@@ -200,6 +207,35 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   /** Asks the resolver to re-resolve soon (adapters call this when a connection to an endpoint drops). */
   refresh(): void {
     this.#resolver?.refresh();
+  }
+
+  /** True once the first endpoint set arrived: at once for `endpoints`, at the resolver's first good update otherwise. */
+  get resolved(): boolean {
+    return this.#resolved;
+  }
+
+  /**
+   * Waits for the first endpoint set (for a resolver: its first good update, which may legitimately be empty).
+   * Resolves `true` when it has arrived — at once when it already had — and `false` when `timeoutMs` passed, the
+   * resolver reported an error before answering, or the balancer was closed. Requests picked before the first
+   * resolution find nothing routable; adapters wait on this first (see docs/undici.md).
+   *
+   * @param timeoutMs most time to wait, in ms, 0..3,600,000. Default 10,000 (a DNS resolver's first answer,
+   *   retries included, normally arrives well within it).
+   */
+  ready(timeoutMs: number = defaultBalancerOptions.readyTimeoutMs): Promise<boolean> {
+    checkNumber(timeoutMs, 'timeoutMs', { min: 0, max: 3_600_000 });
+    if (this.#resolved) return Promise.resolve(true);
+    if (this.#closed) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const waiter = (resolved: boolean) => {
+        timer.cancel();
+        this.#readyWaiters.delete(waiter);
+        resolve(resolved);
+      };
+      const timer = this.#clock.setTimer(() => waiter(false), timeoutMs);
+      this.#readyWaiters.add(waiter);
+    });
   }
 
   /** The current policy's name. */
@@ -257,6 +293,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     if (!this.#closed) {
       this.#closed = true;
       this.#picker = EMPTY_PICKER;
+      this.#wakeReady(false);
       await this.#resolver?.close();
       for (const extension of this.#extensions) await extension.close?.();
     }
@@ -458,6 +495,10 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       if (state.inFlight === 0) this.#forget(state);
     }
     this.#rebuild();
+    if (!this.#resolved) {
+      this.#resolved = true;
+      this.#wakeReady(true);
+    }
     this.emit('update', { added, removed, changed, ...(note === undefined ? {} : { note }) });
     for (const address of added) publish(channels.endpointAdded, { balancer: this.name, address });
     for (const address of removed) publish(channels.endpointRemoved, { balancer: this.name, address });
@@ -515,6 +556,10 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       states: () => this.#states.values(),
       invalidate: () => this.#rebuild(),
     };
+  }
+
+  #wakeReady(resolved: boolean): void {
+    for (const wake of [...this.#readyWaiters]) wake(resolved);
   }
 
   #wakeClosers(): void {

@@ -73,6 +73,8 @@ export const defaultBalancerOptions = {
   /** Envoy zone-aware min_cluster_size. */
   zoneAwareMinClusterSize: defaultRoutingOptions.zoneAwareMinClusterSize,
   closeTimeoutMs: 30_000,
+  /** Default wait of {@link Balancer.ready} for the first endpoint set, in ms. */
+  readyTimeoutMs: 10_000,
   /** Peak-EWMA τ and starting estimate when the policy does not set them (Finagle/Linkerd). */
   latencyDecayMs: 10_000,
   defaultRttMs: 30,

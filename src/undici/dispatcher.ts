@@ -70,6 +70,9 @@ export class BalancedDispatcher extends undici.Dispatcher {
   readonly #pickContext: { now: number; hashKey: string | undefined } = { now: 0, hashKey: undefined };
   /** Logical requests on the retry path not yet answered: a graceful close waits for them (retries included). */
   readonly #requests = new Set<RetriedRequest>();
+  /** Requests accepted before the first resolution, waiting for it: a graceful close waits for them too. */
+  readonly #waiting = new Set<{ readonly handler: AnyHandler }>();
+  readonly #readyTimeoutMs: number;
   #onRequestsSettled: (() => void) | undefined;
   #closed = false;
   #destroyed = false;
@@ -90,6 +93,7 @@ export class BalancedDispatcher extends undici.Dispatcher {
       failureStatus: resolved.failureStatus,
     };
     this.#idempotent = resolved.idempotent;
+    this.#readyTimeoutMs = resolved.readyTimeoutMs;
     const { retry, hedging, throttle } = resolved;
     this.#retry =
       retry === undefined && hedging === undefined && throttle === undefined
@@ -108,7 +112,7 @@ export class BalancedDispatcher extends undici.Dispatcher {
             send: (lease, opts, handler) => this.#send(lease, opts, handler),
             settled: (request) => {
               this.#requests.delete(request);
-              if (this.#requests.size === 0) this.#onRequestsSettled?.();
+              this.#checkSettled();
             },
           };
     this.balancer.on('drained', this.#onDrained);
@@ -124,6 +128,15 @@ export class BalancedDispatcher extends undici.Dispatcher {
     return this.#destroyed;
   }
 
+  /**
+   * Waits for the balancer's first endpoint set (see {@link Balancer.ready}): `true` once it arrived, `false` on
+   * timeout, a resolver error before the first answer, or close. Requests need not wait for it — each one sent
+   * before the first resolution waits on its own, up to `readyTimeoutMs` — but start-up code may.
+   */
+  ready(timeoutMs?: number): Promise<boolean> {
+    return this.balancer.ready(timeoutMs);
+  }
+
   /** Addresses of the endpoints that currently have an open Pool (for tests and diagnostics). */
   poolAddresses(): string[] {
     return [...this.#pools.keys()];
@@ -137,6 +150,31 @@ export class BalancedDispatcher extends undici.Dispatcher {
         this.#destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError(),
       );
     }
+    if (!this.balancer.resolved) return this.#afterFirstResolution(opts, anyHandler);
+    return this.#dispatchNow(opts, anyHandler);
+  }
+
+  /**
+   * Waits for the balancer's first endpoint set (or {@link Balancer.ready}'s false: timeout,
+   * resolver error, close), bounded by `readyTimeoutMs` and the request's own `headersTimeout`; then sends.
+   */
+  #afterFirstResolution(opts: Dispatcher.DispatchOptions, handler: AnyHandler): true {
+    const own = (opts as { headersTimeout?: unknown }).headersTimeout;
+    const limit =
+      typeof own === 'number' && own > 0 ? Math.min(own, this.#readyTimeoutMs) : this.#readyTimeoutMs;
+    const entry = { handler };
+    this.#waiting.add(entry);
+    this.balancer.ready(limit).then(() => {
+      // Gone when destroy() failed it meanwhile.
+      if (!this.#waiting.delete(entry)) return;
+      this.#dispatchNow(opts, handler);
+      this.#checkSettled();
+    });
+    return true;
+  }
+
+  /** Picks and sends (accepted requests only: the closed check is done). */
+  #dispatchNow(opts: Dispatcher.DispatchOptions, anyHandler: AnyHandler): boolean {
     const balancer = this.balancer;
     const hashKey = this.#hashKey?.(opts);
     // Upgrades (WebSocket, CONNECT) hand over a socket: nothing to retry, so they always take the single path.
@@ -257,6 +295,10 @@ export class BalancedDispatcher extends undici.Dispatcher {
     return entry;
   }
 
+  #checkSettled(): void {
+    if (this.#requests.size === 0 && this.#waiting.size === 0) this.#onRequestsSettled?.();
+  }
+
   /** The balancer says a removed endpoint has nothing in flight: close its Pool (letting queued work finish). */
   #retire(address: string): void {
     const entry = this.#pools.get(address);
@@ -276,7 +318,9 @@ export class BalancedDispatcher extends undici.Dispatcher {
     if (this.#destroyed) {
       const reason = err ?? new errors.ClientDestroyedError();
       for (const request of [...this.#requests]) request.abort(reason);
-    } else if (first && this.#requests.size > 0) {
+      for (const entry of this.#waiting) failHandler(entry.handler, reason);
+      this.#waiting.clear();
+    } else if (first && this.#requests.size + this.#waiting.size > 0) {
       await new Promise<void>((resolve) => {
         this.#onRequestsSettled = resolve;
       });

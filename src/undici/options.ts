@@ -4,8 +4,15 @@
  */
 import { Client, type Dispatcher, Pool } from 'undici';
 import { cookieKey, type HeaderSource, headerKey } from '../affinity/keys.js';
-import { Balancer, type BalancerOptions } from '../balancer/balancer.js';
-import { join as at, readEnum, readFunction, readObject, readString } from '../config/validate.js';
+import { Balancer, type BalancerOptions, defaultBalancerOptions } from '../balancer/balancer.js';
+import {
+  join as at,
+  readEnum,
+  readFunction,
+  readNumber,
+  readObject,
+  readString,
+} from '../config/validate.js';
 import { ConfigError } from '../errors/config-error.js';
 import { AdaptiveThrottle } from '../resilience/adaptive-throttle.js';
 import { type HedgingOptions, HedgingPolicy } from '../resilience/hedging.js';
@@ -64,6 +71,13 @@ export interface BalancedDispatcherOptions {
    * is GET, HEAD, OPTIONS, TRACE, PUT or DELETE (RFC 9110 §9.2.2).
    */
   readonly idempotent?: (opts: Dispatcher.DispatchOptions) => boolean;
+  /**
+   * Most time, in ms, a request waits for the balancer's first endpoint set (a DNS or xDS resolver that has not
+   * answered yet) before it is sent or fails with `NoEndpointAvailableError`; a request's own `headersTimeout`,
+   * when shorter, bounds it too. 0..3,600,000. Default 10,000 (as {@link Balancer.ready}). grpc-js likewise holds
+   * calls until its resolver's first answer.
+   */
+  readonly readyTimeoutMs?: number;
 }
 
 /** Validated options. */
@@ -78,6 +92,7 @@ export interface ResolvedDispatcherOptions {
   readonly hedging: HedgingPolicy | undefined;
   readonly throttle: AdaptiveThrottle | undefined;
   readonly idempotent: (opts: Dispatcher.DispatchOptions) => boolean;
+  readonly readyTimeoutMs: number;
 }
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -99,6 +114,7 @@ export const DISPATCHER_KEYS = [
   'hedging',
   'throttle',
   'idempotent',
+  'readyTimeoutMs',
 ] as const;
 
 /** Validates {@link BalancedDispatcherOptions}. `extraKeys` are options a wrapper reads itself. */
@@ -153,6 +169,13 @@ export function resolveDispatcherOptions(
     idempotent:
       readFunction<(opts: Dispatcher.DispatchOptions) => boolean>(raw, 'idempotent', path) ??
       isIdempotentRequest,
+    readyTimeoutMs: readNumber(
+      raw,
+      'readyTimeoutMs',
+      path,
+      { min: 0, max: 3_600_000 },
+      defaultBalancerOptions.readyTimeoutMs,
+    ),
   };
 }
 
