@@ -39,6 +39,7 @@ import {
 import type { RandomSource } from '../random.js';
 import { type CircuitBreakerLimits, parseCircuitBreakerOptions } from '../resilience/circuit-breaker.js';
 import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
+import { AddressPolicy, type AddressPolicyOptions, type EndpointSource } from './address-policy.js';
 import { ClusterSettings, type ClusterSettingsChange } from './cluster-settings.js';
 import { EndpointState } from './endpoint-state.js';
 import type { BalancerExtension } from './extension.js';
@@ -80,6 +81,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   #health: HealthExtensions;
   readonly #closeTimeoutMs: number;
   readonly #resolver: Resolver | undefined;
+  readonly #addressPolicy: AddressPolicy;
   /** The extensions given in the options, after the health ones in {@link Balancer.#extensions}. */
   readonly #userExtensions: readonly BalancerExtension[];
   // Both lists are replaced whole, off the hot path, when a control plane adds or removes a health extension;
@@ -142,10 +144,11 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.#setExtensionLists();
     this.#limits = parseCircuitBreakerOptions(raw.circuitBreaker, 'circuitBreaker');
     this.#clusterSettings = new ClusterSettings(raw);
+    this.#addressPolicy = new AddressPolicy((raw.addressPolicy ?? {}) as AddressPolicyOptions);
     const initial =
       options.endpoints === undefined ? undefined : parseEndpoints(options.endpoints, 'endpoints');
     for (const extension of this.#extensions) extension.attach?.(this.#extensionContext());
-    if (initial !== undefined) this.#apply(initial, 'static');
+    if (initial !== undefined) this.#apply(this.#admit(initial, 'static', 'static') ?? [], 'static');
     this.#resolver = checkResolver(options.resolver);
     this.#resolver?.start({
       onUpdate: (update) => this.#onResolverUpdate(update),
@@ -193,9 +196,16 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     return new Lease(this, state, now);
   }
 
-  /** Replaces the endpoint list (for balancers built with `endpoints`). Throws {@link ConfigError} on bad input. */
-  setEndpoints(endpoints: readonly EndpointInput[]): void {
-    this.#apply(parseEndpoints(endpoints, 'endpoints'), 'setEndpoints');
+  /**
+   * Replaces the endpoint list. Throws {@link ConfigError} on bad input. `source` says where the list came from, for
+   * the address policy: `'static'` (default, the application's own list) or `'resolver'` (an adapter passing on a
+   * name resolver's answer, as the gRPC policy does), which the resolver defaults apply to.
+   */
+  setEndpoints(endpoints: readonly EndpointInput[], source: EndpointSource = 'static'): void {
+    if (source !== 'static' && source !== 'resolver')
+      throw new ConfigError({ field: 'source', allowed: '"static" or "resolver"', received: source });
+    const admitted = this.#admit(parseEndpoints(endpoints, 'endpoints'), source, 'setEndpoints');
+    if (admitted !== undefined) this.#apply(admitted, 'setEndpoints');
   }
 
   /** Switches policy; validates first and throws {@link ConfigError}, keeping the old policy, on bad input. */
@@ -394,6 +404,13 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       settings = this.#clusterSettings.diff(update.cluster);
       if (policyKey !== undefined && policyKey !== this.#clusterPolicyKey)
         policy = parsePolicyConfig(update.cluster?.policy, 'resolver.cluster.policy');
+      const admitted = this.#admit(endpoints, 'resolver', update.note);
+      if (admitted === undefined) {
+        throw new Error(
+          `switchyard: every endpoint of the update for "${this.name}" was rejected by the address policy; the last good set stays`,
+        );
+      }
+      endpoints = admitted;
     } catch (error) {
       // The last good state stays.
       this.emit('resolver-error', error as Error);
@@ -453,6 +470,26 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.#extensions = [...this.#health.list, ...this.#userExtensions];
     // Only extensions with an outcome hook are visited on release: every one costs on the hot path.
     this.#outcomeObservers = this.#extensions.filter((e) => e.outcome !== undefined);
+  }
+
+  /**
+   * The address policy's verdict on an endpoint list: the accepted endpoints, each rejection published on
+   * `switchyard:endpoint:rejected`. `undefined` when the list had endpoints and every one was rejected after a
+   * first set was in place: the caller keeps the last good set rather than route nowhere.
+   */
+  #admit(endpoints: Endpoint[], source: EndpointSource, note: string | undefined): Endpoint[] | undefined {
+    const { kept, rejected } = this.#addressPolicy.filter(endpoints, source);
+    for (const { address, rule } of rejected) {
+      publish(channels.endpointRejected, {
+        balancer: this.name,
+        address,
+        source,
+        rule,
+        ...(note === undefined ? {} : { note }),
+      });
+    }
+    if (rejected.length > 0 && kept.length === 0 && this.#resolved) return undefined;
+    return rejected.length === 0 ? endpoints : kept;
   }
 
   #apply(endpoints: readonly Endpoint[], note: string | undefined): void {

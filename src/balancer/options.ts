@@ -16,6 +16,7 @@ import type { PolicyConfig } from '../pickers/registry.js';
 import type { RandomSource } from '../random.js';
 import type { CircuitBreakerOptions } from '../resilience/circuit-breaker.js';
 import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
+import type { AddressPolicyOptions } from './address-policy.js';
 import type { BalancerExtension } from './extension.js';
 
 /** Options of `Balancer`. Plain values except `resolver`, `clock` and `random`. */
@@ -24,6 +25,13 @@ export interface BalancerOptions {
   readonly endpoints?: readonly EndpointInput[];
   /** Where endpoints come from (DNS, xDS, …). Give this or `endpoints`. */
   readonly resolver?: Resolver;
+  /**
+   * Which addresses endpoints may have, from every source (static, DNS, xDS, custom resolvers): allowed and denied
+   * CIDRs, named ranges and host patterns. Rejected endpoints are dropped with a `switchyard:endpoint:rejected`
+   * event. Default: resolver-provided link-local (169.254.0.0/16, fe80::/10), unspecified and multicast addresses
+   * denied; everything else allowed. See balancer/address-policy.ts and docs/security.md.
+   */
+  readonly addressPolicy?: AddressPolicyOptions;
   /** Policy name or `{ name, ...options }`. Default `'p2c_peak_ewma'`. */
   readonly policy?: PolicyConfig;
   /**
@@ -109,6 +117,7 @@ export type PickFailure = 'unavailable' | 'overflow';
 export const BALANCER_KEYS = [
   'endpoints',
   'resolver',
+  'addressPolicy',
   'policy',
   'panicThreshold',
   'closeTimeoutMs',
