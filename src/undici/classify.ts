@@ -49,6 +49,10 @@ const CALLER_CODES = new Set([
   'ERR_INVALID_ARG_VALUE',
   'ERR_INVALID_HTTP_TOKEN',
   'ERR_INVALID_CHAR',
+  'ERR_HTTP2_INVALID_HEADER_VALUE',
+  'ERR_HTTP2_INVALID_CONNECTION_HEADERS',
+  'ERR_HTTP2_HEADER_SINGLE_VALUE',
+  'ERR_HTTP2_INVALID_PSEUDOHEADER',
 ]);
 
 /** True for an error of the client's own making (see {@link CALLER_CODES}): never the endpoint's fault. */
@@ -65,10 +69,13 @@ export function isCallerError(error: unknown): boolean {
 export function failureOfError(error: unknown): FailureKind {
   const err = error as { code?: unknown; name?: unknown } | null;
   const code = typeof err?.code === 'string' ? err.code : '';
+  if (CANCEL_CODES.has(code) || CALLER_CODES.has(code) || err?.name === 'AbortError') return 'cancelled';
   if (CONNECT_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_')) return 'connect';
   if (TIMEOUT_CODES.has(code)) return 'timeout';
-  if (RESET_CODES.has(code)) return 'reset';
-  if (CANCEL_CODES.has(code) || CALLER_CODES.has(code) || err?.name === 'AbortError') return 'cancelled';
+  // HTTP/2: a stream reset by the peer (RST_STREAM: REFUSED_STREAM, INTERNAL_ERROR, …), a session error, or one of
+  // undici's HTTP/2 informational errors (a stream closed or reset before the response completed).
+  if (RESET_CODES.has(code) || code.startsWith('ERR_HTTP2_') || code === 'UND_ERR_INFO') return 'reset';
+
   return 'other';
 }
 
@@ -87,4 +94,16 @@ export const defaultFailureStatus: FailureStatusPredicate = (status) => status >
  */
 export function failureOfStatus(status: number, retryAfter: string | undefined): FailureKind {
   return status === 429 || (status === 503 && retryAfter !== undefined) ? 'overloaded' : 'status';
+}
+
+/**
+ * True when an HTTP/2 stream was refused (RST_STREAM REFUSED_STREAM): RFC 9113 §8.7 guarantees the server did not
+ * process it, so even a non-idempotent request may be sent again. Node reports it as `ERR_HTTP2_STREAM_ERROR` naming
+ * the code; undici (for some stream states) as an informational error carrying code 7.
+ */
+export function isRefusedStream(error: unknown): boolean {
+  const err = error as { code?: unknown; message?: unknown } | null;
+  if (typeof err?.message !== 'string') return false;
+  if (err.code === 'ERR_HTTP2_STREAM_ERROR') return err.message.includes('NGHTTP2_REFUSED_STREAM');
+  return err.code === 'UND_ERR_INFO' && err.message.includes('"stream error" received - code 7');
 }

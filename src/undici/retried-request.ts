@@ -19,7 +19,7 @@ import { parseRetryAfter } from '../resilience/backoff.js';
 import { type Classified, type ExecuteResult, execute } from '../resilience/executor.js';
 import type { HedgingPolicy } from '../resilience/hedging.js';
 import type { RetryPolicy } from '../resilience/retry-policy.js';
-import { failureOfError } from './classify.js';
+import { failureOfError, isRefusedStream } from './classify.js';
 import { NoEndpointAvailableError, nameEndpoint, RequestTimeoutError } from './errors.js';
 import type { Controller, RequestHandler } from './handlers.js';
 import { LeaseTracker, type TrackingContext } from './tracked-handler.js';
@@ -413,7 +413,8 @@ function classify(
   return {
     outcome: { ok: false, failure, latencyMs: now - error.attempt.lease.startedAt, now },
     retryable: failure !== 'cancelled',
-    bodySent: error.attempt.sent,
+    // A refused HTTP/2 stream was never processed: as safe to send again as a refused connection.
+    bodySent: error.attempt.sent && !isRefusedStream(error.error),
   };
 }
 
