@@ -148,12 +148,13 @@ export function resolveDispatcherOptions(
     });
   }
   checkPoolOptions(pool as Pool.Options, at(path, 'pool'));
+  const protocol = readEnum(raw, 'protocol', path, ['http:', 'https:'], 'http:');
   return {
     balancer: shared
       ? (raw.balancer as Balancer)
-      : new Balancer(withAdapterDefaults(raw.balancer as BalancerOptions)),
+      : new Balancer(withAdapterDefaults(raw.balancer as BalancerOptions, protocol, pool as Pool.Options)),
     ownsBalancer: !shared,
-    protocol: readEnum(raw, 'protocol', path, ['http:', 'https:'], 'http:'),
+    protocol,
     pool: pool as Pool.Options,
     failureStatus: readFunction<FailureStatusPredicate>(raw, 'failureStatus', path) ?? defaultFailureStatus,
     hashKey: resolveHashKey(raw.hashKey, at(path, 'hashKey')),
@@ -198,9 +199,57 @@ function checkPoolOptions(pool: Pool.Options, field: string): void {
   }
 }
 
-/** Balancer options with the adapter's defaults: outlier detection on unless the caller decided. */
-function withAdapterDefaults(options: BalancerOptions): BalancerOptions {
-  return options.outlierDetection === undefined ? { ...options, outlierDetection: true } : options;
+/**
+ * Balancer options with the adapter's defaults: outlier detection on unless the caller decided; for https
+ * endpoints, HTTP health probes over TLS with the Pool's TLS options unless the caller set them.
+ */
+function withAdapterDefaults(
+  options: BalancerOptions,
+  protocol: 'http:' | 'https:',
+  pool: Pool.Options,
+): BalancerOptions {
+  let out = options.outlierDetection === undefined ? { ...options, outlierDetection: true } : options;
+  const check = options.healthCheck as Record<string, unknown> | false | undefined;
+  if (protocol === 'https:' && typeof check === 'object' && check !== null && check.protocol !== 'grpc') {
+    const connect = pool.connect;
+    const tls =
+      check.tls ?? (typeof connect === 'object' && connect !== null ? tlsOptionsOf(connect) : undefined);
+    out = {
+      ...out,
+      healthCheck: {
+        ...check,
+        scheme: check.scheme ?? 'https',
+        ...(tls === undefined ? {} : { tls }),
+      } as BalancerOptions['healthCheck'],
+    };
+  }
+  return out;
+}
+
+/** The node:tls options among undici `connect` options (the rest — timeouts, keep-alive — are the Pool's). */
+const TLS_KEYS = [
+  'ca',
+  'cert',
+  'key',
+  'pfx',
+  'passphrase',
+  'rejectUnauthorized',
+  'servername',
+  'ciphers',
+  'minVersion',
+  'maxVersion',
+  'checkServerIdentity',
+  'crl',
+  'ecdhCurve',
+  'secureOptions',
+  'sigalgs',
+] as const;
+
+function tlsOptionsOf(connect: object): Record<string, unknown> {
+  const source = connect as Record<string, unknown>;
+  const tls: Record<string, unknown> = {};
+  for (const key of TLS_KEYS) if (source[key] !== undefined) tls[key] = source[key];
+  return tls;
 }
 
 /** Turns a {@link HashKeySource} into a function. */
