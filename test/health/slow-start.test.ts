@@ -5,6 +5,7 @@ import { ManualClock } from '../../src/clock.js';
 import { parseSlowStart } from '../../src/health/options.js';
 import { slowStartFactor } from '../../src/health/slow-start.js';
 import { seededRandom } from '../../src/random.js';
+import { boundedWhile } from '../helpers/bounded.js';
 
 const options = (o: object) => parseSlowStart({ windowMs: 10_000, ...o }, 'slowStart')!;
 
@@ -111,13 +112,18 @@ describe('slow start in the Balancer', () => {
     clock.advance(20_000);
     const fail: Outcome = { ok: false, failure: 'status', status: 500 };
     let failures = 0;
-    while (failures < 5) {
-      const lease = b.pick()!;
-      if (lease.endpoint.address === '10.0.0.1:80') {
-        lease.release(fail);
-        failures++;
-      } else lease.release();
-    }
+    boundedWhile(
+      () => failures < 5,
+      () => {
+        const lease = b.pick()!;
+        if (lease.endpoint.address === '10.0.0.1:80') {
+          lease.release(fail);
+          failures++;
+        } else lease.release();
+      },
+      1_000,
+      'failing 10.0.0.1 five times',
+    );
     expect(b.stats().endpoints[0]!.condition).toBe('ejected');
     clock.advance(30_000);
     expect(b.stats().endpoints[0]!.condition).toBe('routable');
