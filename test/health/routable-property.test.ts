@@ -127,9 +127,9 @@ describe('property: a picked endpoint is always routable under the current healt
                   health: c.unhealthy[i] ? ('unhealthy' as const) : ('unknown' as const),
                 }));
                 b.setEndpoints(endpoints);
-              // A removed endpoint with nothing in flight is forgotten: its failure streak goes with it.
-              const listed = new Set(endpoints.map((e) => `${e.host}:${e.port}`));
-              for (const address of [...streak.keys()]) if (!listed.has(address)) streak.delete(address);
+                // A removed endpoint with nothing in flight is forgotten: its failure streak goes with it.
+                const listed = new Set(endpoints.map((e) => `${e.host}:${e.port}`));
+                for (const address of [...streak.keys()]) if (!listed.has(address)) streak.delete(address);
               } else {
                 const lease = check();
                 if (lease !== undefined) {
