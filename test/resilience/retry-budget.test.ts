@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { defaultRetryBudgetOptions, RetryBudget } from '../../src/resilience/retry-budget.js';
 import { boundedWhile } from '../helpers/bounded.js';
+import { checkProperty } from '../helpers/properties.js';
 import { expectConfigError } from './helpers.js';
 
 describe('RetryBudget options', () => {
@@ -66,7 +67,7 @@ describe('RetryBudget', () => {
   });
 
   it('property: over T seconds, retries ≤ percentCanRetry × requests + minRetriesPerSec × (T + ttl)', () => {
-    fc.assert(
+    checkProperty(
       fc.property(
         fc.record({
           ttlMs: fc.integer({ min: 1_000, max: 60_000 }),
