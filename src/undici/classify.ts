@@ -49,6 +49,8 @@ const CALLER_CODES = new Set([
   'ERR_INVALID_ARG_VALUE',
   'ERR_INVALID_HTTP_TOKEN',
   'ERR_INVALID_CHAR',
+  // An origin undici cannot parse: the caller's request origin, or an endpoint address no Pool can be built for.
+  'ERR_INVALID_URL',
   'ERR_HTTP2_INVALID_HEADER_VALUE',
   'ERR_HTTP2_INVALID_CONNECTION_HEADERS',
   'ERR_HTTP2_HEADER_SINGLE_VALUE',

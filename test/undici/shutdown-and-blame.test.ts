@@ -180,6 +180,27 @@ describe('Pool options and leases (defect 4)', () => {
   });
 });
 
+describe('leases when a Pool cannot be built (defect 4)', () => {
+  for (const retry of [false, true]) {
+    it(`releases the lease and blames nobody when undici refuses the endpoint's origin (retry ${retry})`, async () => {
+      // An IPv6 zone id is a valid endpoint but not a valid URL host: `new Pool` throws for it.
+      const d = fx.dispatcher(
+        new BalancedDispatcher({
+          balancer: { endpoints: ['[fe80::1%eth0]:8080'], outlierDetection: false },
+          ...(retry ? { retry: {} } : {}),
+        }),
+      );
+      for (let i = 0; i < 3; i++) await expect(get(d)).rejects.toThrow();
+      const stats = d.balancer.stats();
+      expect(stats.totalInFlight).toBe(0);
+      expect(stats.endpoints[0]!.failures).toBe(0);
+      const started = performance.now();
+      await d.close();
+      expect(performance.now() - started).toBeLessThan(1_000);
+    });
+  }
+});
+
 describe('the caller’s abort reason (defect 7)', () => {
   for (const retry of [false, true]) {
     it(`comes back as the very object, untouched, and is not blamed on the endpoint (retry ${retry})`, async () => {
