@@ -201,3 +201,45 @@ describe('the address policy in the Balancer', () => {
     void balancer.close();
   });
 });
+
+describe('property: resolver-provided forbidden addresses are never picked', () => {
+  const address = fc.oneof(
+    fc.tuple(fc.nat(255), fc.nat(255)).map(([c, d]) => `10.0.${c}.${d}:80`),
+    fc.tuple(fc.nat(255), fc.nat(255)).map(([c, d]) => `169.254.${c}.${d}:80`),
+    fc.constantFrom('0.0.0.0:80', '[::]:80', '[fe80::1]:80', '[::ffff:169.254.169.254]:80', '224.0.0.9:80'),
+  );
+  const forbidden = (a: string) =>
+    /^(169\.254\.|0\.0\.0\.0|224\.)/.test(a) ||
+    a.startsWith('[::]') ||
+    a.startsWith('[fe80') ||
+    a.includes('ffff');
+  it('across any sequence of updates, every pick is allowed and the last good set survives all-bad updates', () => {
+    checkProperty(
+      fc.property(
+        fc.array(fc.uniqueArray(address, { maxLength: 6 }), { minLength: 1, maxLength: 12 }),
+        (updates) => {
+          const resolver = manualResolver();
+          const balancer = new Balancer({ resolver, policy: 'round_robin' });
+          let lastGood: string[] = [];
+          for (const update of updates) {
+            resolver.listener!.onUpdate({ endpoints: update });
+            const allowed = update.filter((a) => !forbidden(a));
+            if (allowed.length > 0 || update.length === 0 || lastGood.length === 0) lastGood = allowed;
+            const listed = balancer.stats().endpoints.filter((e) => e.condition !== 'draining');
+            expect(listed.map((e) => e.address).sort()).toEqual(
+              lastGood.map((a) => parseEndpoint(a, 'e').address).sort(),
+            );
+            for (let i = 0; i < 4; i++) {
+              const lease = balancer.pick();
+              if (lease === undefined) continue;
+              expect(forbidden(lease.endpoint.address)).toBe(false);
+              lease.release();
+            }
+          }
+          void balancer.close();
+        },
+      ),
+      { seed: 1413, numRuns: 200 },
+    );
+  });
+});
