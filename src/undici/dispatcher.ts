@@ -78,6 +78,8 @@ export class BalancedDispatcher extends undici.Dispatcher {
   #destroyed = false;
   /** The Pools are being closed: no attempt may start any more. */
   #poolsClosing = false;
+  /** The graceful shutdown, shared by every close() call. */
+  #closing: Promise<void> | undefined;
 
   constructor(options: BalancedDispatcherOptions) {
     super();
@@ -213,7 +215,8 @@ export class BalancedDispatcher extends undici.Dispatcher {
   override close(): Promise<void>;
   override close(callback: () => void): void;
   override close(callback?: () => void): Promise<void> | undefined {
-    return settle(this.#shutdown(null), callback);
+    this.#closing ??= this.#close();
+    return settle(this.#closing, callback);
   }
 
   override destroy(): Promise<void>;
@@ -223,8 +226,7 @@ export class BalancedDispatcher extends undici.Dispatcher {
   override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | undefined {
     const err = typeof a === 'function' ? null : (a ?? null);
     const callback = typeof a === 'function' ? a : b;
-    this.#destroyed = true;
-    return settle(this.#shutdown(err), callback);
+    return settle(this.#destroy(err), callback);
   }
 
   // ---- internals -------------------------------------------------------------------------------------------
@@ -310,32 +312,40 @@ export class BalancedDispatcher extends undici.Dispatcher {
   /**
    * close(): refuse new requests, let every accepted one finish (retries and backoffs included, undici's contract
    * for close), then close the Pools and, when owned, the Balancer — whose empty picker a retry must not meet.
-   * destroy(): fail accepted requests at once with `err` or `ClientDestroyedError`, then destroy the Pools.
+   * Every close() call shares one such shutdown.
    */
-  async #shutdown(err: Error | null): Promise<void> {
-    const first = !this.#closed;
+  async #close(): Promise<void> {
     this.#closed = true;
-    if (this.#destroyed) {
-      const reason = err ?? new errors.ClientDestroyedError();
-      for (const request of [...this.#requests]) request.abort(reason);
-      for (const entry of this.#waiting) failHandler(entry.handler, reason);
-      this.#waiting.clear();
-    } else if (first && this.#requests.size + this.#waiting.size > 0) {
+    if (this.#requests.size + this.#waiting.size > 0) {
       await new Promise<void>((resolve) => {
         this.#onRequestsSettled = resolve;
       });
     }
+    // A destroy() meanwhile failed what was left and tears everything down itself.
+    if (this.#destroyed) return;
     this.#poolsClosing = true;
-    const pools = [...this.#pools.values()];
-    if (first || err !== null || this.#destroyed) {
-      await Promise.all(
-        pools.map((entry) =>
-          (this.#destroyed ? entry.pool.destroy(err) : entry.pool.close()).catch(() => {}),
-        ),
-      );
-    }
-    if (first && this.#ownsBalancer) await this.balancer.close();
-    if (first) this.balancer.off('drained', this.#onDrained);
+    await Promise.all([...this.#pools.values()].map((entry) => entry.pool.close().catch(() => {})));
+    await this.#release();
+  }
+
+  /** destroy(): fail accepted requests at once with `err` or `ClientDestroyedError`, then destroy the Pools. */
+  async #destroy(err: Error | null): Promise<void> {
+    this.#closed = true;
+    this.#destroyed = true;
+    this.#poolsClosing = true;
+    const reason = err ?? new errors.ClientDestroyedError();
+    for (const request of [...this.#requests]) request.abort(reason);
+    for (const entry of this.#waiting) failHandler(entry.handler, reason);
+    this.#waiting.clear();
+    this.#checkSettled();
+    await Promise.all([...this.#pools.values()].map((entry) => entry.pool.destroy(err).catch(() => {})));
+    await this.#release();
+  }
+
+  /** The end of either shutdown: an owned Balancer closed (idempotent), no more drained events, no Pools. */
+  async #release(): Promise<void> {
+    if (this.#ownsBalancer) await this.balancer.close();
+    this.balancer.off('drained', this.#onDrained);
     this.#pools.clear();
   }
 }

@@ -95,6 +95,34 @@ describe('shutdown while requests wait between attempts (defect 1)', () => {
     }
   });
 
+  it('a second close() shares the first; destroy() during a close fails what is left and ends the close', async () => {
+    const backend = await overloadedServer();
+    const d = retryingDispatcher(backend.address, 300);
+    const retries = countRetries();
+    try {
+      const first = Array.from({ length: 5 }, () => get(d).catch((e: unknown) => e));
+      await waitFor(() => retries.count >= 5);
+      const closing = [d.close(), d.close()];
+      backend.failing = false;
+      expect(await Promise.all(first)).toEqual(
+        Array.from({ length: 5 }, () => ({ status: 200, body: 'ok' })),
+      );
+      await Promise.all(closing);
+
+      backend.failing = true;
+      const e = retryingDispatcher(backend.address, 5_000);
+      const second = Array.from({ length: 5 }, () => get(e).catch((err: unknown) => err));
+      await waitFor(() => retries.count >= 10);
+      const closed = e.close();
+      await e.destroy();
+      await closed;
+      for (const r of await Promise.all(second)) expect(r).toBeInstanceOf(errors.ClientDestroyedError);
+      expect(e.balancer.stats().closed).toBe(true);
+    } finally {
+      retries.stop();
+    }
+  });
+
   it('destroy() fails requests waiting in a backoff with ClientDestroyedError, at once', async () => {
     const backend = await overloadedServer();
     const d = retryingDispatcher(backend.address, 5_000);
