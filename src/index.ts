@@ -12,7 +12,7 @@ export { EndpointState } from './balancer/endpoint-state.js';
 export type { BalancerExtension, ExtensionContext } from './balancer/extension.js';
 export { Lease } from './balancer/lease.js';
 export type { FailureKind, Outcome } from './balancer/outcome.js';
-export { isLocalFailure, LOCAL_FAILURES, SUCCESS } from './balancer/outcome.js';
+export { CANCELLED, isLocalFailure, LOCAL_FAILURES, SUCCESS } from './balancer/outcome.js';
 export type { BalancerStats, EndpointCondition, EndpointStats } from './balancer/stats.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
@@ -49,3 +49,20 @@ export { defaultRandom, seededRandom } from './random.js';
 // resilience (issue 5): retries, budgets, backoff, hedging, throttling, circuit breaking, the executor
 export * from './resilience/index.js';
 export * from './resolvers/dns/index.js';
+// request semantics shared by every adapter (GRPC_STATUS_CODES and parseRetryAfter come through resilience/)
+export {
+  DEFAULT_GRPC_FAILURE_CODES,
+  defaultFailureStatus,
+  type FailureStatusPredicate,
+  failureOfGrpcCode,
+  failureOfHttpStatus,
+  grpcCodeName,
+  grpcCodeOf,
+  isGatewayStatus,
+  isGrpcCode,
+  isHttpStatus,
+  isIdempotent,
+  isReplayableBody,
+  MAX_GRPC_CODE,
+  parseGrpcPushback,
+} from './semantics/index.js';

@@ -15,12 +15,11 @@
  */
 import { experimental, type Metadata, type status } from '@grpc/grpc-js';
 import type { Lease } from '../balancer/lease.js';
-import type { Outcome } from '../balancer/outcome.js';
+import { CANCELLED } from '../balancer/outcome.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { OrcaWeights } from './orca.js';
 import type { StatusClassifier } from './status.js';
 
-const CANCELLED: Outcome = Object.freeze({ ok: false, failure: 'cancelled' });
 /** A start later than this after its pick (ms) means call credentials took time: measure latency from the start. */
 const LATE_START_MS = 1;
 

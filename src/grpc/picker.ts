@@ -10,14 +10,13 @@
  */
 import { experimental, Metadata, status as Status } from '@grpc/grpc-js';
 import type { Balancer } from '../balancer/balancer.js';
-import type { Outcome } from '../balancer/outcome.js';
+import { CANCELLED } from '../balancer/outcome.js';
 import type { PickContext } from '../pickers/picker.js';
 import { CallTracker, type PendingPicks } from './call-tracker.js';
 import type { OrcaWeights } from './orca.js';
 import type { StatusClassifier } from './status.js';
 
 const { PickResultType } = experimental;
-const CANCELLED: Outcome = Object.freeze({ ok: false, failure: 'cancelled' });
 const NO_CONTEXT: PickContext = Object.freeze({});
 
 /** What the picker needs from its policy. */

@@ -10,29 +10,23 @@
  *
  * Outcomes are preallocated per code, so classifying allocates nothing.
  */
-import { status as Status } from '@grpc/grpc-js';
-import type { FailureKind, Outcome } from '../balancer/outcome.js';
+import { CANCELLED, type Outcome, SUCCESS } from '../balancer/outcome.js';
 import { ConfigError } from '../errors/config-error.js';
+import {
+  DEFAULT_GRPC_FAILURE_CODES,
+  failureOfGrpcCode,
+  GRPC_STATUS_CODES,
+  grpcCodeName,
+  grpcCodeOf,
+  MAX_GRPC_CODE as MAX_CODE,
+} from '../semantics/status.js';
 
-/** Highest gRPC status code (`UNAUTHENTICATED` = 16). */
-const MAX_CODE = 16;
-
-/** Status codes that count as failures unless configured otherwise. */
-export const DEFAULT_FAILURE_STATUSES: readonly number[] = Object.freeze([
-  Status.UNAVAILABLE,
-  Status.DEADLINE_EXCEEDED,
-  Status.RESOURCE_EXHAUSTED,
-  Status.INTERNAL,
-]);
-
-/** Status names as they appear in service configs (`"UNAVAILABLE"`), mapped to their codes. */
-const CODE_BY_NAME: ReadonlyMap<string, number> = new Map(
-  Object.entries(Status).filter((e): e is [string, number] => typeof e[1] === 'number'),
-);
+/** Status codes that count as failures unless configured otherwise (semantics/status.ts). */
+export const DEFAULT_FAILURE_STATUSES: readonly number[] = DEFAULT_GRPC_FAILURE_CODES;
 
 /** The name of a status code (`14` → `UNAVAILABLE`), for messages and `toJsonObject`. */
 export function statusName(code: number): string {
-  return Status[code] ?? String(code);
+  return grpcCodeName(code);
 }
 
 /**
@@ -44,7 +38,7 @@ export function parseStatusList(raw: unknown, path: string): number[] {
     throw new ConfigError({ field: path, allowed: 'an array of gRPC status codes or names', received: raw });
   const out: number[] = [];
   raw.forEach((item, i) => {
-    const code = typeof item === 'string' ? CODE_BY_NAME.get(item) : item;
+    const code = typeof item === 'string' ? grpcCodeOf(item) : item;
     if (typeof code !== 'number' || !Number.isInteger(code) || code < 1 || code > MAX_CODE) {
       throw new ConfigError({
         field: `${path}[${i}]`,
@@ -57,22 +51,6 @@ export function parseStatusList(raw: unknown, path: string): number[] {
   return out;
 }
 
-/** Which {@link FailureKind} a failing code reports: the kind decides how outlier detection weighs it. */
-function failureKind(code: number): FailureKind {
-  switch (code) {
-    case Status.DEADLINE_EXCEEDED:
-      return 'timeout';
-    case Status.RESOURCE_EXHAUSTED:
-      return 'overloaded';
-    case Status.CANCELLED:
-    case Status.UNKNOWN:
-      return 'other';
-    default:
-      // UNAVAILABLE, INTERNAL, …: the server (or the connection to it) answered with a failure status.
-      return 'status';
-  }
-}
-
 /**
  * Maps a finished call's status code to the outcome the balancer is fed, by a table built once from the failure set.
  */
@@ -81,14 +59,12 @@ export class StatusClassifier {
   readonly #other: Outcome;
 
   constructor(failureStatuses: readonly number[] = DEFAULT_FAILURE_STATUSES) {
-    const success: Outcome = Object.freeze({ ok: true });
-    const cancelled: Outcome = Object.freeze({ ok: false, failure: 'cancelled', status: Status.CANCELLED });
     this.#table = [];
     for (let code = 0; code <= MAX_CODE; code++) {
       if (failureStatuses.includes(code)) {
-        this.#table.push(Object.freeze({ ok: false, failure: failureKind(code), status: code }));
+        this.#table.push(Object.freeze({ ok: false, failure: failureOfGrpcCode(code), status: code }));
       } else {
-        this.#table.push(code === Status.CANCELLED ? cancelled : success);
+        this.#table.push(code === GRPC_STATUS_CODES.CANCELLED ? CANCELLED : SUCCESS);
       }
     }
     this.#other = Object.freeze({ ok: false, failure: 'other' });

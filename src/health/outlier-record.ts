@@ -6,6 +6,7 @@
  * success rate of the last interval the same way).
  */
 import type { Outcome } from '../balancer/outcome.js';
+import { isGatewayStatus } from '../semantics/status.js';
 
 export class OutlierRecord {
   /** Failures in a row (externally originated only, in split mode). Any success resets it. */
@@ -47,12 +48,11 @@ export class OutlierRecord {
 
 /**
  * Gateway failures in Envoy's sense: HTTP 502/503/504 (and Envoy's mapping of gRPC UNAVAILABLE (14) → 503 and
- * DEADLINE_EXCEEDED (4) → 504), plus `overloaded` answers. A status below 100 is read as a gRPC code.
+ * DEADLINE_EXCEEDED (4) → 504; see {@link isGatewayStatus}), plus `overloaded` answers.
  * Locally originated failures count as gateway failures too, unless split (Envoy maps them to 503/504).
  */
 export function isGatewayFailure(outcome: Outcome & { ok: false }): boolean {
   if (outcome.failure === 'overloaded') return true;
   if (outcome.failure !== 'status') return false;
-  const s = outcome.status;
-  return s === 502 || s === 503 || s === 504 || s === 14 || s === 4;
+  return isGatewayStatus(outcome.status);
 }

@@ -99,25 +99,7 @@ export function parseBackoffOptions(raw: unknown, path: string): Required<Backof
 }
 
 /**
- * Parses an HTTP `Retry-After` header (RFC 9110 §10.2.3) into a delay in ms for {@link ExponentialBackoff.delay}:
- * either delay-seconds (`"120"`) or an HTTP-date (`"Wed, 21 Oct 2015 07:28:00 GMT"`, measured from `nowEpochMs`,
- * never negative). Returns `undefined` for a missing or malformed value, so the jittered backoff applies instead.
- * For several headers, the first is used.
- *
- * gRPC's equivalent, `grpc-retry-pushback-ms` (gRFC A6), is already in ms; a negative or unparseable pushback means
- * "do not retry", which an adapter expresses with `retryable: false` in its classification.
+ * Retry-After parsing is HTTP semantics (semantics/http.ts, with gRPC's `grpc-retry-pushback-ms`); re-exported here,
+ * where it was first published, for {@link ExponentialBackoff.delay}'s callers.
  */
-export function parseRetryAfter(
-  header: string | readonly string[] | undefined,
-  nowEpochMs: number = Date.now(),
-): number | undefined {
-  const value = (typeof header === 'string' ? header : header?.[0])?.trim();
-  if (value === undefined || value === '') return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  // An HTTP-date (IMF-fixdate, RFC 850 or asctime) starts with a weekday and ends in GMT or a year; Date.parse
-  // alone would also accept things like "May 5".
-  if (!/^[A-Za-z]{3,9},? .*(?:GMT|\d{4})$/.test(value)) return undefined;
-  // asctime carries no zone; HTTP dates are always UTC, so say so rather than let Date.parse assume local time.
-  const at = Date.parse(value.endsWith('GMT') ? value : `${value} GMT`);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowEpochMs);
-}
+export { parseRetryAfter } from '../semantics/http.js';

@@ -16,7 +16,7 @@
  */
 import type { Balancer } from '../balancer/balancer.js';
 import type { Lease } from '../balancer/lease.js';
-import type { Outcome } from '../balancer/outcome.js';
+import { CANCELLED, type Outcome } from '../balancer/outcome.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { ConfigError } from '../errors/config-error.js';
 import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
@@ -91,7 +91,6 @@ export function execute<T>(options: ExecuteOptions<T>): Promise<ExecuteResult<T>
 type Result<T> = { readonly value: T } | { readonly error: unknown };
 
 const TIMEOUT: Outcome = Object.freeze({ ok: false, failure: 'timeout' });
-const CANCELLED: Outcome = Object.freeze({ ok: false, failure: 'cancelled' });
 const OTHER: Outcome = Object.freeze({ ok: false, failure: 'other' });
 
 /** The state of one {@link execute} call. */

@@ -18,32 +18,12 @@ import { type Clock, systemClock } from '../clock.js';
 import { join, readBoolean, readNumber, readObject, readOptionalNumber } from '../config/validate.js';
 import { ConfigError } from '../errors/config-error.js';
 import { defaultRandom, type RandomSource } from '../random.js';
+import { GRPC_STATUS_CODES, type GrpcCodeName, grpcCodeOf, isHttpStatus } from '../semantics/status.js';
 import { type BackoffOptions, ExponentialBackoff, parseBackoffOptions } from './backoff.js';
 import { BudgetSelector, type RetryBudget, type RetryBudgetConfig } from './retry-budget.js';
 
-/** gRPC status codes by name (grpc/doc/statuscodes.md). */
-export const GRPC_STATUS_CODES = {
-  OK: 0,
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  ABORTED: 10,
-  OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  DATA_LOSS: 15,
-  UNAUTHENTICATED: 16,
-} as const;
-
-/** A gRPC status code name. */
-export type GrpcCodeName = keyof typeof GRPC_STATUS_CODES;
+/** gRPC codes and HTTP statuses share one number space (semantics/status.ts); re-exported here as before. */
+export { GRPC_STATUS_CODES, type GrpcCodeName };
 
 /** What is retryable. Plain JSON. */
 export interface RetryOnOptions {
@@ -296,7 +276,7 @@ function readStatuses(raw: unknown, path: string, fallback: readonly number[]): 
   if (!Array.isArray(raw))
     throw new ConfigError({ field: path, allowed: 'an array of HTTP statuses', received: raw });
   raw.forEach((status, i) => {
-    if (!Number.isInteger(status) || status < 100 || status > 599) {
+    if (typeof status !== 'number' || !isHttpStatus(status)) {
       throw new ConfigError({
         field: join(path, `[${i}]`),
         allowed: 'an integer from 100 to 599',
@@ -313,13 +293,14 @@ function readGrpcCodes(raw: unknown, path: string, fallback: readonly GrpcCodeNa
     throw new ConfigError({ field: path, allowed: 'an array of gRPC status names', received: raw });
   }
   return names.map((name, i) => {
-    if (typeof name !== 'string' || !Object.hasOwn(GRPC_STATUS_CODES, name)) {
+    const code = typeof name === 'string' ? grpcCodeOf(name) : undefined;
+    if (code === undefined) {
       throw new ConfigError({
         field: join(path, `[${i}]`),
         allowed: `a gRPC status name (${Object.keys(GRPC_STATUS_CODES).join(', ')})`,
         received: name,
       });
     }
-    return GRPC_STATUS_CODES[name as GrpcCodeName];
+    return code;
   });
 }

@@ -81,22 +81,15 @@ export function failureOfError(error: unknown): FailureKind {
   return 'other';
 }
 
-/** Which response statuses count as failures of the endpoint. */
-export type FailureStatusPredicate = (status: number) => boolean;
-
 /**
- * Default: 5xx (Envoy's outlier detection counts 5xx as gateway failures) and 429 (the endpoint is shedding load;
- * fed as `overloaded`, which health modules may treat differently from an error).
+ * HTTP status rules live in semantics/ (shared with any other HTTP adapter); re-exported here under their
+ * established names. `failureOfStatus` is {@link failureOfHttpStatus}.
  */
-export const defaultFailureStatus: FailureStatusPredicate = (status) => status >= 500 || status === 429;
-
-/**
- * The failure kind of a failing status: `overloaded` for 429, and for 503 with Retry-After (the endpoint asks us to
- * back off, as Envoy's `retriable-status-codes` + Retry-After handling does); `status` otherwise.
- */
-export function failureOfStatus(status: number, retryAfter: string | undefined): FailureKind {
-  return status === 429 || (status === 503 && retryAfter !== undefined) ? 'overloaded' : 'status';
-}
+export {
+  defaultFailureStatus,
+  type FailureStatusPredicate,
+  failureOfHttpStatus as failureOfStatus,
+} from '../semantics/status.js';
 
 /**
  * True when an HTTP/2 stream was refused (RST_STREAM REFUSED_STREAM): RFC 9113 §8.7 guarantees the server did not

@@ -17,6 +17,7 @@ import { ConfigError } from '../errors/config-error.js';
 import { AdaptiveThrottle } from '../resilience/adaptive-throttle.js';
 import { type HedgingOptions, HedgingPolicy } from '../resilience/hedging.js';
 import { RetryPolicy, type RetryPolicyOptions } from '../resilience/retry-policy.js';
+import { isIdempotent } from '../semantics/http.js';
 import { defaultFailureStatus, type FailureStatusPredicate } from './classify.js';
 
 /** Computes the affinity key of a request for the hashing policies (`ring_hash`, `maglev`); `undefined` = none. */
@@ -95,12 +96,9 @@ export interface ResolvedDispatcherOptions {
   readonly readyTimeoutMs: number;
 }
 
-const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-
 /** Default {@link BalancedDispatcherOptions.idempotent}: the request's `idempotent` flag, else its method (RFC 9110). */
 export function isIdempotentRequest(opts: Dispatcher.DispatchOptions): boolean {
-  const flag = (opts as { idempotent?: unknown }).idempotent;
-  return typeof flag === 'boolean' ? flag : IDEMPOTENT_METHODS.has(opts.method);
+  return isIdempotent(opts.method, (opts as { idempotent?: unknown }).idempotent);
 }
 
 /** Keys of {@link BalancedDispatcherOptions}; subclasses' option readers extend this list. */

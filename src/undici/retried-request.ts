@@ -15,10 +15,10 @@ import type { Balancer } from '../balancer/balancer.js';
 import type { Lease } from '../balancer/lease.js';
 import { hasErrorCode } from '../errors/switchyard-error.js';
 import type { AdaptiveThrottle } from '../resilience/adaptive-throttle.js';
-import { parseRetryAfter } from '../resilience/backoff.js';
 import { type Classified, type ExecuteResult, execute } from '../resilience/executor.js';
 import type { HedgingPolicy } from '../resilience/hedging.js';
 import type { RetryPolicy } from '../resilience/retry-policy.js';
+import { parseRetryAfter } from '../semantics/http.js';
 import { failureOfError, isRefusedStream } from './classify.js';
 import { NoEndpointAvailableError, nameEndpoint, RequestTimeoutError } from './errors.js';
 import type { Controller, RequestHandler } from './handlers.js';
@@ -438,13 +438,5 @@ function toCallerError(error: unknown, balancer: string): unknown {
   return error; // the caller's own abort reason
 }
 
-/** True when undici can send this body again: none, a string or bytes. Streams and iterables are consumed once. */
-export function isReplayableBody(body: unknown): boolean {
-  return (
-    body === undefined ||
-    body === null ||
-    typeof body === 'string' ||
-    body instanceof Uint8Array ||
-    body instanceof ArrayBuffer
-  );
-}
+/** Replayable bodies are HTTP semantics (semantics/http.ts); re-exported here, where it was first published. */
+export { isReplayableBody } from '../semantics/http.js';
