@@ -12,6 +12,7 @@ export {
   findCookie,
   firstKey,
   headerKey,
+  isBinaryHeader,
   parseAffinityKey,
   readHeader,
 } from './keys.js';

@@ -70,6 +70,8 @@ function normalise(value: unknown, separator: string): string | undefined {
   if (typeof value === 'string') return value === '' ? undefined : value;
   if (typeof value === 'number') return String(value);
   if (Array.isArray(value)) {
+    // One value is the common case (grpc-js Metadata always answers an array): no intermediate array.
+    if (value.length === 1) return normalise(value[0], separator);
     const strings = value.filter((v): v is string => typeof v === 'string' && v !== '');
     return strings.length === 0 ? undefined : strings.join(separator);
   }
@@ -84,12 +86,20 @@ function checkName(name: unknown, field: string, what: string): string {
 }
 
 /**
+ * True for a binary gRPC header (`…-bin`, any case). gRFC A76 rejects a `request_hash_header` naming one: binary
+ * values have no canonical text form, so every adapter refuses them as affinity keys at configuration time.
+ */
+export function isBinaryHeader(name: string): boolean {
+  return name.length >= 4 && name.slice(-4).toLowerCase() === '-bin';
+}
+
+/**
  * Key from request header `name` (case-insensitive). Binary gRPC headers (`…-bin`) are refused, as in gRPC A76.
  * Throws {@link ConfigError} for an invalid name.
  */
 export function headerKey(name: string, field = 'header'): AffinityKeyExtractor {
   const lower = checkName(name, field, 'header').toLowerCase();
-  if (lower.endsWith('-bin')) {
+  if (isBinaryHeader(lower)) {
     throw new ConfigError({ field, allowed: 'a non-binary header (not ending in -bin)', received: name });
   }
   return (source) => readHeader(source, lower);

@@ -18,6 +18,7 @@
  * built from it fails every call with that message (see lb-policy.ts) — a bad config is never silently ignored.
  */
 import type { experimental } from '@grpc/grpc-js';
+import { isBinaryHeader } from '../affinity/keys.js';
 import { Balancer, defaultBalancerOptions } from '../balancer/balancer.js';
 import { join, readNumber, readObject, readString } from '../config/validate.js';
 import { ConfigError, isConfigError } from '../errors/config-error.js';
@@ -47,8 +48,9 @@ export interface SwitchyardLbJson {
   readonly failureStatuses?: readonly (number | string)[];
   /**
    * Request metadata key whose value is the hash key for `ring_hash` / `maglev` (gRFC A76 `request_hash_header`).
-   * Lower-case gRPC metadata key. Several values are joined with `,`; `-bin` values are base64-encoded. A call
-   * without the header gets no hash key (the hashing policy then picks at random). Default: none.
+   * Lower-case gRPC metadata key, not a binary (`-bin`) one (gRFC A76 rejects those). Several values are joined with
+   * `,`. A call without the header, or with an empty value, gets no hash key (the hashing policy then picks at
+   * random) — the same rule as the undici adapter's `affinityKey` (affinity/keys.ts). Default: none.
    */
   readonly hashHeader?: string;
   /**
@@ -107,6 +109,13 @@ export function parseGrpcLbOptions(raw: unknown): GrpcLbOptions {
     throw new ConfigError({
       field: 'hashHeader',
       allowed: 'a lower-case gRPC metadata key ([0-9a-z_.-], not starting with "grpc-")',
+      received: hashHeader,
+    });
+  }
+  if (hashHeader !== undefined && isBinaryHeader(hashHeader)) {
+    throw new ConfigError({
+      field: 'hashHeader',
+      allowed: 'a non-binary metadata key (not ending in -bin, gRFC A76)',
       received: hashHeader,
     });
   }

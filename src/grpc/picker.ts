@@ -9,6 +9,7 @@
  * to a usable subchannel; the map lookup is the one guard against a race.
  */
 import { experimental, Metadata, status as Status } from '@grpc/grpc-js';
+import { readHeader } from '../affinity/keys.js';
 import type { Balancer } from '../balancer/balancer.js';
 import { CANCELLED } from '../balancer/outcome.js';
 import type { PickContext } from '../pickers/picker.js';
@@ -95,15 +96,10 @@ export class SwitchyardPicker implements experimental.Picker {
 }
 
 /**
- * The hash key of a call: the header's values joined with `,` (gRFC A76), binary values base64-encoded, or
- * `undefined` when the call does not carry the header.
+ * The hash key of a call, by the one affinity-key rule every adapter uses (affinity/keys.ts `readHeader`): the
+ * header's values joined with `,` (gRFC A76), `undefined` when the call does not carry it or its value is empty (the
+ * hashing policies then pick at random, as A76 asks). `-bin` keys are refused when the config is parsed.
  */
 export function hashKeyOf(metadata: Metadata, key: string): string | undefined {
-  const values = metadata.get(key);
-  if (values.length === 0) return undefined;
-  if (values.length === 1) {
-    const v = values[0]!;
-    return typeof v === 'string' ? v : v.toString('base64');
-  }
-  return values.map((v) => (typeof v === 'string' ? v : v.toString('base64'))).join(',');
+  return readHeader(metadata, key);
 }

@@ -78,6 +78,8 @@ describe('parseGrpcLbOptions', () => {
     [{ failureStatuses: 14 }, 'failureStatuses: expected an array of gRPC status codes or names, got 14'],
     [{ hashHeader: 'X-User' }, /^hashHeader: expected a lower-case gRPC metadata key/],
     [{ hashHeader: 'grpc-timeout' }, /^hashHeader: expected .*not starting with "grpc-"/],
+    // gRFC A76: a binary header is rejected as request_hash_header, as the undici affinity key does
+    [{ hashHeader: 'x-key-bin' }, /^hashHeader: expected a non-binary metadata key/],
     [{ unstartedPickTimeoutMs: 10 }, 'unstartedPickTimeoutMs: expected a number from 100 to 600000, got 10'],
   ])('rejects %j', (raw, message) => {
     let thrown: unknown;

@@ -4,6 +4,7 @@
  */
 import { experimental, Metadata, status as Status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
+import { headerKey } from '../../src/affinity/keys.js';
 import { Balancer } from '../../src/balancer/balancer.js';
 import type { BalancerExtension } from '../../src/balancer/extension.js';
 import { ManualClock } from '../../src/clock.js';
@@ -155,14 +156,21 @@ describe('StatusClassifier', () => {
 });
 
 describe('hashKeyOf', () => {
-  it('reads the header, joining several values (gRFC A76) and base64-encoding binary ones', () => {
+  it('reads the header, joining several values (gRFC A76)', () => {
     const md = new Metadata();
     expect(hashKeyOf(md, 'x-user')).toBeUndefined();
     md.add('x-user', 'alice');
     expect(hashKeyOf(md, 'x-user')).toBe('alice');
     md.add('x-user', 'bob');
     expect(hashKeyOf(md, 'x-user')).toBe('alice,bob');
-    md.set('x-key-bin', Buffer.from([1, 2, 3]));
-    expect(hashKeyOf(md, 'x-key-bin')).toBe('AQID');
+  });
+
+  it('follows the same rule as the undici affinity key: an empty value is no key', () => {
+    const md = new Metadata();
+    md.set('x-user', '');
+    expect(hashKeyOf(md, 'x-user')).toBeUndefined();
+    expect(headerKey('x-user')(md)).toBeUndefined();
+    md.set('x-user', 'carol');
+    expect(hashKeyOf(md, 'x-user')).toBe(headerKey('x-user')(md));
   });
 });
