@@ -89,6 +89,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   #extensions: readonly BalancerExtension[];
   #outcomeObservers: readonly BalancerExtension[];
   readonly #load: SharedLoad = { totalInFlight: 0 };
+  #overflowLimit: 'maxRequests' | 'maxRequestsPerEndpoint' = 'maxRequests';
   /** Every endpoint we hold state for: listed ones and removed ones still draining. */
   readonly #states = new Map<string, EndpointState>();
   #limits: CircuitBreakerLimits;
@@ -172,13 +173,25 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   }
 
   /**
+   * The circuit-breaker limit behind the last `'overflow'` from {@link Balancer.tryPick}: `maxRequests` (the
+   * balancer-wide limit) or `maxRequestsPerEndpoint` (every routable endpoint full). `tryPick` is synchronous, so read
+   * it right after the call; a field read, where working it out from `stats()` would allocate every endpoint's stats.
+   */
+  get overflowLimit(): 'maxRequests' | 'maxRequestsPerEndpoint' {
+    return this.#overflowLimit;
+  }
+
+  /**
    * Like {@link Balancer.pick}, but says why no lease was given: `'unavailable'` (nothing routable, or closed) or
    * `'overflow'` (every routable endpoint is at its `maxInFlight` limit). Adapters use this to fail with the
    * right typed error. Allocates nothing but the lease.
    */
   tryPick(ctx: PickContext = NO_CONTEXT): Lease | PickFailure {
     // Circuit breaking, balancer-wide (per endpoint it is EndpointState.maxInFlight, handled below).
-    if (this.#load.totalInFlight >= this.#limits.maxRequests) return 'overflow';
+    if (this.#load.totalInFlight >= this.#limits.maxRequests) {
+      this.#overflowLimit = 'maxRequests';
+      return 'overflow';
+    }
     const now = ctx.now ?? this.#clock.now();
     let state = this.#picker.pick(ctx, now);
     if (state === undefined) return 'unavailable';
@@ -187,7 +200,10 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       (ctx.exclude !== undefined && isExcluded(state.address, ctx.exclude))
     ) {
       const other = this.#pickAvoiding(ctx, now, state);
-      if (other === undefined) return 'overflow';
+      if (other === undefined) {
+        this.#overflowLimit = 'maxRequestsPerEndpoint';
+        return 'overflow';
+      }
       state = other;
     }
     state.inFlight++;

@@ -217,10 +217,7 @@ class Execution<T> {
     const balancer = this.#balancer;
     const retry = this.#o.retry;
     if (why === 'overflow') {
-      const limit =
-        balancer.stats().totalInFlight >= balancer.limits.maxRequests
-          ? 'maxRequests'
-          : 'maxRequestsPerEndpoint';
+      const limit = balancer.overflowLimit;
       publish(channels.overflow, { balancer: balancer.name, limit, hedge });
       if (retry) retry.counters.overflow++;
       if (!hedge) this.#fail(new OverflowError({ balancer: balancer.name, limit, cause: this.#lastError }));

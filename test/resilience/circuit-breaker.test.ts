@@ -54,6 +54,7 @@ describe('Balancer circuitBreaker option', () => {
     const { balancer } = fakeBalancer(3, { circuitBreaker: { maxRequests: 4 } });
     const held = leases(balancer, 4);
     expect(balancer.tryPick()).toBe('overflow');
+    expect(balancer.overflowLimit).toBe('maxRequests');
     expect(balancer.pick()).toBeUndefined();
     held[0]!.release();
     expect(typeof balancer.tryPick()).toBe('object');
@@ -65,6 +66,7 @@ describe('Balancer circuitBreaker option', () => {
     const perEndpoint = balancer.stats().endpoints.map((e) => e.inFlight);
     expect(perEndpoint).toEqual([2, 2, 2]);
     expect(balancer.tryPick()).toBe('overflow');
+    expect(balancer.overflowLimit).toBe('maxRequestsPerEndpoint');
     held[4]!.release();
     const next = balancer.tryPick();
     expect(typeof next).toBe('object');
