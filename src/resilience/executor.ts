@@ -1,8 +1,8 @@
 /**
  * The executor: the adapter-neutral engine that runs one logical request as one or more attempts against a
  * Balancer — picking (away from endpoints already tried), timing out, retrying with backoff, hedging, throttling —
- * and feeds every attempt's outcome back to the balancer. The undici and grpc-js adapters drive it; it knows
- * nothing about HTTP or gRPC: an attempt is a function that resolves at "response headers", and the adapter's
+ * and feeds every attempt's outcome back to the balancer. The undici adapter drives it (the grpc-js adapter does not
+ * yet: gRPC calls use grpc-js's own retries); it knows nothing about HTTP or gRPC: an attempt is a function that resolves at "response headers", and the adapter's
  * `classify` says what the result means.
  *
  *   execute ─▶ throttle? ─▶ tryPick(exclude) ─▶ attempt() ─▶ classify ─┬─ ok / fatal ─▶ resolve (lease unreleased)
@@ -27,6 +27,7 @@ import { channels, publish } from '../observability/channels.js';
 import type { PickContext } from '../pickers/picker.js';
 import type { AdaptiveThrottle } from './adaptive-throttle.js';
 import { Attempt, type AttemptInfo, type Classified } from './attempt.js';
+import type { ExecutorStats } from './executor-stats.js';
 import type { HedgingPolicy } from './hedging.js';
 import type { RetryBudget } from './retry-budget.js';
 import type { RetryPolicy } from './retry-policy.js';
@@ -51,6 +52,12 @@ export interface ExecuteOptions<T> {
   readonly hedging?: HedgingPolicy;
   /** Client-side adaptive throttling. Off without one. */
   readonly throttle?: AdaptiveThrottle;
+  /**
+   * Where this request's executor counts overflow, no-endpoint, throttled and deadline endings. Default: the retry
+   * policy's {@link RetryPolicy.executorStats} when `retry` is given (so `RetryPolicy.stats()` reports them, as it
+   * always has), else not counted.
+   */
+  readonly stats?: ExecutorStats;
   /** The request is safe to repeat (GET/HEAD/OPTIONS/PUT/DELETE, or declared so). */
   readonly idempotent: boolean;
   /** The request body can be sent again. */
@@ -106,6 +113,7 @@ class Execution<T> {
   readonly #budgetOnClock: boolean;
   readonly #throttleOnClock: boolean;
   readonly #hedging: HedgingPolicy | undefined;
+  readonly #stats: ExecutorStats | undefined;
   readonly #startedAt: number;
   /** Endpoints already tried (created on the second attempt: most requests never need it). */
   #exclude: Set<string> | undefined;
@@ -131,6 +139,7 @@ class Execution<T> {
     this.#budget = o.retry !== undefined ? o.retry.budgetFor(o.balancer) : o.hedging?.budgetFor(o.balancer);
     this.#budgetOnClock = this.#budget?.clock === this.#clock;
     this.#throttleOnClock = o.throttle?.clock === this.#clock;
+    this.#stats = o.stats ?? o.retry?.executorStats;
     // Hedging sends the request twice: only safe when it is idempotent and its body can be sent again.
     this.#hedging = o.idempotent && o.replayable ? o.hedging : undefined;
     this.#startedAt = this.#clock.now();
@@ -162,7 +171,7 @@ class Execution<T> {
     if (o.throttle?.shouldReject(this.#throttleOnClock ? now : undefined)) {
       const probability = o.throttle.rejectionProbability;
       publish(channels.throttled, { balancer: name, probability, attempt: this.#attempts + 1, hedge });
-      if (o.retry) o.retry.counters.throttled++;
+      if (this.#stats) this.#stats.throttled++;
       if (!hedge) this.#fail(new ThrottledError({ balancer: name, probability, cause: this.#lastError }));
       return;
     }
@@ -215,14 +224,14 @@ class Execution<T> {
 
   #pickFailed(why: 'unavailable' | 'overflow', hedge: boolean): void {
     const balancer = this.#balancer;
-    const retry = this.#o.retry;
+    const stats = this.#stats;
     if (why === 'overflow') {
       const limit = balancer.overflowLimit;
       publish(channels.overflow, { balancer: balancer.name, limit, hedge });
-      if (retry) retry.counters.overflow++;
+      if (stats) stats.overflow++;
       if (!hedge) this.#fail(new OverflowError({ balancer: balancer.name, limit, cause: this.#lastError }));
     } else {
-      if (retry) retry.counters.noEndpoint++;
+      if (stats) stats.noEndpoint++;
       if (!hedge) this.#fail(new NoEndpointError({ balancer: balancer.name, cause: this.#lastError }));
     }
   }
@@ -368,7 +377,7 @@ class Execution<T> {
       timeoutMs,
       cause: this.#lastError,
     });
-    if (this.#o.retry) this.#o.retry.counters.deadlineExceeded++;
+    if (this.#stats) this.#stats.deadlineExceeded++;
     if (this.#o.throttle !== undefined) {
       for (let i = 0; i < this.#live.length; i++) this.#o.throttle.record(false);
     }

@@ -27,6 +27,7 @@ export {
   type ExecuteResult,
   execute,
 } from './executor.js';
+export { ExecutorStats, type ExecutorStatsSnapshot } from './executor-stats.js';
 export { defaultHedgingOptions, type HedgingOptions, HedgingPolicy, type HedgingStats } from './hedging.js';
 export {
   defaultRetryBudgetOptions,

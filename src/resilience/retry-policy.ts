@@ -20,6 +20,7 @@ import { ConfigError } from '../errors/config-error.js';
 import { defaultRandom, type RandomSource } from '../random.js';
 import { GRPC_STATUS_CODES, type GrpcCodeName, grpcCodeOf, isHttpStatus } from '../semantics/status.js';
 import { type BackoffOptions, ExponentialBackoff, parseBackoffOptions } from './backoff.js';
+import { ExecutorStats } from './executor-stats.js';
 import { BudgetSelector, type RetryBudget, type RetryBudgetConfig } from './retry-budget.js';
 
 /** gRPC codes and HTTP statuses share one number space (semantics/status.ts); re-exported here as before. */
@@ -159,8 +160,16 @@ export class RetryPolicy {
     deadline: 0,
     'not-replayable': 0,
   };
-  /** @internal Counters the executor bumps. */
-  readonly counters = { overflow: 0, noEndpoint: 0, throttled: 0, deadlineExceeded: 0 };
+  /**
+   * The executor's counters for requests run with this policy and no `stats` of their own (see
+   * {@link ExecuteOptions.stats}). The policy only reads them, for {@link RetryPolicy.stats}.
+   */
+  readonly executorStats = new ExecutorStats();
+
+  /** @deprecated Use {@link RetryPolicy.executorStats} (the same object). */
+  get counters(): ExecutorStats {
+    return this.executorStats;
+  }
 
   /**
    * @param options plain-JSON options (a {@link RetryBudget} instance is allowed in `budget`); {@link ConfigError}
@@ -259,7 +268,7 @@ export class RetryPolicy {
 
   /** Lifetime counters. Allocates; not for the hot path. */
   stats(): RetryPolicyStats {
-    return { retries: this.#retries, refused: { ...this.#refused }, ...this.counters };
+    return { retries: this.#retries, refused: { ...this.#refused }, ...this.executorStats.snapshot() };
   }
 
   #refusal(info: RetryInfo): NoRetryReason | undefined {

@@ -9,6 +9,7 @@ import { channelNames } from '../../src/observability/channels.js';
 import { seededRandom } from '../../src/random.js';
 import { PendingLimit } from '../../src/resilience/circuit-breaker.js';
 import { execute } from '../../src/resilience/executor.js';
+import { ExecutorStats } from '../../src/resilience/executor-stats.js';
 import { RetryPolicy } from '../../src/resilience/retry-policy.js';
 import { classifyFake, expectConfigError, type FakeReply, fakeBalancer } from './helpers.js';
 
@@ -123,6 +124,32 @@ describe('overflow through execute', () => {
       replayable: true,
     }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SY_ERR_OVERFLOW', limit: 'maxRequestsPerEndpoint' });
+  });
+
+  it("counts into the caller's ExecutorStats when given, else into the retry policy's (compatible stats())", async () => {
+    const { balancer } = fakeBalancer(1, { circuitBreaker: { maxRequests: 1 } });
+    const held = leases(balancer, 1);
+    const retry = new RetryPolicy({}, { random: seededRandom(1) });
+    const run = (stats?: ExecutorStats) =>
+      execute<FakeReply>({
+        balancer,
+        attempt: async () => ({ status: 200, address: '', discarded: false }),
+        classify: classifyFake,
+        idempotent: true,
+        replayable: true,
+        retry,
+        ...(stats === undefined ? {} : { stats }),
+      }).catch((e: unknown) => e);
+    const own = new ExecutorStats();
+    await run(own);
+    await run(own);
+    expect(own.snapshot()).toEqual({ overflow: 2, noEndpoint: 0, throttled: 0, deadlineExceeded: 0 });
+    expect(retry.stats().overflow).toBe(0);
+    await run();
+    expect(retry.stats().overflow).toBe(1);
+    expect(retry.counters).toBe(retry.executorStats);
+    expect(own.overflow).toBe(2);
+    held[0]!.release();
   });
 
   it('a retry that overflows fails with OverflowError carrying the previous failure as cause', async () => {
