@@ -9,6 +9,7 @@ export * from './affinity/index.js';
 export type { BalancerEvents, BalancerOptions, PickFailure, UpdateEvent } from './balancer/balancer.js';
 export { Balancer, defaultBalancerOptions } from './balancer/balancer.js';
 export { EndpointState } from './balancer/endpoint-state.js';
+export { type ParsedBalancerOptions, parseBalancerOptions } from './balancer/parse-options.js';
 export type { BalancerExtension, ExtensionContext } from './balancer/extension.js';
 export { Lease } from './balancer/lease.js';
 export type { FailureKind, Outcome } from './balancer/outcome.js';

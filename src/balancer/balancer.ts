@@ -12,12 +12,11 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../clock.js';
-import { checkClock, checkRandom } from '../config/injectables.js';
-import { checkNumber, readNumber, readObject } from '../config/validate.js';
+import { checkNumber } from '../config/validate.js';
 import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
 import { createHealthExtensions, type HealthExtensions, healthExtensions } from '../health/extensions.js';
-import { parseRouting, type RoutingOptions } from '../health/options.js';
+import type { RoutingOptions } from '../health/options.js';
 import { OutlierDetector } from '../health/outlier-detection.js';
 import { SlowStart } from '../health/slow-start.js';
 import { currentEstimate, observeLatency } from '../load/peak-ewma.js';
@@ -37,24 +36,22 @@ import {
   parsePolicyConfig,
 } from '../pickers/registry.js';
 import type { RandomSource } from '../random.js';
-import { type CircuitBreakerLimits, parseCircuitBreakerOptions } from '../resilience/circuit-breaker.js';
+import type { CircuitBreakerLimits } from '../resilience/circuit-breaker.js';
 import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
-import { AddressPolicy, type AddressPolicyOptions, type EndpointSource } from './address-policy.js';
+import type { AddressPolicy, EndpointSource } from './address-policy.js';
 import { ClusterSettings, type ClusterSettingsChange } from './cluster-settings.js';
 import { EndpointState } from './endpoint-state.js';
 import type { BalancerExtension } from './extension.js';
 import { kRelease, Lease } from './lease.js';
 import {
-  BALANCER_KEYS,
   type BalancerEvents,
   type BalancerOptions,
-  checkExtensions,
-  checkResolver,
   clusterRouting,
   defaultBalancerOptions,
   type PickFailure,
 } from './options.js';
 import type { Outcome } from './outcome.js';
+import { parseBalancerOptions } from './parse-options.js';
 import { buildPicker, selectRoutable } from './routable.js';
 import { type BalancerStats, endpointStats } from './stats.js';
 
@@ -113,44 +110,25 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   constructor(options: BalancerOptions) {
     super();
-    const raw = readObject(options, '', BALANCER_KEYS);
-    if ((raw.endpoints === undefined) === (raw.resolver === undefined)) {
-      throw new ConfigError({
-        field: 'endpoints',
-        allowed: 'exactly one of `endpoints` or `resolver`',
-        received: raw.endpoints,
-      });
-    }
-    this.name = typeof options.name === 'string' && options.name !== '' ? options.name : 'default';
-    if (options.name !== undefined && this.name !== options.name) {
-      throw new ConfigError({ field: 'name', allowed: 'a non-empty string', received: options.name });
-    }
-    this.#clock = checkClock(options.clock);
-    this.#random = checkRandom(options.random);
-    this.#routing = parseRouting(raw, '');
-    this.#closeTimeoutMs = readNumber(
-      raw,
-      'closeTimeoutMs',
-      '',
-      { min: 0, max: 3_600_000 },
-      defaultBalancerOptions.closeTimeoutMs,
-    );
-    this.#policy = this.#createPolicy(
-      parsePolicyConfig(options.policy ?? defaultBalancerOptions.policy, 'policy'),
-    );
-    this.#health = createHealthExtensions(raw, () => this.#health.outlierDetector);
-    this.#userExtensions = checkExtensions(options.extensions);
+    const parsed = parseBalancerOptions(options);
+    this.name = parsed.name;
+    this.#clock = parsed.clock;
+    this.#random = parsed.random;
+    this.#routing = parsed.routing;
+    this.#closeTimeoutMs = parsed.closeTimeoutMs;
+    this.#policy = this.#createPolicy(parsed.policy);
+    this.#health = createHealthExtensions(parsed.health, () => this.#health.outlierDetector);
+    this.#userExtensions = parsed.extensions;
     this.#extensions = [];
     this.#outcomeObservers = [];
     this.#setExtensionLists();
-    this.#limits = parseCircuitBreakerOptions(raw.circuitBreaker, 'circuitBreaker');
-    this.#clusterSettings = new ClusterSettings(raw);
-    this.#addressPolicy = new AddressPolicy((raw.addressPolicy ?? {}) as AddressPolicyOptions);
-    const initial =
-      options.endpoints === undefined ? undefined : parseEndpoints(options.endpoints, 'endpoints');
+    this.#limits = parsed.limits;
+    this.#clusterSettings = new ClusterSettings(parsed.raw);
+    this.#addressPolicy = parsed.addressPolicy;
     for (const extension of this.#extensions) extension.attach?.(this.#extensionContext());
+    const initial = parsed.endpoints;
     if (initial !== undefined) this.#apply(this.#admit(initial, 'static', 'static') ?? [], 'static');
-    this.#resolver = checkResolver(options.resolver);
+    this.#resolver = parsed.resolver;
     this.#resolver?.start({
       onUpdate: (update) => this.#onResolverUpdate(update),
       onError: (error) => {

@@ -19,7 +19,8 @@
  */
 import type { experimental } from '@grpc/grpc-js';
 import { isBinaryHeader } from '../affinity/keys.js';
-import { Balancer, defaultBalancerOptions } from '../balancer/balancer.js';
+import { Balancer, type BalancerOptions, defaultBalancerOptions } from '../balancer/balancer.js';
+import { parseBalancerOptions } from '../balancer/parse-options.js';
 import { join, readNumber, readObject, readString } from '../config/validate.js';
 import { ConfigError, isConfigError } from '../errors/config-error.js';
 import { type PolicyConfig, parsePolicyConfig } from '../pickers/registry.js';
@@ -134,10 +135,10 @@ export function parseGrpcLbOptions(raw: unknown): GrpcLbOptions {
     unstartedPickTimeoutMs,
     orca: parseOrcaOptions(obj.orca, 'orca'),
   };
-  // Let the Balancer validate its own options (including those added by health/resilience modules), so this file
-  // does not re-declare them. A Balancer over no endpoints opens nothing; close() stops whatever it started.
+  // The Balancer's own validation (including options added by health/resilience modules), as a pure function, so
+  // this file does not re-declare them.
   try {
-    void createBalancer(options).close();
+    parseBalancerOptions(balancerOptionsOf(options));
   } catch (error) {
     if (!isConfigError(error) || error.field.startsWith('policy')) throw error;
     throw new ConfigError({
@@ -151,7 +152,11 @@ export function parseGrpcLbOptions(raw: unknown): GrpcLbOptions {
 
 /** Builds the Balancer a policy instance owns, over no endpoints yet. */
 export function createBalancer(options: GrpcLbOptions): Balancer {
-  return new Balancer({ ...options.balancer, policy: options.policy, endpoints: [] });
+  return new Balancer(balancerOptionsOf(options));
+}
+
+function balancerOptionsOf(options: GrpcLbOptions): BalancerOptions {
+  return { ...options.balancer, policy: options.policy, endpoints: [] };
 }
 
 function readBalancerOptions(raw: unknown): Readonly<Record<string, unknown>> {

@@ -5,7 +5,14 @@
 import type { BalancerExtension } from '../balancer/extension.js';
 import type { RawOptions } from '../config/validate.js';
 import { HealthChecker } from './active/health-checker.js';
-import { parseHealthCheck, parseOutlierDetection, parseSlowStart } from './options.js';
+import {
+  type HealthCheckOptions,
+  type OutlierDetectionOptions,
+  parseHealthCheck,
+  parseOutlierDetection,
+  parseSlowStart,
+  type SlowStartOptions,
+} from './options.js';
 import { OutlierDetector } from './outlier-detection.js';
 import { SlowStart } from './slow-start.js';
 
@@ -18,18 +25,34 @@ export interface HealthExtensions {
   readonly list: readonly BalancerExtension[];
 }
 
+/** The health options of a Balancer, parsed (each `undefined` when off). */
+export interface HealthOptions {
+  readonly outlierDetection: OutlierDetectionOptions | undefined;
+  readonly healthCheck: HealthCheckOptions | undefined;
+  readonly slowStart: SlowStartOptions | undefined;
+}
+
+/** Reads `outlierDetection`, `healthCheck` and `slowStart` from a Balancer's options (throws ConfigError). Pure. */
+export function parseHealthOptions(raw: RawOptions): HealthOptions {
+  return {
+    outlierDetection: parseOutlierDetection(raw.outlierDetection, 'outlierDetection'),
+    healthCheck: parseHealthCheck(raw.healthCheck, 'healthCheck'),
+    slowStart: parseSlowStart(raw.slowStart, 'slowStart'),
+  };
+}
+
 /**
- * Reads `outlierDetection`, `healthCheck` and `slowStart` from a Balancer's options (throws ConfigError).
+ * Builds the health extensions `options` ask for (from {@link parseHealthOptions}).
  * `currentDetector` answers the outlier detector in force when an active check passes: a control plane may replace
  * it at runtime (balancer.ts), and the health checker must end the ejections of the current one.
  */
 export function createHealthExtensions(
-  raw: RawOptions,
+  options: HealthOptions,
   currentDetector: () => OutlierDetector | undefined,
 ): HealthExtensions {
-  const outlierOptions = parseOutlierDetection(raw.outlierDetection, 'outlierDetection');
-  const checkOptions = parseHealthCheck(raw.healthCheck, 'healthCheck');
-  const slowStartOptions = parseSlowStart(raw.slowStart, 'slowStart');
+  const outlierOptions = options.outlierDetection;
+  const checkOptions = options.healthCheck;
+  const slowStartOptions = options.slowStart;
   const healthChecker =
     checkOptions === undefined
       ? undefined

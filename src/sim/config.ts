@@ -5,7 +5,8 @@
  * {@link ConfigError} naming the field (`backends[2].timeline[0].atMs: expected a number from 0 to …`).
  */
 
-import { Balancer, type BalancerOptions } from '../balancer/balancer.js';
+import type { BalancerOptions } from '../balancer/balancer.js';
+import { parseBalancerOptions } from '../balancer/parse-options.js';
 import { ManualClock } from '../clock.js';
 import {
   checkNumber,
@@ -389,17 +390,17 @@ function anyKeyExcept(raw: unknown): string[] {
 }
 
 /**
- * Builds one throwaway Balancer with the configuration, so the Balancer's own validation (policy options, health
- * options from other modules) runs now, with field names prefixed by where they sit in the fleet file.
+ * Runs the Balancer's own validation (policy options, health options from other modules) on the configuration now,
+ * through the pure `parseBalancerOptions`, with field names prefixed by where they sit in the fleet file.
  */
 function checkWithRealBalancer(
   plan: ConfigurationPlan,
   path: string,
   backends: readonly BackendPlan[],
 ): void {
-  const balancer = withFieldPrefix(
+  withFieldPrefix(
     () =>
-      new Balancer({
+      parseBalancerOptions({
         ...(plan.balancer as Partial<BalancerOptions>),
         policy: plan.policy,
         endpoints: backends.map((b) => ({ host: b.name, port: 80, weight: b.weight })),
@@ -408,5 +409,4 @@ function checkWithRealBalancer(
     path,
     (field) => (field.startsWith('policy') ? field : join('balancer', field)),
   );
-  void balancer.close();
 }

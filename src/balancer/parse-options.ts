@@ -1,0 +1,86 @@
+/**
+ * `parseBalancerOptions`: every check the Balancer makes on its options, as a pure function. Validators (the grpc-js
+ * service config, resolver schemes, the simulator's fleet file) call it instead of building a throwaway Balancer;
+ * the Balancer's constructor calls it too, so there is one source of truth for what is valid.
+ */
+import type { Clock } from '../clock.js';
+import { checkClock, checkRandom } from '../config/injectables.js';
+import { type RawOptions, readNumber, readObject } from '../config/validate.js';
+import { type Endpoint, parseEndpoints } from '../endpoint.js';
+import { ConfigError } from '../errors/config-error.js';
+import { type HealthOptions, parseHealthOptions } from '../health/extensions.js';
+import { parseRouting, type RoutingOptions } from '../health/options.js';
+// The built-in policies register on import (until the registry is seeded from a built-in list).
+import '../pickers/index.js';
+import { type ParsedPolicy, parsePolicyConfig } from '../pickers/registry.js';
+import type { RandomSource } from '../random.js';
+import { type CircuitBreakerLimits, parseCircuitBreakerOptions } from '../resilience/circuit-breaker.js';
+import type { Resolver } from '../resolvers/resolver.js';
+import { AddressPolicy, type AddressPolicyOptions } from './address-policy.js';
+import type { BalancerExtension } from './extension.js';
+import { BALANCER_KEYS, checkExtensions, checkResolver, defaultBalancerOptions } from './options.js';
+
+/** A Balancer's options, validated, with defaults applied. */
+export interface ParsedBalancerOptions {
+  /** The options object as given (its keys checked), for settings a control plane may later override. */
+  readonly raw: RawOptions;
+  readonly name: string;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly routing: RoutingOptions;
+  readonly closeTimeoutMs: number;
+  readonly policy: ParsedPolicy;
+  readonly health: HealthOptions;
+  readonly limits: CircuitBreakerLimits;
+  /** Compiled address policy (an immutable matcher: building it opens nothing). */
+  readonly addressPolicy: AddressPolicy;
+  /** The static endpoints, when given (exactly one of `endpoints` or `resolver` is). */
+  readonly endpoints: Endpoint[] | undefined;
+  /** The resolver, checked for shape only: it is not started. */
+  readonly resolver: Resolver | undefined;
+  readonly extensions: readonly BalancerExtension[];
+}
+
+/**
+ * Validates Balancer options and applies defaults. Throws {@link ConfigError} naming the field; starts nothing,
+ * opens nothing, so it is safe to call only to validate.
+ */
+export function parseBalancerOptions(options: unknown): ParsedBalancerOptions {
+  const raw = readObject(options, '', BALANCER_KEYS);
+  if ((raw.endpoints === undefined) === (raw.resolver === undefined)) {
+    throw new ConfigError({
+      field: 'endpoints',
+      allowed: 'exactly one of `endpoints` or `resolver`',
+      received: raw.endpoints,
+    });
+  }
+  return {
+    raw,
+    name: parseName(raw.name),
+    clock: checkClock(raw.clock),
+    random: checkRandom(raw.random),
+    routing: parseRouting(raw, ''),
+    closeTimeoutMs: readNumber(
+      raw,
+      'closeTimeoutMs',
+      '',
+      { min: 0, max: 3_600_000 },
+      defaultBalancerOptions.closeTimeoutMs,
+    ),
+    policy: parsePolicyConfig(raw.policy ?? defaultBalancerOptions.policy, 'policy'),
+    health: parseHealthOptions(raw),
+    extensions: checkExtensions(raw.extensions),
+    limits: parseCircuitBreakerOptions(raw.circuitBreaker, 'circuitBreaker'),
+    addressPolicy: new AddressPolicy((raw.addressPolicy ?? {}) as AddressPolicyOptions),
+    endpoints: raw.endpoints === undefined ? undefined : parseEndpoints(raw.endpoints, 'endpoints'),
+    resolver: checkResolver(raw.resolver),
+  };
+}
+
+function parseName(name: unknown): string {
+  if (name === undefined) return 'default';
+  if (typeof name !== 'string' || name === '') {
+    throw new ConfigError({ field: 'name', allowed: 'a non-empty string', received: name });
+  }
+  return name;
+}
