@@ -15,10 +15,13 @@ import type { Clock } from '../clock.js';
 import { checkNumber } from '../config/validate.js';
 import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
-import { createHealthExtensions, type HealthExtensions, healthExtensions } from '../health/extensions.js';
+import {
+  attachReplaced,
+  createHealthExtensions,
+  type HealthExtensions,
+  replaceHealthExtensions,
+} from '../health/extensions.js';
 import type { RoutingOptions } from '../health/options.js';
-import { OutlierDetector } from '../health/outlier-detection.js';
-import { SlowStart } from '../health/slow-start.js';
 import { currentEstimate, observeLatency } from '../load/peak-ewma.js';
 import '../pickers/index.js';
 import { channels, publish } from '../observability/channels.js';
@@ -426,31 +429,12 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    */
   #applyClusterSettings(change: ClusterSettingsChange): void {
     this.#clusterSettings.commit(change);
-    const health = this.#health;
-    let { outlierDetector, slowStart } = health;
-    if (change.outlierDetection !== undefined) {
-      const options = change.outlierDetection.options;
-      if (options === undefined) outlierDetector?.detach();
-      else outlierDetector?.close();
-      outlierDetector = options === undefined ? undefined : new OutlierDetector(options);
-    }
-    if (change.slowStart !== undefined) {
-      slowStart?.close();
-      const options = change.slowStart.options;
-      slowStart = options === undefined ? undefined : new SlowStart(options);
-      // Without slow start nothing scales weights: back to the resolver's.
-      if (options === undefined)
-        for (const state of this.#states.values()) state.effectiveWeight = state.endpoint.weight;
-    }
-    if (outlierDetector !== health.outlierDetector || slowStart !== health.slowStart) {
-      this.#health = healthExtensions(outlierDetector, health.healthChecker, slowStart);
+    const previous = this.#health;
+    const context = this.#extensionContext();
+    this.#health = replaceHealthExtensions(previous, change, context);
+    if (this.#health !== previous) {
       this.#setExtensionLists();
-      const context = this.#extensionContext();
-      if (outlierDetector !== health.outlierDetector) {
-        outlierDetector?.attach(context);
-        outlierDetector?.takeOver();
-      }
-      if (slowStart !== health.slowStart) slowStart?.attach(context);
+      attachReplaced(previous, this.#health, context);
     }
     if (change.circuitBreaker !== undefined) {
       const limits = change.circuitBreaker;
