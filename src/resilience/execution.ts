@@ -1,0 +1,393 @@
+/**
+ * One {@link execute} call's state machine: attempts, hedges, retries with backoff, per-try timeouts, the deadline
+ * and cancellation, and the lease discipline described in executor.ts. Split from executor.ts, which keeps the
+ * public contract (options, result, `execute`).
+ */
+import type { Balancer } from '../balancer/balancer.js';
+import { CANCELLED, type Outcome } from '../balancer/outcome.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
+import { NoEndpointError } from '../errors/no-endpoint-error.js';
+import { OverflowError } from '../errors/overflow-error.js';
+import { ThrottledError } from '../errors/throttled-error.js';
+import { channels, publish } from '../observability/channels.js';
+import type { PickContext } from '../pickers/picker.js';
+import { Attempt, type Classified } from './attempt.js';
+import type { ExecuteOptions, ExecuteResult } from './executor.js';
+import type { ExecutorStats } from './executor-stats.js';
+import type { HedgingPolicy } from './hedging.js';
+import type { RetryBudget } from './retry-budget.js';
+
+type Result<T> = { readonly value: T } | { readonly error: unknown };
+
+const TIMEOUT: Outcome = Object.freeze({ ok: false, failure: 'timeout' });
+const OTHER: Outcome = Object.freeze({ ok: false, failure: 'other' });
+
+/** The state of one {@link execute} call. */
+export class Execution<T> {
+  readonly #o: ExecuteOptions<T>;
+  readonly #resolve: (result: ExecuteResult<T>) => void;
+  readonly #reject: (error: unknown) => void;
+  readonly #balancer: Balancer;
+  readonly #clock: Clock;
+  readonly #sameClock: boolean;
+  readonly #budget: RetryBudget | undefined;
+  /** The budget and throttle run on the executor's clock: pass them `now` rather than have them read it again. */
+  readonly #budgetOnClock: boolean;
+  readonly #throttleOnClock: boolean;
+  readonly #hedging: HedgingPolicy | undefined;
+  readonly #stats: ExecutorStats | undefined;
+  readonly #startedAt: number;
+  /** Endpoints already tried (created on the second attempt: most requests never need it). */
+  #exclude: Set<string> | undefined;
+  readonly #live: Attempt[] = [];
+  #attempts = 0;
+  #firstAddress: string | undefined;
+  #hedges = 0;
+  #finished = false;
+  #lastError: unknown;
+  #deadlineTimer: TimerHandle | undefined;
+  #hedgeTimer: TimerHandle | undefined;
+  #backoffTimer: TimerHandle | undefined;
+  #onAbort: (() => void) | undefined;
+
+  constructor(o: ExecuteOptions<T>, resolve: (r: ExecuteResult<T>) => void, reject: (e: unknown) => void) {
+    this.#o = o;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#balancer = o.balancer;
+    this.#clock = o.retry?.clock ?? o.balancer.clock;
+    this.#sameClock = this.#clock === o.balancer.clock;
+    // Hedges are paid from the retry budget when there is a retry policy, else from the hedging policy's own.
+    this.#budget = o.retry !== undefined ? o.retry.budgetFor(o.balancer) : o.hedging?.budgetFor(o.balancer);
+    this.#budgetOnClock = this.#budget?.clock === this.#clock;
+    this.#throttleOnClock = o.throttle?.clock === this.#clock;
+    this.#stats = o.stats ?? o.retry?.executorStats;
+    // Hedging sends the request twice: only safe when it is idempotent and its body can be sent again.
+    this.#hedging = o.idempotent && o.replayable ? o.hedging : undefined;
+    this.#startedAt = this.#clock.now();
+  }
+
+  start(): void {
+    const { signal, retry } = this.#o;
+    if (signal?.aborted) {
+      this.#reject(signal.reason);
+      return;
+    }
+    if (signal !== undefined) {
+      this.#onAbort = () => this.#abort();
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+    if (retry?.deadlineMs !== undefined) {
+      this.#deadlineTimer = this.#clock.setTimer(() => this.#onDeadline(retry.deadlineMs!), retry.deadlineMs);
+    }
+    this.#budget?.deposit(this.#budgetOnClock ? this.#startedAt : undefined);
+    this.#launch(false, this.#startedAt);
+  }
+
+  // ---- attempts --------------------------------------------------------------------------------------------
+
+  /** Starts an attempt (or a hedge). On failure to start a non-hedge, fails the request. */
+  #launch(hedge: boolean, now: number): void {
+    const o = this.#o;
+    const name = this.#balancer.name;
+    if (o.throttle?.shouldReject(this.#throttleOnClock ? now : undefined)) {
+      const probability = o.throttle.rejectionProbability;
+      publish(channels.throttled, { balancer: name, probability, attempt: this.#attempts + 1, hedge });
+      if (this.#stats) this.#stats.throttled++;
+      if (!hedge) this.#fail(new ThrottledError({ balancer: name, probability, cause: this.#lastError }));
+      return;
+    }
+    const picked = this.#balancer.tryPick(this.#pickContext(now));
+    if (typeof picked === 'string') {
+      this.#pickFailed(picked, hedge);
+      return;
+    }
+    const attempt = new Attempt(++this.#attempts, hedge, picked, now);
+    if (this.#attempts === 1) this.#firstAddress = picked.endpoint.address;
+    this.#live.push(attempt);
+    if (this.#attempts > 1) this.#exclude!.add(picked.endpoint.address);
+    const perTry = o.retry?.perTryTimeoutMs;
+    if (perTry !== undefined)
+      attempt.timer = this.#clock.setTimer(() => this.#onPerTryTimeout(attempt, perTry), perTry);
+    if (hedge) {
+      this.#hedging!.counters.hedges++;
+      publish(channels.hedge, {
+        balancer: name,
+        event: 'sent',
+        attempt: attempt.attempt,
+        address: picked.endpoint.address,
+      });
+    }
+    let promise: Promise<T>;
+    try {
+      promise = o.attempt(attempt);
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    Promise.resolve(promise).then(
+      (value) => this.#settle(attempt, { value }),
+      (error: unknown) => this.#settle(attempt, { error }),
+    );
+    this.#scheduleHedge();
+  }
+
+  /** The pick context: the caller's, plus the endpoints already tried and `now` when on the balancer's clock. */
+  #pickContext(now: number): PickContext {
+    const pick = this.#o.pick;
+    if (this.#attempts > 0 && this.#exclude === undefined) {
+      // Second attempt: remember the endpoint of the first (attempts after it add their own on launch).
+      this.#exclude = new Set([this.#firstAddress!]);
+    }
+    const exclude = this.#exclude;
+    const at = this.#sameClock ? now : undefined;
+    if (pick === undefined) return exclude === undefined ? { now: at } : { exclude, now: at };
+    return { ...pick, exclude, now: at };
+  }
+
+  #pickFailed(why: 'unavailable' | 'overflow', hedge: boolean): void {
+    const balancer = this.#balancer;
+    const stats = this.#stats;
+    if (why === 'overflow') {
+      const limit = balancer.overflowLimit;
+      publish(channels.overflow, { balancer: balancer.name, limit, hedge });
+      if (stats) stats.overflow++;
+      if (!hedge) this.#fail(new OverflowError({ balancer: balancer.name, limit, cause: this.#lastError }));
+    } else {
+      if (stats) stats.noEndpoint++;
+      if (!hedge) this.#fail(new NoEndpointError({ balancer: balancer.name, cause: this.#lastError }));
+    }
+  }
+
+  #settle(attempt: Attempt, result: Result<T>): void {
+    if (attempt.done) {
+      // Timed out, lost a race, or the request is over: nobody will read this response.
+      if ('value' in result) this.#discard(result.value);
+      return;
+    }
+    this.#retire(attempt);
+    let classified: Classified;
+    try {
+      classified = this.#o.classify(result);
+    } catch (error) {
+      if ('value' in result) this.#discard(result.value);
+      result = { error };
+      classified = { outcome: OTHER, retryable: false };
+    }
+    const outcome = classified.outcome;
+    const now = this.#clock.now();
+    const throttleNow = this.#throttleOnClock ? now : undefined;
+    if (outcome.ok) {
+      this.#o.throttle?.record(true, throttleNow);
+      this.#hedging?.observe(this.#balancer, now - attempt.startedAt);
+      this.#commit(attempt, result, classified);
+    } else {
+      if (outcome.failure !== 'cancelled') this.#o.throttle?.record(false, throttleNow);
+      this.#failed(attempt, result, classified);
+    }
+  }
+
+  /** A failed attempt: wait for others in flight, retry, or give up with this result. */
+  #failed(attempt: Attempt, result: Result<T>, classified: Classified): void {
+    const o = this.#o;
+    const outcome = classified.outcome;
+    if (outcome.ok) return;
+    if ('error' in result) this.#lastError = result.error;
+    const bodySent = classified.bodySent ?? true;
+    const retry = o.retry;
+    const eligible =
+      classified.retryable &&
+      (retry === undefined || retry.retryable(outcome.failure, outcome.status, o.idempotent, bodySent));
+    if (eligible && this.#live.length > 0) {
+      // Another attempt (a hedge) is still running and may succeed: let it.
+      this.#drop(attempt, result, outcome);
+      return;
+    }
+    if (retry === undefined || !classified.retryable) {
+      this.#commit(attempt, result, classified);
+      return;
+    }
+    // The policy decides (and counts) even a non-retryable failure, so its stats say why requests were not retried.
+    const decision = retry.decide({
+      attempt: this.#attempts,
+      failure: outcome.failure,
+      status: outcome.status,
+      idempotent: o.idempotent,
+      bodySent,
+      replayable: o.replayable,
+      retryAfterMs: classified.retryAfterMs,
+      elapsedMs: this.#clock.now() - this.#startedAt,
+      balancer: this.#balancer,
+    });
+    if (!decision.retry) {
+      if (decision.reason === 'budget') {
+        publish(channels.budgetExhausted, {
+          balancer: this.#balancer.name,
+          kind: 'retry',
+          attempts: this.#attempts,
+        });
+      }
+      this.#commit(attempt, result, classified);
+      return;
+    }
+    this.#scheduleRetry(attempt, result, outcome, decision.delayMs);
+  }
+
+  /** Drops the failed attempt and launches the next one after `delayMs` of backoff (no hedge meanwhile). */
+  #scheduleRetry(
+    attempt: Attempt,
+    result: Result<T>,
+    outcome: Outcome & { ok: false },
+    delayMs: number,
+  ): void {
+    publish(channels.retry, {
+      balancer: this.#balancer.name,
+      attempt: this.#attempts + 1,
+      delayMs,
+      failure: outcome.failure,
+      status: outcome.status,
+      address: attempt.lease.endpoint.address,
+    });
+    this.#drop(attempt, result, outcome);
+    this.#hedgeTimer?.cancel();
+    this.#hedgeTimer = undefined;
+    this.#backoffTimer = this.#clock.setTimer(() => {
+      this.#backoffTimer = undefined;
+      if (!this.#finished) this.#launch(false, this.#clock.now());
+    }, delayMs);
+  }
+
+  // ---- hedging ---------------------------------------------------------------------------------------------
+
+  #scheduleHedge(): void {
+    const hedging = this.#hedging;
+    if (hedging === undefined || this.#finished || this.#hedgeTimer !== undefined) return;
+    if (this.#hedges >= hedging.maxHedges) return;
+    if (this.#o.retry !== undefined && this.#attempts >= this.#o.retry.maxAttempts) return;
+    const delay = hedging.delayFor(this.#balancer);
+    if (delay === undefined) return;
+    this.#hedgeTimer = this.#clock.setTimer(() => {
+      this.#hedgeTimer = undefined;
+      this.#hedge();
+    }, delay);
+  }
+
+  #hedge(): void {
+    // Only while an attempt is outstanding: during a retry's backoff there is nothing to race.
+    if (this.#finished || this.#live.length === 0) return;
+    const now = this.#clock.now();
+    if (this.#budget !== undefined && !this.#budget.withdraw(this.#budgetOnClock ? now : undefined)) {
+      this.#hedging!.counters.budgetExhausted++;
+      publish(channels.budgetExhausted, {
+        balancer: this.#balancer.name,
+        kind: 'hedge',
+        attempts: this.#attempts,
+      });
+      return;
+    }
+    this.#hedges++;
+    this.#launch(true, now);
+  }
+
+  // ---- timeouts and cancellation ---------------------------------------------------------------------------
+
+  #onPerTryTimeout(attempt: Attempt, timeoutMs: number): void {
+    if (attempt.done) return;
+    attempt.timer = undefined;
+    const error = new DeadlineExceededError({ balancer: this.#balancer.name, scope: 'attempt', timeoutMs });
+    attempt.abort(error);
+    this.#retire(attempt);
+    this.#o.throttle?.record(false);
+    this.#failed(attempt, { error }, { outcome: TIMEOUT, retryable: true, bodySent: true });
+  }
+
+  #onDeadline(timeoutMs: number): void {
+    this.#deadlineTimer = undefined;
+    if (this.#finished) return;
+    const error = new DeadlineExceededError({
+      balancer: this.#balancer.name,
+      scope: 'request',
+      timeoutMs,
+      cause: this.#lastError,
+    });
+    if (this.#stats) this.#stats.deadlineExceeded++;
+    if (this.#o.throttle !== undefined) {
+      for (let i = 0; i < this.#live.length; i++) this.#o.throttle.record(false);
+    }
+    // Attempts still running at the deadline were too slow: a timeout, which the balancer should learn from.
+    this.#finish(TIMEOUT, error);
+    this.#reject(error);
+  }
+
+  #abort(): void {
+    if (this.#finished) return;
+    const reason: unknown = this.#o.signal?.reason;
+    this.#finish(CANCELLED, reason);
+    this.#reject(reason);
+  }
+
+  // ---- endings ---------------------------------------------------------------------------------------------
+
+  /** The request's answer: resolve with a response (lease unreleased) or reject with an error (lease released). */
+  #commit(attempt: Attempt, result: Result<T>, classified: Classified): void {
+    this.#finish(CANCELLED, undefined);
+    if ('value' in result) {
+      if (attempt.hedge && classified.outcome.ok) {
+        this.#hedging!.counters.won++;
+        publish(channels.hedge, {
+          balancer: this.#balancer.name,
+          event: 'won',
+          attempt: attempt.attempt,
+          address: attempt.lease.endpoint.address,
+        });
+      }
+      this.#resolve({ value: result.value, lease: attempt.lease, attempts: this.#attempts });
+    } else {
+      attempt.lease.release(classified.outcome);
+      this.#reject(result.error);
+    }
+  }
+
+  /** No attempt could be made: fail with a typed error. */
+  #fail(error: unknown): void {
+    this.#finish(CANCELLED, undefined);
+    this.#reject(error);
+  }
+
+  /** Ends the request: stops every timer and aborts and releases every attempt still in flight with `outcome`. */
+  #finish(outcome: Outcome, reason: unknown): void {
+    this.#finished = true;
+    this.#deadlineTimer?.cancel();
+    this.#hedgeTimer?.cancel();
+    this.#backoffTimer?.cancel();
+    if (this.#onAbort !== undefined) this.#o.signal?.removeEventListener('abort', this.#onAbort);
+    for (const attempt of this.#live.splice(0)) {
+      attempt.done = true;
+      attempt.timer?.cancel();
+      attempt.abort(reason);
+      attempt.lease.release(outcome);
+    }
+  }
+
+  /** Takes a failed attempt out of play: release its lease with the outcome, dispose of its response. */
+  #drop(attempt: Attempt, result: Result<T>, outcome: Outcome): void {
+    attempt.lease.release(outcome);
+    if ('value' in result) this.#discard(result.value);
+  }
+
+  #retire(attempt: Attempt): void {
+    attempt.done = true;
+    attempt.timer?.cancel();
+    attempt.timer = undefined;
+    const i = this.#live.indexOf(attempt);
+    if (i >= 0) this.#live.splice(i, 1);
+  }
+
+  #discard(value: T): void {
+    try {
+      this.#o.discard?.(value);
+    } catch {
+      // Disposing of a response nobody reads must not fail the request that is being answered.
+    }
+  }
+}
