@@ -28,6 +28,8 @@ export type { LeastRequestOptions } from './pickers/least-request.js';
 export { defaultLeastRequestOptions } from './pickers/least-request.js';
 export type { P2cPeakEwmaOptions } from './pickers/p2c-peak-ewma.js';
 export { defaultP2cPeakEwmaOptions } from './pickers/p2c-peak-ewma.js';
+export type { P2cRobustEwmaOptions } from './pickers/p2c-robust-ewma.js';
+export { defaultP2cRobustEwmaOptions } from './pickers/p2c-robust-ewma.js';
 export type {
   PickContext,
   Picker,

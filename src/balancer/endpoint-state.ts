@@ -20,6 +20,15 @@ export class EndpointState {
   rttStamp: number;
   /** True once a latency has been observed (the estimate is no longer the default). */
   rttObserved = false;
+  /**
+   * Robust estimator only (load/robust-ewma.ts): an unconfirmed high sample in ms, 0 when none, and the clock time
+   * its response arrived; while one is pending, the confirmed estimate and its stamp (`rttEstimate` is then a
+   * provisional raise).
+   */
+  rttSuspect = 0;
+  rttSuspectAt = 0;
+  rttBase = 0;
+  rttBaseStamp = 0;
 
   /** Lifetime counters, for stats. */
   picks = 0;

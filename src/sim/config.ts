@@ -373,7 +373,7 @@ function parseConfigurations(input: unknown, backends: readonly BackendPlan[]): 
     }
     const plan: ConfigurationPlan = {
       name,
-      policy: (raw.policy ?? 'p2c_peak_ewma') as PolicyConfig,
+      policy: (raw.policy ?? 'p2c_robust_ewma') as PolicyConfig,
       balancer,
       retry: parseRetry(raw.retry, raw.throttle, path),
     };

@@ -1,0 +1,69 @@
+/**
+ * `p2c_robust_ewma` (the default): two random candidates, send to the one with the lower
+ * `latencyEstimate × (inFlight + 1)` — the same pick as `p2c_peak_ewma`, with the robust estimator of
+ * load/robust-ewma.ts: a latency spike raises the estimate only when a second, independent sample confirms it.
+ *
+ * Against classic Peak-EWMA: isolated spikes (GC pauses, client stalls, heavy tails) no longer hold a fast endpoint's
+ * estimate at the spike for ~τ, so a steadily slow endpoint keeps looking as slow as it is; a real slowdown still
+ * shows after two slow round trips. τ is 2 s rather than 10 s, which bounds how long an endpoint that answered
+ * slowly is left unpicked before it is measured again. See docs/choosing-a-policy.md for the measurements.
+ *
+ * Options: `decayMs` τ (2,000 ms), `defaultRttMs` (30 ms, Linkerd) — the estimate before the first response —
+ * and `spikeFactor` (2): a sample above `spikeFactor × estimate` needs confirming before it counts.
+ */
+import { readNumber, readObject } from '../config/validate.js';
+import { defaultRobustEwmaOptions, robustEwmaEstimator } from '../load/robust-ewma.js';
+import { buildLatencyP2cPicker } from './p2c-peak-ewma.js';
+import type { Policy, PolicyDefinition } from './picker.js';
+
+export const P2C_ROBUST_EWMA = 'p2c_robust_ewma';
+
+export interface P2cRobustEwmaOptions {
+  /** τ of the latency EWMA and of the idle decay, in ms. From 1 to 600,000. Default 2,000 (see module doc). */
+  readonly decayMs: number;
+  /** Estimate before the first observed latency, in ms. From 0 to 60,000 (0 excluded). Default 30 (Linkerd). */
+  readonly defaultRttMs: number;
+  /**
+   * A sample above `spikeFactor × estimate` is a spike and needs a second, independent one to count. From 1 to
+   * 1,000. Default 2 (a lognormal service time with σ 0.5 exceeds 2× its mean in ~4 % of requests).
+   */
+  readonly spikeFactor: number;
+}
+
+export const defaultP2cRobustEwmaOptions: P2cRobustEwmaOptions = {
+  decayMs: defaultRobustEwmaOptions.decayMs,
+  defaultRttMs: 30,
+  spikeFactor: defaultRobustEwmaOptions.spikeFactor,
+};
+
+export const p2cRobustEwma: PolicyDefinition<P2cRobustEwmaOptions> = {
+  name: P2C_ROBUST_EWMA,
+  description:
+    'Two random candidates; lower latency-estimate × (in-flight + 1) wins, spikes count only when confirmed (default).',
+  parse(raw, path) {
+    const obj = readObject(raw, path, ['decayMs', 'defaultRttMs', 'spikeFactor']);
+    const d = defaultP2cRobustEwmaOptions;
+    return {
+      decayMs: readNumber(obj, 'decayMs', path, { min: 1, max: 600_000 }, d.decayMs),
+      defaultRttMs: readNumber(
+        obj,
+        'defaultRttMs',
+        path,
+        { min: 0, exclusiveMin: true, max: 60_000 },
+        d.defaultRttMs,
+      ),
+      spikeFactor: readNumber(obj, 'spikeFactor', path, { min: 1, max: 1000 }, d.spikeFactor),
+    };
+  },
+  create(options, env): Policy {
+    return {
+      name: P2C_ROBUST_EWMA,
+      latency: {
+        decayMs: options.decayMs,
+        defaultRttMs: options.defaultRttMs,
+        estimator: robustEwmaEstimator(options.decayMs, options.spikeFactor),
+      },
+      build: (endpoints) => buildLatencyP2cPicker(endpoints, env, options.decayMs),
+    };
+  },
+};
