@@ -8,7 +8,7 @@
  * estimates several times their median, and a steadily 10× slower endpoint looks only ~2× worse. Without any peak
  * rule (plain EWMA) a real slowdown takes ~τ to show. This estimator keeps both properties:
  *
- * - A sample at most `spikeFactor` × the estimate is an ordinary EWMA sample: weight `1 − e^(−Δt/τ)`, Δt the time
+ * - A sample at most `spikeFactor` × the confirmed estimate (not decayed) is an ordinary EWMA sample: weight `1 − e^(−Δt/τ)`, Δt the time
  *   since the last update (Finagle's time-weighted EWMA, so the estimate does not depend on the request rate).
  * - A sample above that is a *suspect*: it is remembered, the estimate does not move.
  * - A later high sample confirms it only if its request *started after the suspect's response arrived*. Then the
@@ -64,7 +64,10 @@ export function observeRobust(
   const w = dt > 0 ? decayFactor(dt / decayMs) : 1;
   const decayed = base * w;
   const independent = suspect !== 0 && now - rttMs >= state.rttSuspectAt;
-  if (rttMs > decayed * spikeFactor) {
+  // Spikes are judged against the confirmed estimate itself, not its idle-decayed value: the decay is a device to
+  // re-probe an endpoint, not a belief that it got faster, so a probe that answers as slowly as before is
+  // an ordinary sample and re-confirms the estimate at once.
+  if (rttMs > base * spikeFactor) {
     if (suspect === 0) {
       state.rttSuspect = rttMs;
       state.rttSuspectAt = now;
