@@ -27,6 +27,8 @@ export class EndpointState {
    */
   rttSuspect = 0;
   rttSuspectAt = 0;
+  /** Independent high samples seen since the suspect (robust estimator's `confirmations`). */
+  rttSuspectCount = 0;
   rttBase = 0;
   rttBaseStamp = 0;
 

@@ -1,36 +1,41 @@
 /**
- * Robust Peak-EWMA ("confirmed peaks"): Peak-EWMA whose peak rule fires only when a spike is confirmed by a
- * second, independent high sample. Switchyard's default latency estimate; see docs/choosing-a-policy.md for the
- * options considered.
+ * Robust Peak-EWMA ("confirmed peaks"): Peak-EWMA whose peak rule fires only when a spike is confirmed by further,
+ * independent high samples. Switchyard's default latency estimate; docs/choosing-a-policy.md has the options
+ * considered and the measurements behind the defaults.
  *
  * Why: with the classic peak rule every isolated spike (a GC pause, a noisy neighbour, a client-side stall)
  * becomes the estimate and fades only over τ, so fast endpoints with 0.3 % of requests at 12× their median carry
  * estimates several times their median, and a steadily 10× slower endpoint looks only ~2× worse. Without any peak
  * rule (plain EWMA) a real slowdown takes ~τ to show. This estimator keeps both properties:
  *
- * - A sample at most `spikeFactor` × the confirmed estimate (not decayed) is an ordinary EWMA sample: weight `1 − e^(−Δt/τ)`, Δt the time
- *   since the last update (Finagle's time-weighted EWMA, so the estimate does not depend on the request rate).
- * - A sample above that is a *suspect*: it is remembered, the estimate does not move.
- * - A later high sample confirms it only if its request *started after the suspect's response arrived*. Then the
- *   estimate jumps to the smaller of the two (the peak rule, on evidence). Requests that overlapped the suspect
- *   were delayed by the same event — one backend pause or one client stall delays every response in flight — so
- *   they neither confirm nor refute it.
- * - An ordinary sample from a request started after the suspect arrived refutes it: the spike is forgotten.
+ * - A sample at most `spikeFactor` × the confirmed estimate is an ordinary EWMA sample: weight `1 − e^(−Δt/τ)`, Δt
+ *   the time since the last update (Finagle's time-weighted EWMA: no dependence on the request rate).
+ * - A sample above that is a *suspect*: remembered; the published estimate is provisionally raised to
+ *   `spikeFactor ×` the confirmed one, which is kept aside.
+ * - A high sample whose request *started after the previous high one arrived* is independent evidence; after
+ *   `confirmations` of them in a row (default 2) the estimate jumps to the smallest of the high samples — the
+ *   peak rule, on evidence. Requests that overlapped the suspect were delayed by the same event (one backend pause
+ *   or one client stall delays every response in flight), so they neither confirm nor refute it.
+ * - An ordinary sample from a request started after the suspect arrived refutes it: the confirmed estimate is
+ *   restored exactly, as if the spike had not happened.
  *
- * A real 10× slowdown is therefore in the estimate two slow round trips after it starts (the requests in flight
- * meanwhile pile up and raise the cost through `inFlight + 1`), while an isolated spike never moves it.
+ * Two confirmations rather than one: with 1 % spikes, two independent spikes in a row happen once per 10⁴ samples
+ * (seconds at sub-millisecond latencies), three once per 10⁶. A real 10× slowdown is in the estimate three slow
+ * round trips after it starts; meanwhile the provisional raise and the requests piling up (`inFlight + 1`) hold
+ * its traffic down.
  *
- * Reads decay the estimate toward 0 with the same τ as the classic estimator, so an endpoint that is not picked
- * looks cheaper as time passes and is probed again: after τ·ln(ratio) an endpoint ratio× slower than its peers is
- * re-measured (τ 2 s: ~4.6 s for 10×). A shorter τ than Finagle's 10 s is affordable because spikes no longer set
- * the estimate; it bounds how long one unlucky measurement can keep an endpoint out (no starvation).
+ * Reads decay the estimate toward 0 with τ, as in the classic estimator, so an endpoint that is not picked looks
+ * cheaper as time passes and is measured again: one r× slower than its peers after about τ·ln(r) (τ 1 s: ~2.3 s
+ * for 10×, ~4.6 s for 100×). That bounds how long one unlucky measurement keeps an endpoint out (no starvation).
+ * A τ this much shorter than Finagle's 10 s is affordable because spikes no longer set the estimate; its cost is
+ * re-probing a truly slow endpoint every τ·ln(r) (~0.6 % of requests in the tests' five-backend fleet).
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import type { LatencyEstimator } from './estimator.js';
 import { currentEstimate, decayFactor } from './peak-ewma.js';
 
-/** Defaults: τ 2 s, spike threshold 2× the estimate (see docs/choosing-a-policy.md for how they were chosen). */
-export const defaultRobustEwmaOptions = { decayMs: 2000, spikeFactor: 2 } as const;
+/** Defaults: τ 1 s, spike threshold 2× the estimate, 2 confirmations (docs/choosing-a-policy.md: how chosen). */
+export const defaultRobustEwmaOptions = { decayMs: 1000, spikeFactor: 2, confirmations: 2 } as const;
 
 /**
  * Records one latency sample `rttMs` that ended at `now`.
@@ -46,6 +51,7 @@ export function observeRobust(
   now: number,
   decayMs: number,
   spikeFactor: number,
+  confirmations = 1,
 ): void {
   if (!state.rttObserved) {
     // The first sample replaces the starting guess (as in the classic estimator): a new endpoint that is truly
@@ -60,31 +66,19 @@ export function observeRobust(
   // The confirmed estimate: the published one, or the one saved under a provisional raise.
   const base = suspect === 0 ? state.rttEstimate : state.rttBase;
   const stamp = suspect === 0 ? state.rttStamp : state.rttBaseStamp;
-  const dt = now - stamp;
-  const w = dt > 0 ? decayFactor(dt / decayMs) : 1;
-  const decayed = base * w;
-  const independent = suspect !== 0 && now - rttMs >= state.rttSuspectAt;
+  const w = now > stamp ? decayFactor((now - stamp) / decayMs) : 1;
+  const startedAt = now - rttMs;
+  const independent = suspect !== 0 && startedAt >= state.rttSuspectAt;
   // Spikes are judged against the confirmed estimate itself, not its idle-decayed value: the decay is a device to
   // re-probe an endpoint, not a belief that it got faster, so a probe that answers as slowly as before is
   // an ordinary sample and re-confirms the estimate at once.
   if (rttMs > base * spikeFactor) {
-    if (suspect === 0) {
-      state.rttSuspect = rttMs;
-      state.rttSuspectAt = now;
-      state.rttBase = base;
-      state.rttBaseStamp = stamp;
-      state.rttEstimate = decayed * spikeFactor;
-      state.rttStamp = now;
-    } else if (independent) {
-      // Two independent high samples: a real slowdown. Jump to the smaller of the two.
-      state.rttEstimate = Math.min(rttMs, suspect);
-      state.rttStamp = now;
-      state.rttSuspect = 0;
-    }
+    if (suspect === 0) suspectSpike(state, rttMs, now, base, stamp, base * w * spikeFactor);
+    else if (independent) confirmSpike(state, rttMs, now, confirmations);
     // else: overlapped the suspect, so delayed by the same event (one pause, one stall); ignore.
     return;
   }
-  const next = decayed + rttMs * (1 - w);
+  const next = base * w + rttMs * (1 - w);
   const nextStamp = Math.max(now, stamp);
   if (suspect === 0 || independent) {
     // No suspect, or refuted by an ordinary sample: publish the confirmed estimate.
@@ -98,15 +92,50 @@ export function observeRobust(
   }
 }
 
-/** The robust estimator with τ `decayMs` and threshold `spikeFactor`. */
+/** A first high sample: remember it, keep the confirmed estimate aside, publish the provisional raise. */
+function suspectSpike(
+  state: EndpointState,
+  rttMs: number,
+  now: number,
+  base: number,
+  stamp: number,
+  provisional: number,
+): void {
+  state.rttSuspect = rttMs;
+  state.rttSuspectAt = now;
+  state.rttSuspectCount = 0;
+  state.rttBase = base;
+  state.rttBaseStamp = stamp;
+  state.rttEstimate = provisional;
+  state.rttStamp = now;
+}
+
+/**
+ * An independent high sample while a suspect is pending. After `confirmations` of them in a row it is a real
+ * slowdown: the estimate jumps to the smallest of the high samples (the peak rule, on evidence).
+ */
+function confirmSpike(state: EndpointState, rttMs: number, now: number, confirmations: number): void {
+  const smallest = Math.min(rttMs, state.rttSuspect);
+  if (++state.rttSuspectCount < confirmations) {
+    state.rttSuspect = smallest;
+    state.rttSuspectAt = now;
+    return;
+  }
+  state.rttEstimate = smallest;
+  state.rttStamp = now;
+  state.rttSuspect = 0;
+}
+
+/** The robust estimator with τ `decayMs`, threshold `spikeFactor` and `confirmations`. */
 export function robustEwmaEstimator(
   decayMs: number = defaultRobustEwmaOptions.decayMs,
   spikeFactor: number = defaultRobustEwmaOptions.spikeFactor,
+  confirmations: number = defaultRobustEwmaOptions.confirmations,
 ): LatencyEstimator {
   return {
     kind: 'robust',
     decayMs,
-    observe: (state, rttMs, now) => observeRobust(state, rttMs, now, decayMs, spikeFactor),
+    observe: (state, rttMs, now) => observeRobust(state, rttMs, now, decayMs, spikeFactor, confirmations),
     estimate: (state, now) => currentEstimate(state, now, decayMs),
   };
 }

@@ -1,8 +1,9 @@
 /**
- * The robust (confirmed-peak) estimator, sample by sample. τ = 2 s, spikeFactor = 2 unless stated.
+ * The robust (confirmed-peak) estimator, sample by sample. τ = 2 s, spikeFactor = 2, two confirmations unless stated.
  *   ordinary sample (≤ 2 × estimate):  w = e^(−Δt/τ); est' = est·w + rtt·(1 − w)
  *   first high sample: a suspect; published estimate provisionally 2 × est, the confirmed one kept aside
- *   high sample from a request started after the suspect arrived: confirmed, est' = min(rtt, suspect)
+ *   high sample from a request started after the previous high one arrived: one confirmation; after two,
+ *   est' = the smallest of the chain
  *   ordinary sample from a request started after the suspect arrived: refuted, confirmed estimate restored
  */
 import fc from 'fast-check';
@@ -13,7 +14,7 @@ import { observeLatency } from '../../src/load/peak-ewma.js';
 import { observeRobust, robustEwmaEstimator } from '../../src/load/robust-ewma.js';
 
 const TAU = 2000;
-const estimator = robustEwmaEstimator(TAU, 2);
+const estimator = robustEwmaEstimator(TAU, 2, 2);
 const observed = (rtt: number, at = 0) => {
   const state = new EndpointState(parseEndpoint('h:1', 'e'), at, 30);
   estimator.observe(state, rtt, at);
@@ -52,15 +53,40 @@ describe('robust estimator, sample by sample', () => {
     expect(s.rttEstimate).toBeCloseTo(5, 9);
   });
 
-  it('confirms a real slowdown on the second independent slow sample', () => {
+  it('with one confirmation, takes a real slowdown on the second independent slow sample', () => {
+    const one = robustEwmaEstimator(TAU, 2, 1);
     const s = observed(5, 0);
-    estimator.observe(s, 50, 1000); // suspect
-    estimator.observe(s, 48, 1020); // started at 972, overlapped the suspect: no confirmation
+    one.observe(s, 50, 1000); // suspect
+    one.observe(s, 48, 1020); // started at 972, overlapped the suspect: no confirmation
     expect(s.rttSuspect).toBe(50);
-    estimator.observe(s, 55, 1060); // started at 1005, after 1000: confirmed
+    one.observe(s, 55, 1060); // started at 1005, after 1000: confirmed
     expect(s.rttSuspect).toBe(0);
     expect(s.rttEstimate).toBe(50); // the smaller of the two
     expect(s.rttStamp).toBe(1060);
+  });
+
+  it('with the default two confirmations, needs a chain of three independent slow samples', () => {
+    const s = observed(5, 0);
+    estimator.observe(s, 52, 1000); // suspect; provisional 2 × 5 × e^(−1000/τ)
+    expect(s.rttEstimate).toBeCloseTo(10 * Math.exp(-1000 / TAU), 9);
+    estimator.observe(s, 55, 1060); // started 1005 ≥ 1000: first confirmation, not yet enough
+    expect(s.rttSuspect).toBe(52);
+    expect(s.rttEstimate).toBeCloseTo(10 * Math.exp(-1000 / TAU), 9);
+    estimator.observe(s, 51, 1100); // started 1049 < 1060: overlapped the last one, no confirmation
+    expect(s.rttSuspect).toBe(52);
+    estimator.observe(s, 50, 1120); // started 1070 ≥ 1060: second confirmation
+    expect(s.rttSuspect).toBe(0);
+    expect(s.rttEstimate).toBe(50); // the smallest of the chain
+  });
+
+  it('is refuted by an ordinary sample between confirmations', () => {
+    const s = observed(5, 0);
+    estimator.observe(s, 52, 1000);
+    estimator.observe(s, 55, 1060); // one confirmation
+    estimator.observe(s, 5, 1070); // started 1065 ≥ 1060: refuted, the confirmed estimate comes back
+    expect(s.rttSuspect).toBe(0);
+    const w = Math.exp(-1070 / TAU);
+    expect(s.rttEstimate).toBeCloseTo(5 * w + 5 * (1 - w), 9);
   });
 
   it('keeps EWMA-updating the confirmed estimate from overlapping ordinary samples while a suspect is pending', () => {
