@@ -14,7 +14,7 @@ export class EndpointState {
 
   /** Requests picked and not yet released. */
   inFlight = 0;
-  /** Peak-EWMA latency estimate in ms, as of {@link rttStamp} (decays toward 0 while idle; see load/peak-ewma.ts). */
+  /** Latency estimate in ms, as of {@link rttStamp} (decays toward 0 while idle; see load/peak-ewma.ts, load/robust-ewma.ts). */
   rttEstimate: number;
   /** Clock time of the last estimate update. */
   rttStamp: number;

@@ -77,11 +77,12 @@ function observeRare(
   spikeFactor: number,
   confirmations: number,
 ): void {
-  if (!state.rttObserved) {
+  const suspect = state.rttSuspect;
+  // No sample yet, or an estimate of exactly 0 (answers timed at 0 ms) that no sample can be a multiple of.
+  if (!state.rttObserved || (suspect === 0 && state.rttEstimate === 0)) {
     takeFirst(state, rttMs, now);
     return;
   }
-  const suspect = state.rttSuspect;
   // The confirmed estimate: the published one, or the one saved under a provisional raise.
   const base = suspect === 0 ? state.rttEstimate : state.rttBase;
   const stamp = suspect === 0 ? state.rttStamp : state.rttBaseStamp;

@@ -30,6 +30,13 @@ describe('robust estimator, sample by sample', () => {
     expect(estimator.estimate(s, 3000)).toBeCloseTo(11.57387736 * Math.exp(-1), 7); // decays while idle
   });
 
+  it('takes a sample outright after an estimate of exactly 0 (no multiple of 0 can be a spike)', () => {
+    const s = observed(0, 0);
+    estimator.observe(s, 3, 10);
+    expect(s.rttEstimate).toBe(3);
+    expect(s.rttSuspect).toBe(0);
+  });
+
   it('ignores an isolated spike: provisional 2× raise, restored exactly by the next independent sample', () => {
     const s = observed(5, 0);
     estimator.observe(s, 60, 100); // started at 40, a suspect
