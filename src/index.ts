@@ -22,6 +22,7 @@ export * from './errors/index.js';
 export * from './hash/index.js';
 // Areas: each keeps its public surface in its own index file.
 export * from './health/index.js';
+export type { LatencyEstimator } from './load/estimator.js';
 export * from './observability/index.js';
 export { builtinPolicies } from './pickers/index.js';
 export type { LeastRequestOptions } from './pickers/least-request.js';
