@@ -4,6 +4,7 @@
 import { leastRequest } from './least-request.js';
 import { maglev } from './maglev.js';
 import { p2cPeakEwma } from './p2c-peak-ewma.js';
+import { p2cRobustEwma } from './p2c-robust-ewma.js';
 import type { PolicyDefinition } from './picker.js';
 import { random } from './random.js';
 import { getPolicyDefinition, registerPolicy } from './registry.js';
@@ -18,6 +19,7 @@ export const builtinPolicies: readonly PolicyDefinition<unknown>[] = [
   random,
   leastRequest,
   p2cPeakEwma,
+  p2cRobustEwma,
   ringHash,
   maglev,
 ] as unknown as readonly PolicyDefinition<unknown>[];
