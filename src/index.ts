@@ -23,7 +23,7 @@ export * from './hash/index.js';
 // Areas: each keeps its public surface in its own index file.
 export * from './health/index.js';
 export * from './observability/index.js';
-export { builtinPolicies } from './pickers/index.js';
+export { builtinPolicies } from './pickers/builtin.js';
 export type { LeastRequestOptions } from './pickers/least-request.js';
 export { defaultLeastRequestOptions } from './pickers/least-request.js';
 export type { P2cPeakEwmaOptions } from './pickers/p2c-peak-ewma.js';

@@ -21,7 +21,6 @@ import { parseRouting, type RoutingOptions } from '../health/options.js';
 import { OutlierDetector } from '../health/outlier-detection.js';
 import { SlowStart } from '../health/slow-start.js';
 import { currentEstimate, observeLatency } from '../load/peak-ewma.js';
-import '../pickers/index.js';
 import { channels, publish } from '../observability/channels.js';
 import {
   EMPTY_PICKER,
