@@ -16,6 +16,14 @@ export type { DnsSchemeOptions } from './dns-scheme.js';
 export { DNS_SCHEME, dnsResolverFactory } from './dns-scheme.js';
 export type { GrpcEndpoint } from './endpoints.js';
 export { SWITCHYARD_ENDPOINT } from './endpoints.js';
+export {
+  decodeHealthCheckResponse,
+  encodeHealthCheckRequest,
+  GrpcProber,
+  grpcHealthProber,
+  HEALTH_CHECK_METHOD,
+  SERVING_STATUS,
+} from './health-check.js';
 export { activeBalancers, SwitchyardLoadBalancer } from './lb-policy.js';
 export type { OrcaOptions, OrcaReport } from './orca.js';
 export { decodeOrcaReport, defaultOrcaOptions, ORCA_TRAILER, OrcaWeights, parseOrcaOptions } from './orca.js';
