@@ -3,6 +3,8 @@
  *
  * The core: {@link Balancer}, the policy registry, resolvers, and the building blocks the adapters
  * (`switchyard-lb/undici`, `switchyard-lb/grpc`) use.
+ *
+ * @module switchyard-lb
  */
 
 export * from './affinity/index.js';
@@ -49,3 +51,11 @@ export { defaultRandom, seededRandom } from './random.js';
 // resilience (issue 5): retries, budgets, backoff, hedging, throttling, circuit breaking, the executor
 export * from './resilience/index.js';
 export * from './resolvers/dns/index.js';
+// The resolver contract (docs/resolvers.md): implement `Resolver` to feed a Balancer from your own discovery.
+export type {
+  Resolver,
+  ResolverClusterConfig,
+  ResolverListener,
+  ResolverUpdate,
+} from './resolvers/resolver.js';
+export { StaticResolver } from './resolvers/static.js';

@@ -7,6 +7,8 @@
  * const client = new OrdersClient('switchyard-static:///orders', credentials.createInsecure(),
  *   channelOptions({ policy: 'p2c_peak_ewma', balancer: { name: 'orders' } }));
  * ```
+ *
+ * @module switchyard-lb/grpc
  */
 export type { ChannelOptionsExtras } from './channel-options.js';
 export { channelOptions } from './channel-options.js';
