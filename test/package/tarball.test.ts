@@ -1,0 +1,275 @@
+/**
+ * The package as a user gets it: `npm pack` (which runs `prepack`: clean + build), the tarball installed into a
+ * fresh project next to undici, grpc-js and protobufjs, then every way a user consumes it — `import`, `require`,
+ * an esbuild bundle, TypeScript under strict settings, the `switchyard-sim` bin — plus publint and attw on the
+ * tarball. Installs use `--prefer-offline`: the packages are already in npm's cache after `npm ci`.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtinPolicies } from '../../src/pickers/builtin.js';
+
+/**
+ * Budget of the minified esbuild bundle of a core-only program (`new Balancer(...)` with every built-in policy,
+ * p-limit included). 51 KiB when set (2026-12); the budget leaves room for a few more policies, and a change that
+ * drags a client library (grpc-js alone is ~1 MB) or a large dependency into the core fails it.
+ */
+const CORE_BUNDLE_BUDGET_BYTES = 72 * 1024;
+
+const root = join(import.meta.dirname, '..', '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  name: string;
+  exports: Record<string, unknown>;
+  bin: Record<string, string>;
+};
+const bin = (name: string) => join(root, 'node_modules', '.bin', name);
+const versionOf = (name: string) =>
+  (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+    .version;
+
+let work: string;
+let consumer: string;
+let tarball: string;
+
+function run(command: string, args: readonly string[], cwd: string) {
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, stdout: r.stdout ?? '' };
+}
+
+function mustRun(command: string, args: readonly string[], cwd: string): string {
+  const r = run(command, args, cwd);
+  if (r.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${r.code}:\n${r.out}`);
+  return r.stdout;
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'switchyard-package-'));
+  mustRun('npm', ['pack', '--pack-destination', work, '--loglevel=error'], root);
+  const packed = readdirSync(work).filter((f) => f.endsWith('.tgz'));
+  expect(packed).toHaveLength(1);
+  tarball = join(work, packed[0]!);
+  consumer = join(work, 'consumer');
+  mkdirSync(consumer);
+  writeFileSync(
+    join(consumer, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+  );
+  mustRun(
+    'npm',
+    [
+      'install',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      '--no-package-lock',
+      '--loglevel=error',
+      tarball,
+      `undici@${versionOf('undici')}`,
+      `@grpc/grpc-js@${versionOf('@grpc/grpc-js')}`,
+      `protobufjs@${versionOf('protobufjs')}`,
+      `@types/node@${versionOf('@types/node')}`,
+    ],
+    consumer,
+  );
+}, 180_000);
+
+afterAll(() => {
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+});
+
+describe('npm pack', () => {
+  it('ships the built dist/, LICENSE and an executable bin, and no source maps pointing at unshipped src/', () => {
+    const files = mustRun('tar', ['-tzf', tarball], work).trim().split('\n');
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/sim/bin.js', 'LICENSE', 'README.md'])
+      expect(files).toContain(`package/${f}`);
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    expect(files.filter((f) => f.startsWith('package/src/'))).toEqual([]);
+    const installed = join(consumer, 'node_modules', pkg.name);
+    const binFile = join(installed, pkg.bin['switchyard-sim']!);
+    expect(readFileSync(binFile, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(readFileSync(join(installed, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026/);
+    expect(statSync(join(consumer, 'node_modules', '.bin', 'switchyard-sim')).mode & 0o111).not.toBe(0);
+  });
+});
+
+describe('the installed package', () => {
+  const specifiers = Object.keys(pkg.exports)
+    .filter((key) => key !== './package.json')
+    .map((key) => (key === '.' ? pkg.name : `${pkg.name}/${key.slice(2)}`));
+
+  it('every export loads with import and with require, with the same names', () => {
+    const list = JSON.stringify(specifiers);
+    writeFileSync(
+      join(consumer, 'load.mjs'),
+      `const out = {};\nfor (const s of ${list}) out[s] = Object.keys(await import(s)).sort();\nconsole.log(JSON.stringify(out));\n`,
+    );
+    writeFileSync(
+      join(consumer, 'load.cjs'),
+      `const out = {};\nfor (const s of ${list}) out[s] = Object.keys(require(s)).filter((k) => k !== '__esModule' && k !== 'default').sort();\nconsole.log(JSON.stringify(out));\n`,
+    );
+    const imported = JSON.parse(mustRun(process.execPath, ['load.mjs'], consumer)) as Record<
+      string,
+      string[]
+    >;
+    const required = JSON.parse(mustRun(process.execPath, ['load.cjs'], consumer)) as Record<
+      string,
+      string[]
+    >;
+    expect(Object.keys(imported)).toEqual(specifiers);
+    expect(required).toEqual(imported);
+    for (const s of specifiers) expect(imported[s]!.length).toBeGreaterThan(0);
+    // The resolver contract is the documented extension point (docs/resolvers.md).
+    expect(imported[pkg.name]).toEqual(
+      expect.arrayContaining(['Balancer', 'StaticResolver', 'builtinPolicies']),
+    );
+    expect(imported[`${pkg.name}/grpc`]).toContain('grpcHealthProber');
+  });
+
+  it('the switchyard-sim bin runs from node_modules/.bin: --help exits 0, a bad flag exits 2', () => {
+    const sim = join(consumer, 'node_modules', '.bin', 'switchyard-sim');
+    const help = run(sim, ['--help'], consumer);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: switchyard-sim/);
+    const list = run(sim, ['--list'], consumer);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain('one-slow-backend');
+    expect(run(sim, ['--bogus'], consumer).code).toBe(2);
+  });
+});
+
+describe('bundling a core-only program with esbuild', () => {
+  const names = builtinPolicies.map((p) => p.name);
+
+  it('keeps every built-in policy, leaves grpc-js, protobufjs and undici out, and stays within budget', async () => {
+    writeFileSync(
+      join(consumer, 'core.mjs'),
+      `import { Balancer, registeredPolicies } from '${pkg.name}';
+const picks = {};
+for (const policy of ${JSON.stringify(names)}) {
+  const balancer = new Balancer({ endpoints: ['127.0.0.1:1001', '127.0.0.1:1002', '127.0.0.1:1003'], policy });
+  const seen = new Set();
+  for (let i = 0; i < 60; i++) {
+    const lease = balancer.pick({ hashKey: 'user-' + i });
+    seen.add(lease.endpoint.address);
+    lease.release();
+  }
+  picks[policy] = seen.size;
+  await balancer.close();
+}
+console.log(JSON.stringify({ registered: registeredPolicies(), picks }));
+`,
+    );
+    const outfile = join(work, 'core.bundle.mjs'); // outside the consumer: nothing left to resolve at run time
+    const result = await build({
+      absWorkingDir: consumer,
+      entryPoints: ['core.mjs'],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      minify: true,
+      metafile: true,
+      outfile,
+      logLevel: 'silent',
+    });
+    // esbuild warns when it drops an import for effect under "sideEffects": false (ignored-bare-import).
+    expect(result.warnings).toEqual([]);
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.filter((f) => /node_modules\/(@grpc|protobufjs|undici)\//.test(f))).toEqual([]);
+    expect(inputs.some((f) => f.includes(`node_modules/${pkg.name}/dist/`))).toBe(true);
+    const size = statSync(outfile).size;
+    console.log(
+      `core-only bundle: ${(size / 1024).toFixed(1)} KiB minified (budget ${CORE_BUNDLE_BUDGET_BYTES / 1024} KiB)`,
+    );
+    expect(size).toBeLessThanOrEqual(CORE_BUNDLE_BUDGET_BYTES);
+
+    const out = JSON.parse(mustRun(process.execPath, [outfile], work)) as {
+      registered: string[];
+      picks: Record<string, number>;
+    };
+    expect(out.registered).toEqual([...names].sort());
+    for (const name of names) expect(out.picks[name], name).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('linters on the tarball', () => {
+  it('publint --strict: all good', () => {
+    const r = run(bin('publint'), ['run', tarball, '--strict'], work);
+    expect(r.out).toContain('All good!');
+    expect(r.code).toBe(0);
+  });
+
+  it('@arethetypeswrong/cli: no problems but the two documented, accepted ones', () => {
+    const r = run(
+      bin('attw'),
+      [tarball, '--profile', 'node16', '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'json'],
+      work,
+    );
+    expect(r.code, r.out).toBe(0);
+    // The JSON lists every problem, ignored ones too; only these two kinds may appear:
+    // - CJSResolvesToESM (node16 from CJS): "dynamic import only" was true before require(esm). On the Node
+    //   versions in `engines` require() works (checked above) and TypeScript >= 5.8 accepts it under
+    //   `module: nodenext`; attw 0.18 bundles an older TypeScript.
+    // - NoResolution (node10, subpaths): node10 resolution predates `exports`; the root still resolves via `types`.
+    const { problems } = JSON.parse(r.stdout) as {
+      problems: Record<string, { kind: string; resolutionKind: string; entrypoint: string }[]>;
+    };
+    const unexpected = Object.values(problems)
+      .flat()
+      .filter(
+        (p) =>
+          !(p.kind === 'CJSResolvesToESM' && p.resolutionKind === 'node16-cjs') &&
+          !(p.kind === 'NoResolution' && p.resolutionKind === 'node10' && p.entrypoint !== '.'),
+      );
+    expect(unexpected).toEqual([]);
+  });
+});
+
+describe('README quick starts', () => {
+  it('type-check in the consumer under strict, exactOptionalPropertyTypes and moduleResolution nodenext', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const blocks = [
+      ...readme.matchAll(/^## (Quick start[^\n]*|The core[^\n]*)\n[\s\S]*?```ts\n([\s\S]*?)```/gm),
+    ];
+    expect(blocks.map((b) => b[1])).toEqual([
+      'Quick start: undici and fetch',
+      'Quick start: grpc-js',
+      'The core, without an adapter',
+    ]);
+    // What a quick start leaves to the reader: a generated client, the call being balanced.
+    const prelude = `import type { Client as GrpcClient } from '@grpc/grpc-js';
+declare const OrdersClient: typeof GrpcClient;
+declare function callSomething(address: string): Promise<void>;
+`;
+    const files = blocks.map((b, i) => {
+      const file = `quick-start-${i + 1}.ts`;
+      writeFileSync(join(consumer, file), `${prelude}${b[2]}\nexport {};\n`);
+      return file;
+    });
+    writeFileSync(
+      join(consumer, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          noEmit: true,
+          types: ['node'],
+          skipLibCheck: true,
+        },
+        files,
+      }),
+    );
+    const tsc = run(
+      process.execPath,
+      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'],
+      consumer,
+    );
+    expect(tsc.out).toBe('');
+    expect(tsc.code).toBe(0);
+  });
+});
