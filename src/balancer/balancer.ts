@@ -48,6 +48,8 @@ import {
   type BalancerOptions,
   checkExtensions,
   clusterRouting,
+  DEFAULT_LATENCY_DECAY_MS,
+  DEFAULT_RTT_MS,
   defaultBalancerOptions,
   type PickFailure,
 } from './options.js';
@@ -95,7 +97,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   /** The last policy configuration a resolver sent, serialised, to skip rebuilding an unchanged policy. */
   #clusterPolicyKey: string | undefined;
   /** The policy's latency decay τ (ms), cached off the hot path. */
-  #decayMs: number = defaultBalancerOptions.latencyDecayMs;
+  #decayMs: number = DEFAULT_LATENCY_DECAY_MS;
   #picker: Picker = EMPTY_PICKER;
   #routableCount = 0;
   #panic = false;
@@ -272,7 +274,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   #createPolicy(parsed: ParsedPolicy): Policy {
     const policy = createPolicy(parsed, { random: this.#random, clock: this.#clock, load: this.#load });
-    this.#decayMs = policy.latency?.decayMs ?? defaultBalancerOptions.latencyDecayMs;
+    this.#decayMs = policy.latency?.decayMs ?? DEFAULT_LATENCY_DECAY_MS;
     return policy;
   }
 
@@ -468,9 +470,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       sum += currentEstimate(state, now, decayMs);
       count++;
     }
-    return count > 0
-      ? sum / count
-      : (this.#policy.latency?.defaultRttMs ?? defaultBalancerOptions.defaultRttMs);
+    return count > 0 ? sum / count : (this.#policy.latency?.defaultRttMs ?? DEFAULT_RTT_MS);
   }
 
   #forget(state: EndpointState): void {

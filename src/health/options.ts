@@ -341,11 +341,18 @@ export interface SlowStartOptions {
 
 export type SlowStartConfig = false | (Partial<SlowStartOptions> & { readonly windowMs: number });
 
-export const defaultSlowStartOptions = Object.freeze({
-  aggression: 1.0,
-  minWeightPercent: 10,
-  maxUpdateIntervalMs: 1_000,
-});
+/**
+ * Defaults of {@link SlowStartOptions}. `windowMs` has none (required), and `updateIntervalMs` defaults to
+ * min({@link SLOW_START_MAX_UPDATE_INTERVAL_MS}, windowMs / 10), so neither is here: every key is an option.
+ */
+export const defaultSlowStartOptions: Pick<SlowStartOptions, 'aggression' | 'minWeightPercent'> =
+  Object.freeze({
+    aggression: 1.0,
+    minWeightPercent: 10,
+  });
+
+/** Upper bound of the default `updateIntervalMs`, in ms: picker rebuilds at most once a second by default. */
+export const SLOW_START_MAX_UPDATE_INTERVAL_MS = 1_000;
 
 /** Validates slow-start options; `undefined`/`false` → off. */
 export function parseSlowStart(raw: unknown, path: string): SlowStartOptions | undefined {
@@ -374,7 +381,7 @@ export function parseSlowStart(raw: unknown, path: string): SlowStartOptions | u
       'updateIntervalMs',
       path,
       { min: 1, max: DAY_MS },
-      Math.max(1, Math.min(d.maxUpdateIntervalMs, windowMs / 10)),
+      Math.max(1, Math.min(SLOW_START_MAX_UPDATE_INTERVAL_MS, windowMs / 10)),
     ),
   });
 }
