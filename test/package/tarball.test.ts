@@ -4,11 +4,14 @@
  * an esbuild bundle, TypeScript under strict settings, the `switchyard-sim` bin — plus publint and attw on the
  * tarball. Installs use `--prefer-offline`: the packages are already in npm's cache after `npm ci`.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { promisify } from 'node:util';
+import { build, transform } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinPolicies } from '../../src/pickers/builtin.js';
 
@@ -29,6 +32,8 @@ const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 const versionOf = (name: string) =>
   (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
     .version;
+
+const execFileAsync = promisify(execFile);
 
 let work: string;
 let consumer: string;
@@ -228,12 +233,16 @@ describe('linters on the tarball', () => {
 });
 
 describe('README quick starts', () => {
+  const readme = () => readFileSync(join(root, 'README.md'), 'utf8');
+  /** The three quick-start code blocks, by heading. */
+  const quickStarts = () =>
+    [...readme().matchAll(/^## (Quick start[^\n]*|The core[^\n]*)\n[\s\S]*?```ts\n([\s\S]*?)```/gm)].map(
+      (m) => ({ heading: m[1]!, code: m[2]! }),
+    );
+
   it('type-check in the consumer under strict, exactOptionalPropertyTypes and moduleResolution nodenext', () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const blocks = [
-      ...readme.matchAll(/^## (Quick start[^\n]*|The core[^\n]*)\n[\s\S]*?```ts\n([\s\S]*?)```/gm),
-    ];
-    expect(blocks.map((b) => b[1])).toEqual([
+    const blocks = quickStarts();
+    expect(blocks.map((b) => b.heading)).toEqual([
       'Quick start: undici and fetch',
       'Quick start: grpc-js',
       'The core, without an adapter',
@@ -245,7 +254,7 @@ declare function callSomething(address: string): Promise<void>;
 `;
     const files = blocks.map((b, i) => {
       const file = `quick-start-${i + 1}.ts`;
-      writeFileSync(join(consumer, file), `${prelude}${b[2]}\nexport {};\n`);
+      writeFileSync(join(consumer, file), `${prelude}${b.code}\nexport {};\n`);
       return file;
     });
     writeFileSync(
@@ -271,5 +280,55 @@ declare function callSomething(address: string): Promise<void>;
     );
     expect(tsc.out).toBe('');
     expect(tsc.code).toBe(0);
+  });
+
+  it('run against local servers in place of their example addresses', async () => {
+    const hits: string[] = [];
+    const servers = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const server = createServer((req, res) => {
+          hits.push(`${req.method} ${req.url}`);
+          res.end('ok');
+        });
+        await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+        return server;
+      }),
+    );
+    try {
+      const local = servers.map((s) => `127.0.0.1:${(s.address() as AddressInfo).port}`);
+      // The grpc-js quick start makes no call: its channel connects lazily, so only its config is exercised.
+      const prelude = `import { Client as OrdersClient } from '@grpc/grpc-js';
+async function callSomething(address: string): Promise<void> { await (await fetch('http://' + address + '/call')).text(); }
+`;
+      for (const [i, { heading, code }] of quickStarts().entries()) {
+        // Endpoints as 'host:port' strings and as { host, port } objects.
+        let n = 0;
+        const next = () => local[n++ % local.length]!;
+        const body = code
+          .replace(/\b(?:10\.0\.0\.\d+|127\.0\.0\.1):\d+\b/g, () => next())
+          .replace(/host: '[\d.]+', port: \d+/g, () => {
+            const [host, port] = next().split(':');
+            return `host: '${host}', port: ${port}`;
+          });
+        expect(n, heading).toBeGreaterThan(0);
+        const { code: js } = await transform(`${prelude}${body}\nprocess.exit(0);\n`, {
+          loader: 'ts',
+          format: 'esm',
+        });
+        const file = join(consumer, `quick-start-${i + 1}.run.mjs`);
+        writeFileSync(file, js);
+        const r = await execFileAsync(process.execPath, [file], { cwd: consumer, timeout: 20_000 }).catch(
+          (error: { stdout?: string; stderr?: string; message: string }) => {
+            throw new Error(`${heading}: ${error.message}\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+          },
+        );
+        expect(r.stderr, heading).toBe('');
+      }
+      // undici: request + fetch + createFetch; the core: one call.
+      expect(hits.filter((h) => h === 'GET /v1/orders')).toHaveLength(3);
+      expect(hits.filter((h) => h === 'GET /call')).toHaveLength(1);
+    } finally {
+      for (const s of servers) s.close();
+    }
   });
 });
