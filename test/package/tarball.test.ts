@@ -46,7 +46,8 @@ function run(command: string, args: readonly string[], cwd: string) {
 
 function mustRun(command: string, args: readonly string[], cwd: string): string {
   const r = run(command, args, cwd);
-  if (r.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${r.code}:\n${r.out}`);
+  // The tail only: a failing minified bundle echoes its whole source line.
+  if (r.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${r.code}:\n${r.out.slice(-3_000)}`);
   return r.stdout;
 }
 
