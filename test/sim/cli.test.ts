@@ -1,12 +1,14 @@
 /**
  * The `switchyard-sim` command, spawned as users run it (src/sim/bin.ts through tsx here; the package test runs
- * the built bin from an installed tarball): help, exit codes and the validator's messages.
+ * the built bin from an installed tarball): help, exit codes and the validator's messages. Cases that need no
+ * process of their own call runSimulatorCli, the function bin.ts runs, in this process.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runSimulatorCli } from '../../src/sim/cli.js';
 import { parseFleetConfig } from '../../src/sim/config.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -31,6 +33,7 @@ const fleet = {
 const fleetFile = join(dir, 'fleet.json');
 writeFileSync(fleetFile, JSON.stringify(fleet));
 
+/** The command as users run it: a process, its exit code and streams. */
 function sim(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], {
     cwd: root,
@@ -38,6 +41,16 @@ function sim(...args: string[]) {
     timeout: 30_000,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** The same CLI in this process (what bin.ts calls), for the cases that need no process of their own. */
+async function simInProcess(...args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await runSimulatorCli(args, {
+    io: { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) },
+  });
+  return { code, out, err };
 }
 
 describe('switchyard-sim', () => {
@@ -56,12 +69,20 @@ describe('switchyard-sim', () => {
     expect(r.out).toMatch(/simulated requests in/);
   });
 
-  it('--json prints parseable results for every configuration', () => {
-    const r = sim('--config', fleetFile, '--json', '--seed', '7');
+  it('--json prints parseable results for every configuration', async () => {
+    const r = await simInProcess('--config', fleetFile, '--json', '--seed', '7');
     expect(r.code).toBe(0);
     const result = JSON.parse(r.out) as { configurations: { requests: number }[] };
     expect(result.configurations).toHaveLength(fleet.configurations.length);
     for (const c of result.configurations) expect(c.requests).toBeGreaterThan(0);
+  });
+
+  it('a usage error from the process: exit 2, the reason and the usage on stderr', () => {
+    const r = sim('--bogus');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("Unknown option '--bogus'");
+    expect(r.err).toContain('usage: switchyard-sim');
+    expect(r.out).toBe('');
   });
 
   it.each([
@@ -71,8 +92,8 @@ describe('switchyard-sim', () => {
     [['a.json', 'b.json'], 'one fleet file at a time'],
     [[fleetFile, '--seed', 'x'], '--seed: expected an integer, got "x"'],
     [[join(dir, 'missing.json')], 'cannot read fleet file'],
-  ])('usage error %j: exit 2 and says why', (args, message) => {
-    const r = sim(...args);
+  ])('usage error %j: exit 2 and says why', async (args, message) => {
+    const r = await simInProcess(...args);
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
     expect(r.out).toBe('');
@@ -94,10 +115,10 @@ describe('switchyard-sim', () => {
     expect(r.err.trim()).toBe(`invalid simulation config: ${expected}`);
   });
 
-  it('a file that is not JSON: exit 2', () => {
+  it('a file that is not JSON: exit 2', async () => {
     const file = join(dir, 'broken.json');
     writeFileSync(file, '{ "clients": ');
-    const r = sim(file);
+    const r = await simInProcess(file);
     expect(r.code).toBe(2);
     expect(r.err).toContain(`fleet file ${file} is not JSON`);
   });
