@@ -28,6 +28,10 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   exports: Record<string, unknown>;
   bin: Record<string, string>;
 };
+/** The import specifiers of every `exports` entry: `switchyard-lb`, `switchyard-lb/undici`, … */
+const specifiers = Object.keys(pkg.exports)
+  .filter((key) => key !== './package.json')
+  .map((key) => (key === '.' ? pkg.name : `${pkg.name}/${key.slice(2)}`));
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 const versionOf = (name: string) =>
   (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
@@ -115,10 +119,6 @@ describe('npm pack', () => {
 });
 
 describe('the installed package', () => {
-  const specifiers = Object.keys(pkg.exports)
-    .filter((key) => key !== './package.json')
-    .map((key) => (key === '.' ? pkg.name : `${pkg.name}/${key.slice(2)}`));
-
   it('every export loads with import and with require, with the same names', () => {
     const list = JSON.stringify(specifiers);
     writeFileSync(
@@ -250,7 +250,9 @@ describe('README quick starts', () => {
       (m) => ({ heading: m[1]!, code: m[2]! }),
     );
 
-  it('type-check in the consumer under strict, exactOptionalPropertyTypes and moduleResolution nodenext', () => {
+  it('type-check in the consumer under strict, exactOptionalPropertyTypes and moduleResolution nodenext, with every declaration file of the package checked too', {
+    timeout: 90_000,
+  }, () => {
     const blocks = quickStarts();
     expect(blocks.map((b) => b.heading)).toEqual([
       'Quick start: undici and fetch',
@@ -267,6 +269,13 @@ declare function callSomething(address: string): Promise<void>;
       writeFileSync(join(consumer, file), `${prelude}${b.code}\nexport {};\n`);
       return file;
     });
+    // Every entry point, so that all of the package's .d.ts files are checked (skipLibCheck is off): users who
+    // turn exactOptionalPropertyTypes on must not get errors from inside switchyard's declarations.
+    writeFileSync(
+      join(consumer, 'all-entries.ts'),
+      `${specifiers.map((s, i) => `import * as entry${i} from '${s}';`).join('\n')}\nexport const entries = [${specifiers.map((_, i) => `entry${i}`).join(', ')}];\n`,
+    );
+    files.push('all-entries.ts');
     writeFileSync(
       join(consumer, 'tsconfig.json'),
       JSON.stringify({
@@ -278,7 +287,7 @@ declare function callSomething(address: string): Promise<void>;
           exactOptionalPropertyTypes: true,
           noEmit: true,
           types: ['node'],
-          skipLibCheck: true,
+          skipLibCheck: false,
         },
         files,
       }),
