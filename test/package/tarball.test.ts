@@ -162,12 +162,25 @@ describe('the installed package', () => {
 describe('bundling a core-only program with esbuild', () => {
   const names = builtinPolicies.map((p) => p.name);
 
-  it('keeps every built-in policy, leaves grpc-js, protobufjs and undici out, and stays within budget', async () => {
+  it('keeps every built-in policy and custom registration, leaves grpc-js, protobufjs and undici out, and stays within budget', async () => {
     writeFileSync(
       join(consumer, 'core.mjs'),
-      `import { Balancer, registeredPolicies } from '${pkg.name}';
+      `import { Balancer, registeredPolicies, registerPolicy } from '${pkg.name}';
+// A user's own policy, registered by an explicit call: always the endpoint with the highest port.
+registerPolicy({
+  name: 'highest_port',
+  description: 'custom',
+  parse: () => ({}),
+  create: () => ({
+    name: 'highest_port',
+    build: (endpoints) => {
+      const top = endpoints.reduce((a, b) => (b.endpoint.port > a.endpoint.port ? b : a));
+      return { pick: () => top };
+    },
+  }),
+});
 const picks = {};
-for (const policy of ${JSON.stringify(names)}) {
+for (const policy of [...${JSON.stringify(names)}, 'highest_port']) {
   const balancer = new Balancer({ endpoints: ['127.0.0.1:1001', '127.0.0.1:1002', '127.0.0.1:1003'], policy });
   const seen = new Set();
   for (let i = 0; i < 60; i++) {
@@ -208,8 +221,9 @@ console.log(JSON.stringify({ registered: registeredPolicies(), picks }));
       registered: string[];
       picks: Record<string, number>;
     };
-    expect(out.registered).toEqual([...names].sort());
+    expect(out.registered).toEqual([...names, 'highest_port'].sort());
     for (const name of names) expect(out.picks[name], name).toBeGreaterThanOrEqual(2);
+    expect(out.picks.highest_port).toBe(1);
   });
 });
 
