@@ -3,6 +3,8 @@
  *
  * The core: {@link Balancer}, the policy registry, resolvers, and the building blocks the adapters
  * (`switchyard-lb/undici`, `switchyard-lb/grpc`) use.
+ *
+ * @module switchyard-lb
  */
 
 export * from './affinity/index.js';
@@ -24,7 +26,7 @@ export * from './hash/index.js';
 export * from './health/index.js';
 export type { LatencyEstimator } from './load/estimator.js';
 export * from './observability/index.js';
-export { builtinPolicies } from './pickers/index.js';
+export { builtinPolicies } from './pickers/builtin.js';
 export type { LeastRequestOptions } from './pickers/least-request.js';
 export { defaultLeastRequestOptions } from './pickers/least-request.js';
 export type { P2cPeakEwmaOptions } from './pickers/p2c-peak-ewma.js';
@@ -52,3 +54,11 @@ export { defaultRandom, seededRandom } from './random.js';
 // resilience (issue 5): retries, budgets, backoff, hedging, throttling, circuit breaking, the executor
 export * from './resilience/index.js';
 export * from './resolvers/dns/index.js';
+// The resolver contract (docs/resolvers.md): implement `Resolver` to feed a Balancer from your own discovery.
+export type {
+  Resolver,
+  ResolverClusterConfig,
+  ResolverListener,
+  ResolverUpdate,
+} from './resolvers/resolver.js';
+export { StaticResolver } from './resolvers/static.js';

@@ -22,7 +22,6 @@ import { OutlierDetector } from '../health/outlier-detection.js';
 import { SlowStart } from '../health/slow-start.js';
 import type { LatencyEstimator } from '../load/estimator.js';
 import { peakEwmaEstimator } from '../load/peak-ewma.js';
-import '../pickers/index.js';
 import { channels, publish } from '../observability/channels.js';
 import {
   EMPTY_PICKER,
@@ -52,6 +51,9 @@ import {
   checkExtensions,
   checkResolver,
   clusterRouting,
+  DEFAULT_LATENCY_DECAY_MS,
+  DEFAULT_READY_TIMEOUT_MS,
+  DEFAULT_RTT_MS,
   defaultBalancerOptions,
   type PickFailure,
 } from './options.js';
@@ -100,7 +102,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   /** The last policy configuration a resolver sent, serialised, to skip rebuilding an unchanged policy. */
   #clusterPolicyKey: string | undefined;
   /** The policy's latency estimator, cached off the hot path. */
-  #estimator: LatencyEstimator = peakEwmaEstimator(defaultBalancerOptions.latencyDecayMs);
+  #estimator: LatencyEstimator = peakEwmaEstimator(DEFAULT_LATENCY_DECAY_MS);
   #picker: Picker = EMPTY_PICKER;
   #routableCount = 0;
   #panic = false;
@@ -234,7 +236,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    * @param timeoutMs most time to wait, in ms, 0..3,600,000. Default 10,000 (a DNS resolver's first answer,
    *   retries included, normally arrives well within it).
    */
-  ready(timeoutMs: number = defaultBalancerOptions.readyTimeoutMs): Promise<boolean> {
+  ready(timeoutMs: number = DEFAULT_READY_TIMEOUT_MS): Promise<boolean> {
     checkNumber(timeoutMs, 'timeoutMs', { min: 0, max: 3_600_000 });
     if (this.#resolved) return Promise.resolve(true);
     if (this.#closed) return Promise.resolve(false);
@@ -323,8 +325,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   #createPolicy(parsed: ParsedPolicy): Policy {
     const policy = createPolicy(parsed, { random: this.#random, clock: this.#clock, load: this.#load });
     this.#estimator =
-      policy.latency?.estimator ??
-      peakEwmaEstimator(policy.latency?.decayMs ?? defaultBalancerOptions.latencyDecayMs);
+      policy.latency?.estimator ?? peakEwmaEstimator(policy.latency?.decayMs ?? DEFAULT_LATENCY_DECAY_MS);
     return policy;
   }
 
@@ -554,9 +555,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       sum += estimator.estimate(state, now);
       count++;
     }
-    return count > 0
-      ? sum / count
-      : (this.#policy.latency?.defaultRttMs ?? defaultBalancerOptions.defaultRttMs);
+    return count > 0 ? sum / count : (this.#policy.latency?.defaultRttMs ?? DEFAULT_RTT_MS);
   }
 
   #forget(state: EndpointState): void {

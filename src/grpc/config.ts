@@ -21,7 +21,9 @@ import type { experimental } from '@grpc/grpc-js';
 import { Balancer, defaultBalancerOptions } from '../balancer/balancer.js';
 import { join, readNumber, readObject, readString } from '../config/validate.js';
 import { ConfigError, isConfigError } from '../errors/config-error.js';
+import type { HealthCheckConfig } from '../health/options.js';
 import { type PolicyConfig, parsePolicyConfig } from '../pickers/registry.js';
+import { grpcHealthProber } from './health-check.js';
 import { type OrcaOptions, parseOrcaOptions } from './orca.js';
 import { DEFAULT_FAILURE_STATUSES, parseStatusList, statusName } from './status.js';
 
@@ -140,9 +142,24 @@ export function parseGrpcLbOptions(raw: unknown): GrpcLbOptions {
   return options;
 }
 
-/** Builds the Balancer a policy instance owns, over no endpoints yet. */
+/**
+ * Builds the Balancer a policy instance owns, over no endpoints yet. A `healthCheck` with `protocol: "grpc"` gets
+ * {@link grpcHealthProber}: service-config JSON cannot carry a function, and this entry loads grpc-js anyway.
+ */
 export function createBalancer(options: GrpcLbOptions): Balancer {
-  return new Balancer({ ...options.balancer, policy: options.policy, endpoints: [] });
+  return new Balancer({
+    ...options.balancer,
+    ...withGrpcProber(options.balancer.healthCheck),
+    policy: options.policy,
+    endpoints: [],
+  });
+}
+
+function withGrpcProber(healthCheck: unknown): { healthCheck?: HealthCheckConfig } {
+  if (typeof healthCheck !== 'object' || healthCheck === null) return {};
+  const check = healthCheck as Record<string, unknown>;
+  if (check.protocol !== 'grpc' || check.prober !== undefined) return {};
+  return { healthCheck: { ...(check as HealthCheckConfig & object), prober: grpcHealthProber } };
 }
 
 function readBalancerOptions(raw: unknown): Readonly<Record<string, unknown>> {

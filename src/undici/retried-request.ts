@@ -292,11 +292,11 @@ export class RetriedRequest implements Controller {
     return this.#reason;
   }
 
-  get rawHeaders(): Controller['rawHeaders'] {
+  get rawHeaders(): NonNullable<Controller['rawHeaders']> | null {
     return this.#winner?.controller?.rawHeaders ?? null;
   }
 
-  get rawTrailers(): Controller['rawTrailers'] {
+  get rawTrailers(): NonNullable<Controller['rawTrailers']> | null {
     return this.#winner?.controller?.rawTrailers ?? null;
   }
 

@@ -4,7 +4,6 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isXdsResourceError, type XdsResourceError } from '../../src/errors/xds-resource-error.js';
-import '../../src/pickers/index.js';
 import { getPolicyDefinition } from '../../src/pickers/registry.js';
 import { decodeCluster } from '../../src/resolvers/xds/cds.js';
 import { decodeAssignment } from '../../src/resolvers/xds/eds.js';
@@ -173,7 +172,7 @@ describe('CDS', () => {
   });
 
   it('maps RING_HASH and MAGLEV by name to the built-in ring_hash and maglev policies', () => {
-    // Both are built in (src/pickers/index.ts): the mapping must produce them, never NACK or degrade.
+    // Both are built in (src/pickers/builtin.ts): the mapping must produce them, never NACK or degrade.
     expect(getPolicyDefinition('ring_hash')).toBeDefined();
     expect(getPolicyDefinition('maglev')).toBeDefined();
     const ring = decodeCluster(

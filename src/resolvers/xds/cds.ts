@@ -24,7 +24,6 @@
  */
 import { ConfigError } from '../../errors/config-error.js';
 import { XdsResourceError } from '../../errors/xds-resource-error.js';
-import '../../pickers/index.js';
 import type { PolicyConfig } from '../../pickers/registry.js';
 import { parsePolicyConfig } from '../../pickers/registry.js';
 import type { ResolverClusterConfig } from '../resolver.js';
