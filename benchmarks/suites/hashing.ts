@@ -19,6 +19,7 @@ import xxhashWasm from 'xxhash-wasm';
 import { EndpointState } from '../../src/balancer/endpoint-state.js';
 import { parseEndpoint } from '../../src/endpoint.js';
 import { xxh32String } from '../../src/hash/xxh32.js';
+import { xxh64StringInto } from '../../src/hash/xxh64.js';
 import { buildMaglevTable, maglev } from '../../src/pickers/maglev.js';
 import type { PickContext, Picker, Policy, PolicyDefinition } from '../../src/pickers/picker.js';
 import { buildRing, ringHash } from '../../src/pickers/ring-hash.js';
@@ -182,16 +183,23 @@ export function fnv1a(key: string): number {
 export default async function suite(b: Bench): Promise<void> {
   const wasm = await xxhashWasm();
   const mask = 4095;
+  const out64 = new Uint32Array(2);
 
   b.group('hash one key (the floor of a hashing pick)', () => {
     for (const length of [10, 20, 40]) {
       const keys = makeKeys(mask + 1, length, length);
       let i = 0;
       b.bench(`hash/xxh32/${length}ch`, () => xxh32String(keys[i++ & mask]!));
+      // XXH64 without BigInt (what ring_hash needs to agree with Envoy/gRPC), and the BigInt path of xxhash-wasm.
+      b.bench(`hash/xxh64/${length}ch`, () => {
+        xxh64StringInto(out64, keys[i++ & mask]!);
+        return out64[1]! | 0;
+      });
       if (length !== 20) continue;
       b.bench(`hash/murmur3_32/${length}ch`, () => murmur3(keys[i++ & mask]!));
       b.bench(`hash/fnv1a_32/${length}ch`, () => fnv1a(keys[i++ & mask]!));
       b.bench(`hash/xxhash-wasm-h32/${length}ch`, () => wasm.h32(keys[i++ & mask]!));
+      b.bench(`hash/xxhash-wasm-h64-bigint/${length}ch`, () => wasm.h64(keys[i++ & mask]!, 0n));
     }
   });
 
