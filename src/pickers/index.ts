@@ -3,6 +3,7 @@
  */
 import { leastRequest } from './least-request.js';
 import { maglev } from './maglev.js';
+import { multiprobe } from './multiprobe.js';
 import { p2cPeakEwma } from './p2c-peak-ewma.js';
 import type { PolicyDefinition } from './picker.js';
 import { random } from './random.js';
@@ -20,6 +21,7 @@ export const builtinPolicies: readonly PolicyDefinition<unknown>[] = [
   p2cPeakEwma,
   ringHash,
   maglev,
+  multiprobe,
 ] as unknown as readonly PolicyDefinition<unknown>[];
 
 for (const definition of builtinPolicies) {

@@ -29,7 +29,7 @@ function referenceXxh64(bytes: Uint8Array, seed: bigint): bigint {
   const P5 = 0x27d4eb2f165667c5n;
   const rotl = (x: bigint, r: bigint) => ((x << r) | (x >> (64n - r))) & MASK;
   const round = (acc: bigint, input: bigint) => (rotl((acc + input * P2) & MASK, 31n) * P1) & MASK;
-  const merge = (acc: bigint, v: bigint) => (((acc ^ round(0n, v)) * P1 + P4) & MASK);
+  const merge = (acc: bigint, v: bigint) => ((acc ^ round(0n, v)) * P1 + P4) & MASK;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const len = bytes.length;
   let p = 0;
