@@ -151,14 +151,30 @@ function fmix32(h: number): number {
   return h ^ (h >>> 16);
 }
 
-/** The winning point for a 32-bit key hash: the smallest clockwise distance from any probe to its successor. */
+/**
+ * The winning point for a 32-bit key hash (signed or unsigned, same bits): the smallest clockwise distance from
+ * any probe to its successor point. The successor search is written out here rather than calling
+ * {@link successor}: V8 passes an unsigned value ≥ 2³¹ to a function it does not inline as a boxed heap number,
+ * which made every probe allocate.
+ */
 export function winningPoint(ring: ProbeRing, hash: number, probes: number): number {
   const positions = ring.positions;
+  const starts = ring.starts;
+  const shift = ring.shift;
+  const size = positions.length;
   let best = 0;
   let bestDistance = 4294967296;
   for (let j = 0; j < probes; j++) {
     const probe = fmix32((hash + Math.imul(j, PROBE_STEP)) | 0) >>> 0;
-    const point = successor(ring, probe);
+    const bucket = probe >>> shift;
+    let lo = starts[bucket]!;
+    let hi = starts[bucket + 1]!;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (positions[mid]! < probe) lo = mid + 1;
+      else hi = mid;
+    }
+    const point = lo === size ? 0 : lo;
     // Unsigned distance clockwise, wrapping past 2³² (the successor of a probe after the last point is point 0).
     const distance = (positions[point]! - probe) >>> 0;
     if (distance < bestDistance) {
@@ -183,7 +199,7 @@ class MultiprobePicker implements Picker {
   protected pointFor(ctx: PickContext): number {
     const key = ctx.hashKey;
     const hash = key === undefined ? randomHash(this.rng) : xxh32String(key);
-    return winningPoint(this.ring, hash, this.probes);
+    return winningPoint(this.ring, hash | 0, this.probes);
   }
 
   pick(ctx: PickContext): EndpointState | undefined {
