@@ -36,19 +36,14 @@ const R = new Int32Array(2);
 
 /** (R[0], R[1]) = (ah, al) × (bh, bl) mod 2⁶⁴. */
 function mul(ah: number, al: number, bh: number, bl: number): void {
-  // Low 32 × low 32 → 64 bits exactly, from 16-bit halves: every partial product is below 2³², and the high half
-  // is their sum with the carry out of the low half. Math.imul gives the low half directly.
-  const a0 = al & 0xffff;
-  const a1 = al >>> 16;
-  const b0 = bl & 0xffff;
-  const b1 = bl >>> 16;
-  const c10 = a1 * b0;
-  const c01 = a0 * b1;
-  const carry = (((a0 * b0) >>> 16) + (c10 & 0xffff) + (c01 & 0xffff)) >>> 16;
-  const high = a1 * b1 + (c10 >>> 16) + (c01 >>> 16) + carry;
+  // Low 32 × low 32 → 64 bits: Math.imul gives the low half exactly; the double product is within 2¹¹ of the
+  // true one (53-bit mantissa, product < 2⁶⁴), so (product − low half) / 2³² is within 2⁻²⁰ of the exact high
+  // half, and rounding recovers it. One float multiply instead of four 16-bit partial products.
+  const low = Math.imul(al, bl);
+  const high = Math.round(((al >>> 0) * (bl >>> 0) - (low >>> 0)) / 4294967296);
   // The cross terms only reach the high half; their own high halves fall off the top.
   R[0] = (high + Math.imul(ah, bl) + Math.imul(al, bh)) | 0;
-  R[1] = Math.imul(al, bl);
+  R[1] = low;
 }
 
 /** (R[0], R[1]) = (ah, al) + (bh, bl) mod 2⁶⁴ (halves signed or unsigned, same bits). */
