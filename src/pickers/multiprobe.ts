@@ -71,6 +71,26 @@ export function pointsFor(weight: number, pointsPerWeight: number): number {
   return Math.max(1, Math.round(pointsPerWeight * weight));
 }
 
+/**
+ * Most points on one ring: 2²¹ (~24 MB with the index). Weights are relative and may be as large as 10⁶, so
+ * `pointsPerWeight × weight` is unbounded; a set above the cap is built with `pointsPerWeight` halved until it
+ * fits. That halving rescales every endpoint (as A42 does), but only for sets whose total weight exceeds
+ * 2²¹ / pointsPerWeight — 131,072 units of weight with the default — never in the common case.
+ */
+export const MAX_PROBE_POINTS = 2 ** 21;
+
+/** `pointsPerWeight`, halved until the set's points fit {@link MAX_PROBE_POINTS}. */
+export function effectivePointsPerWeight(weights: ArrayLike<number>, pointsPerWeight: number): number {
+  let perWeight = pointsPerWeight;
+  for (let halvings = 0; halvings < 64; halvings++) {
+    let total = 0;
+    for (let i = 0; i < weights.length; i++) total += pointsFor(weights[i]!, perWeight);
+    if (total <= MAX_PROBE_POINTS) return perWeight;
+    perWeight /= 2;
+  }
+  return perWeight;
+}
+
 /** Stable LSD radix sort of positions (11 + 11 + 10 bits), carrying owners. Consumes its inputs. */
 function sortPoints(positions: Uint32Array, owners: Int32Array): Pick<ProbeRing, 'positions' | 'owners'> {
   const size = positions.length;
@@ -99,8 +119,9 @@ function sortPoints(positions: Uint32Array, owners: Int32Array): Pick<ProbeRing,
 export function buildProbeRing(
   addresses: readonly string[],
   weights: ArrayLike<number>,
-  pointsPerWeight: number,
+  requestedPointsPerWeight: number,
 ): ProbeRing {
+  const pointsPerWeight = effectivePointsPerWeight(weights, requestedPointsPerWeight);
   let size = 0;
   for (let i = 0; i < addresses.length; i++) size += pointsFor(weights[i]!, pointsPerWeight);
   const positions = new Uint32Array(size);
