@@ -36,14 +36,19 @@ const R = new Int32Array(2);
 
 /** (R[0], R[1]) = (ah, al) × (bh, bl) mod 2⁶⁴. */
 function mul(ah: number, al: number, bh: number, bl: number): void {
-  // Low 32 × low 32 → 64 bits: Math.imul gives the low half exactly; the double product is within 2¹¹ of the
-  // true one (53-bit mantissa, product < 2⁶⁴), so (product − low half) / 2³² is within 2⁻²⁰ of the exact high
-  // half, and rounding recovers it. One float multiply instead of four 16-bit partial products.
-  const low = Math.imul(al, bl);
-  const high = Math.round(((al >>> 0) * (bl >>> 0) - (low >>> 0)) / 4294967296);
+  // Low 32 × low 32 → 64 bits exactly, from 16-bit halves: every partial product is below 2³², and the high half
+  // is their sum with the carry out of the low half. Math.imul gives the low half directly.
+  const a0 = al & 0xffff;
+  const a1 = al >>> 16;
+  const b0 = bl & 0xffff;
+  const b1 = bl >>> 16;
+  const c10 = a1 * b0;
+  const c01 = a0 * b1;
+  const carry = (((a0 * b0) >>> 16) + (c10 & 0xffff) + (c01 & 0xffff)) >>> 16;
+  const high = a1 * b1 + (c10 >>> 16) + (c01 >>> 16) + carry;
   // The cross terms only reach the high half; their own high halves fall off the top.
   R[0] = (high + Math.imul(ah, bl) + Math.imul(al, bh)) | 0;
-  R[1] = low;
+  R[1] = Math.imul(al, bl);
 }
 
 /** (R[0], R[1]) = (ah, al) + (bh, bl) mod 2⁶⁴ (halves signed or unsigned, same bits). */
@@ -211,45 +216,222 @@ function read32s(key: string, p: number): number {
 }
 
 /**
- * The short-key path straight from the string: under 32 characters, all ASCII. Same steps as the tail of
- * {@link xxh64Into}; reading char codes in place saves copying the key into a byte buffer (measured ≈ 40 % of
- * the whole hash for 20-character keys).
+ * The short-key path straight from the string (under 32 characters, all ASCII): the tail steps of
+ * {@link xxh64Into} with every 64-bit multiply written out in place (generated from one template). Calls to a
+ * shared multiply helper exhausted V8's inlining budget, and each call left cost ≈ 5 ns; written out, the whole
+ * hash stays in registers.
  */
 function shortAsciiInto(out: Uint32Array, key: string, seedHigh: number, seedLow: number): void {
   const end = key.length;
-  add(seedHigh, seedLow, P5H, P5L);
-  add(R[0]!, R[1]!, 0, end);
-  let hh = R[0]!;
-  let hl = R[1]!;
+  let hh = seedHigh | 0;
+  let hl = seedLow | 0;
+  {
+    const low = (hl >>> 0) + 374761413;
+    hh = (hh + 0x27d4eb2f + (low > 0xffffffff ? 1 : 0)) | 0;
+    hl = low | 0;
+  }
+  {
+    const low = (hl >>> 0) + end;
+    hh = (hh + (low > 0xffffffff ? 1 : 0)) | 0;
+    hl = low | 0;
+  }
   let p = 0;
   for (; p + 8 <= end; p += 8) {
-    round(0, 0, read32s(key, p + 4), read32s(key, p));
-    const xh = hh ^ R[0]!;
-    const xl = hl ^ R[1]!;
-    mul(rotlHigh(xh, xl, 27), rotlLow(xh, xl, 27), P1H, P1L);
-    add(R[0]!, R[1]!, P4H, P4L);
-    hh = R[0]!;
-    hl = R[1]!;
+    let kh = read32s(key, p + 4);
+    let kl = read32s(key, p);
+    {
+      // (kh, kl) = (kh, kl) × P2
+      const a0 = kl & 0xffff;
+      const a1 = kl >>> 16;
+      const c10 = a1 * 60239;
+      const c01 = a0 * 10196;
+      const carry = (((a0 * 60239) >>> 16) + (c10 & 0xffff) + (c01 & 0xffff)) >>> 16;
+      const high =
+        a1 * 10196 +
+        (c10 >>> 16) +
+        (c01 >>> 16) +
+        carry +
+        Math.imul(kh, 0x27d4eb4f | 0) +
+        Math.imul(kl, 0xc2b2ae3d | 0);
+      kl = Math.imul(kl, 0x27d4eb4f | 0);
+      kh = high | 0;
+    }
+    {
+      const rh = (kh << 31) | (kl >>> 1);
+      kl = (kl << 31) | (kh >>> 1);
+      kh = rh;
+    }
+    {
+      // (kh, kl) = (kh, kl) × P1
+      const a0 = kl & 0xffff;
+      const a1 = kl >>> 16;
+      const c10 = a1 * 51847;
+      const c01 = a0 * 34283;
+      const carry = (((a0 * 51847) >>> 16) + (c10 & 0xffff) + (c01 & 0xffff)) >>> 16;
+      const high =
+        a1 * 34283 +
+        (c10 >>> 16) +
+        (c01 >>> 16) +
+        carry +
+        Math.imul(kh, 0x85ebca87 | 0) +
+        Math.imul(kl, 0x9e3779b1 | 0);
+      kl = Math.imul(kl, 0x85ebca87 | 0);
+      kh = high | 0;
+    }
+    hh ^= kh;
+    hl ^= kl;
+    {
+      const rh = (hh << 27) | (hl >>> 5);
+      hl = (hl << 27) | (hh >>> 5);
+      hh = rh;
+    }
+    {
+      // (hh, hl) = (hh, hl) × P1
+      const a0 = hl & 0xffff;
+      const a1 = hl >>> 16;
+      const c10 = a1 * 51847;
+      const c01 = a0 * 34283;
+      const carry = (((a0 * 51847) >>> 16) + (c10 & 0xffff) + (c01 & 0xffff)) >>> 16;
+      const high =
+        a1 * 34283 +
+        (c10 >>> 16) +
+        (c01 >>> 16) +
+        carry +
+        Math.imul(hh, 0x85ebca87 | 0) +
+        Math.imul(hl, 0x9e3779b1 | 0);
+      hl = Math.imul(hl, 0x85ebca87 | 0);
+      hh = high | 0;
+    }
+    {
+      const low = (hl >>> 0) + 3266489955;
+      hh = (hh + 0x85ebca77 + (low > 0xffffffff ? 1 : 0)) | 0;
+      hl = low | 0;
+    }
   }
   if (p + 4 <= end) {
-    mul(0, read32s(key, p), P1H, P1L);
-    const xh = hh ^ R[0]!;
-    const xl = hl ^ R[1]!;
-    mul(rotlHigh(xh, xl, 23), rotlLow(xh, xl, 23), P2H, P2L);
-    add(R[0]!, R[1]!, P3H, P3L);
-    hh = R[0]!;
-    hl = R[1]!;
+    let kh = 0;
+    let kl = read32s(key, p);
+    {
+      // (kh, kl) = (kh, kl) × P1
+      const a0 = kl & 0xffff;
+      const a1 = kl >>> 16;
+      const c10 = a1 * 51847;
+      const c01 = a0 * 34283;
+      const carry = (((a0 * 51847) >>> 16) + (c10 & 0xffff) + (c01 & 0xffff)) >>> 16;
+      const high = a1 * 34283 + (c10 >>> 16) + (c01 >>> 16) + carry + Math.imul(kl, 0x9e3779b1 | 0);
+      kl = Math.imul(kl, 0x85ebca87 | 0);
+      kh = high | 0;
+    }
+    hh ^= kh;
+    hl ^= kl;
+    {
+      const rh = (hh << 23) | (hl >>> 9);
+      hl = (hl << 23) | (hh >>> 9);
+      hh = rh;
+    }
+    {
+      // (hh, hl) = (hh, hl) × P2
+      const a0 = hl & 0xffff;
+      const a1 = hl >>> 16;
+      const c10 = a1 * 60239;
+      const c01 = a0 * 10196;
+      const carry = (((a0 * 60239) >>> 16) + (c10 & 0xffff) + (c01 & 0xffff)) >>> 16;
+      const high =
+        a1 * 10196 +
+        (c10 >>> 16) +
+        (c01 >>> 16) +
+        carry +
+        Math.imul(hh, 0x27d4eb4f | 0) +
+        Math.imul(hl, 0xc2b2ae3d | 0);
+      hl = Math.imul(hl, 0x27d4eb4f | 0);
+      hh = high | 0;
+    }
+    {
+      const low = (hl >>> 0) + 2654435833;
+      hh = (hh + 0x165667b1 + (low > 0xffffffff ? 1 : 0)) | 0;
+      hl = low | 0;
+    }
     p += 4;
   }
   for (; p < end; p++) {
-    mul(0, key.charCodeAt(p), P5H, P5L);
-    const xh = hh ^ R[0]!;
-    const xl = hl ^ R[1]!;
-    mul(rotlHigh(xh, xl, 11), rotlLow(xh, xl, 11), P1H, P1L);
-    hh = R[0]!;
-    hl = R[1]!;
+    let kh = 0;
+    let kl = key.charCodeAt(p);
+    {
+      // (kh, kl) = (kh, kl) × P5
+      const a0 = kl & 0xffff;
+      const a1 = kl >>> 16;
+      const c10 = a1 * 26565;
+      const c01 = a0 * 5718;
+      const carry = (((a0 * 26565) >>> 16) + (c10 & 0xffff) + (c01 & 0xffff)) >>> 16;
+      const high = a1 * 5718 + (c10 >>> 16) + (c01 >>> 16) + carry + Math.imul(kl, 0x27d4eb2f | 0);
+      kl = Math.imul(kl, 0x165667c5 | 0);
+      kh = high | 0;
+    }
+    hh ^= kh;
+    hl ^= kl;
+    {
+      const rh = (hh << 11) | (hl >>> 21);
+      hl = (hl << 11) | (hh >>> 21);
+      hh = rh;
+    }
+    {
+      // (hh, hl) = (hh, hl) × P1
+      const a0 = hl & 0xffff;
+      const a1 = hl >>> 16;
+      const c10 = a1 * 51847;
+      const c01 = a0 * 34283;
+      const carry = (((a0 * 51847) >>> 16) + (c10 & 0xffff) + (c01 & 0xffff)) >>> 16;
+      const high =
+        a1 * 34283 +
+        (c10 >>> 16) +
+        (c01 >>> 16) +
+        carry +
+        Math.imul(hh, 0x85ebca87 | 0) +
+        Math.imul(hl, 0x9e3779b1 | 0);
+      hl = Math.imul(hl, 0x85ebca87 | 0);
+      hh = high | 0;
+    }
   }
-  avalanche(out, hh, hl);
+  // Avalanche: h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P3; h ^= h >> 32.
+  hl ^= hh >>> 1;
+  {
+    // (hh, hl) = (hh, hl) × P2
+    const a0 = hl & 0xffff;
+    const a1 = hl >>> 16;
+    const c10 = a1 * 60239;
+    const c01 = a0 * 10196;
+    const carry = (((a0 * 60239) >>> 16) + (c10 & 0xffff) + (c01 & 0xffff)) >>> 16;
+    const high =
+      a1 * 10196 +
+      (c10 >>> 16) +
+      (c01 >>> 16) +
+      carry +
+      Math.imul(hh, 0x27d4eb4f | 0) +
+      Math.imul(hl, 0xc2b2ae3d | 0);
+    hl = Math.imul(hl, 0x27d4eb4f | 0);
+    hh = high | 0;
+  }
+  hl ^= (hl >>> 29) | (hh << 3);
+  hh ^= hh >>> 29;
+  {
+    // (hh, hl) = (hh, hl) × P3
+    const a0 = hl & 0xffff;
+    const a1 = hl >>> 16;
+    const c10 = a1 * 31225;
+    const c01 = a0 * 40503;
+    const carry = (((a0 * 31225) >>> 16) + (c10 & 0xffff) + (c01 & 0xffff)) >>> 16;
+    const high =
+      a1 * 40503 +
+      (c10 >>> 16) +
+      (c01 >>> 16) +
+      carry +
+      Math.imul(hh, 0x9e3779f9 | 0) +
+      Math.imul(hl, 0x165667b1 | 0);
+    hl = Math.imul(hl, 0x9e3779f9 | 0);
+    hh = high | 0;
+  }
+  out[0] = hh;
+  out[1] = hl ^ hh;
 }
 
 /** True when every char of `key` is ASCII (then its char codes are its UTF-8 bytes). */

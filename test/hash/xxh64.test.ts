@@ -110,6 +110,19 @@ describe('xxh64', () => {
     property(fresh, 500);
   });
 
+  it('short ASCII strings (read in place, without a byte buffer) hash like their bytes, for any 64-bit seed', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary-ascii', maxLength: 40 }),
+        fc.bigInt({ min: 0n, max: MASK }),
+        (s, seed) => {
+          expect(xxh64BigInt(s, seed)).toBe(referenceXxh64(new Uint8Array(Buffer.from(s, 'latin1')), seed));
+        },
+      ),
+      { seed: 42, numRuns: 3000 },
+    );
+  });
+
   it('hashes strings as their UTF-8 bytes and agrees with xxhash-wasm (what grpc-js-xds uses)', async () => {
     const wasm = await xxhashWasm();
     fc.assert(
