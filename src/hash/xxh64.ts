@@ -4,8 +4,8 @@
  * double. This is the hash Envoy, gRPC C-core/Go/Java and grpc-js-xds use for `ring_hash` (gRFC A42, seed 0), so a
  * ring built with it maps keys exactly as those clients do.
  *
- * Why not BigInt: a BigInt XXH64 allocates a few dozen heap BigInts per call (≈ 1 µs for a short key); this one
- * allocates nothing and costs a small multiple of XXH32 (docs/performance.md, `hash/xxh64` rows).
+ * Why not BigInt: a BigInt XXH64 allocates a heap BigInt for nearly every 64-bit step and needs a BigInt per hash;
+ * this one allocates nothing and costs ≈ 3× XXH32 for short keys (docs/consistent-hashing.md, `hash/xxh64` rows).
  *
  * Output: the hot-path functions write `[high, low]` (unsigned 32-bit halves) into a caller-owned
  * `Uint32Array(2)`, so a pick allocates nothing. {@link xxh64BigInt} returns a `bigint` for callers off the hot path.
