@@ -114,9 +114,9 @@ async function startBackend(name: string): Promise<Backend> {
   return { name, port, server };
 }
 
-function who(client: Echo, key: string): Promise<string> {
+function who(client: Echo, key: string | readonly string[]): Promise<string> {
   const metadata = new grpc.Metadata();
-  metadata.set(HEADER, key);
+  for (const value of typeof key === 'string' ? [key] : key) metadata.add(HEADER, value);
   return new Promise((resolve, reject) =>
     client.Who(Buffer.alloc(0), metadata, { deadline: Date.now() + 5_000 }, (e, r) =>
       e ? reject(e) : resolve(r!.toString()),
@@ -252,6 +252,13 @@ describe('ring_hash agrees with @grpc/grpc-js-xds on the same control plane', ()
     await who(reference, 'warm-up');
     await settled(['A', 'B', 'C', 'D', 'E', 'F', 'G'], '1');
     await expectAgreement('initial');
+
+    // A repeated header: gRPC hashes the values joined with ',' in arrival order — what headerKey() and the grpc
+    // adapter pass as the key.
+    for (let i = 0; i < 20; i++) {
+      const values = [`tenant-${i}`, `user-${i * 7}`];
+      expect(await who(reference, values)).toBe(switchyardRoute([values.join(',')])[0]);
+    }
 
     // C leaves: survivors are rescaled by A42's sizing, on both sides alike.
     const withoutC = listed().filter((b) => b.name !== 'C');
