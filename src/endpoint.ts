@@ -93,10 +93,11 @@ export function parseEndpoint(input: unknown, path: string): Endpoint {
       received: health,
     });
   }
+  const canonical = canonicalHost(host, join(path, 'host'));
   return Object.freeze({
-    host: stripBrackets(host),
+    host: canonical,
     port,
-    address: formatAddress(stripBrackets(host), port),
+    address: formatAddress(canonical, port),
     weight,
     locality: parseLocality(raw.locality, join(path, 'locality')),
     priority,
@@ -134,8 +135,50 @@ function fromString(input: string, path: string): Endpoint {
   return parseEndpoint({ host: match[1] ?? match[2], port: Number(match[3]) }, path);
 }
 
-function stripBrackets(host: string): string {
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+/** One DNS label: letters, digits, `-` inside, `_` allowed (SRV and container names); 1–63 characters. */
+const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
+/** An IPv6 zone id (`fe80::1%eth0`): interface names and numbers only. */
+const ZONE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * Validates a host and returns its canonical form, so that one address has one identity: IPv6 literals in their
+ * compressed lower-case form (RFC 5952; `[0:0:0:0:0:0:0:1]` → `::1`), brackets removed; IPv4 dotted quads as they
+ * are; names lower-cased (DNS is case-insensitive). Anything that is not a host — userinfo (`a@b`), paths, spaces,
+ * control characters (CR LF would inject headers), unbalanced brackets — is a {@link ConfigError}.
+ */
+export function canonicalHost(host: string, field: string): string {
+  const fail = (): never => {
+    throw new ConfigError({
+      field,
+      allowed: 'an IPv4 address, an IPv6 address or a DNS name',
+      received: host,
+    });
+  };
+  let bare = host;
+  if (host.startsWith('[') || host.endsWith(']')) {
+    if (!(host.startsWith('[') && host.endsWith(']'))) fail();
+    bare = host.slice(1, -1);
+    if (isIP(bare) !== 6) fail();
+  }
+  const family = isIP(bare);
+  if (family === 4) return bare;
+  if (family === 6) return canonicalIpv6(bare) ?? fail();
+  const name = bare.toLowerCase();
+  if (name.length === 0 || name.length > 253) fail();
+  const labels = (name.endsWith('.') ? name.slice(0, -1) : name).split('.');
+  for (const label of labels) if (!LABEL.test(label)) fail();
+  return name;
+}
+
+/** RFC 5952 form of an IPv6 literal (zone id kept as written), or `undefined` when the zone id is not one. */
+function canonicalIpv6(address: string): string | undefined {
+  const percent = address.indexOf('%');
+  const zone = percent === -1 ? '' : address.slice(percent + 1);
+  if (percent !== -1 && !ZONE.test(zone)) return undefined;
+  // WHATWG URL serialises IPv6 hosts in RFC 5952 compressed lower-case form.
+  const bare = percent === -1 ? address : address.slice(0, percent);
+  const compressed = new URL(`http://[${bare}]/`).hostname.slice(1, -1);
+  return percent === -1 ? compressed : `${compressed}%${zone}`;
 }
 
 function parseLocality(raw: unknown, path: string): Locality {

@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../clock.js';
 import { checkClock, checkRandom } from '../config/injectables.js';
-import { readNumber, readObject } from '../config/validate.js';
+import { checkNumber, readNumber, readObject } from '../config/validate.js';
 import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
 import { createHealthExtensions, type HealthExtensions, healthExtensions } from '../health/extensions.js';
@@ -39,6 +39,7 @@ import {
 import type { RandomSource } from '../random.js';
 import { type CircuitBreakerLimits, parseCircuitBreakerOptions } from '../resilience/circuit-breaker.js';
 import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
+import { AddressPolicy, type AddressPolicyOptions, type EndpointSource } from './address-policy.js';
 import { ClusterSettings, type ClusterSettingsChange } from './cluster-settings.js';
 import { EndpointState } from './endpoint-state.js';
 import type { BalancerExtension } from './extension.js';
@@ -48,6 +49,7 @@ import {
   type BalancerEvents,
   type BalancerOptions,
   checkExtensions,
+  checkResolver,
   clusterRouting,
   defaultBalancerOptions,
   type PickFailure,
@@ -79,6 +81,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   #health: HealthExtensions;
   readonly #closeTimeoutMs: number;
   readonly #resolver: Resolver | undefined;
+  readonly #addressPolicy: AddressPolicy;
   /** The extensions given in the options, after the health ones in {@link Balancer.#extensions}. */
   readonly #userExtensions: readonly BalancerExtension[];
   // Both lists are replaced whole, off the hot path, when a control plane adds or removes a health extension;
@@ -102,6 +105,10 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   #panic = false;
   #closed = false;
   #closeWaiters: (() => void)[] = [];
+  /** The first endpoint set (static or a resolver's first good update) has been applied. */
+  #resolved = false;
+  /** Callers of {@link Balancer.ready} waiting for the first endpoint set. */
+  readonly #readyWaiters = new Set<(resolved: boolean) => void>();
 
   constructor(options: BalancerOptions) {
     super();
@@ -137,15 +144,19 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.#setExtensionLists();
     this.#limits = parseCircuitBreakerOptions(raw.circuitBreaker, 'circuitBreaker');
     this.#clusterSettings = new ClusterSettings(raw);
+    this.#addressPolicy = new AddressPolicy((raw.addressPolicy ?? {}) as AddressPolicyOptions);
     const initial =
       options.endpoints === undefined ? undefined : parseEndpoints(options.endpoints, 'endpoints');
     for (const extension of this.#extensions) extension.attach?.(this.#extensionContext());
-    if (initial !== undefined) this.#apply(initial, 'static');
-    this.#resolver = options.resolver;
+    if (initial !== undefined) this.#apply(this.#admit(initial, 'static', 'static') ?? [], 'static');
+    this.#resolver = checkResolver(options.resolver);
     this.#resolver?.start({
       onUpdate: (update) => this.#onResolverUpdate(update),
       onError: (error) => {
-        if (!this.#closed) this.emit('resolver-error', error);
+        if (this.#closed) return;
+        this.emit('resolver-error', error);
+        // No answer yet and the resolver failed: waiters learn now rather than at their timeout.
+        if (!this.#resolved) this.#wakeReady(false);
       },
     });
   }
@@ -185,9 +196,16 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     return new Lease(this, state, now);
   }
 
-  /** Replaces the endpoint list (for balancers built with `endpoints`). Throws {@link ConfigError} on bad input. */
-  setEndpoints(endpoints: readonly EndpointInput[]): void {
-    this.#apply(parseEndpoints(endpoints, 'endpoints'), 'setEndpoints');
+  /**
+   * Replaces the endpoint list. Throws {@link ConfigError} on bad input. `source` says where the list came from, for
+   * the address policy: `'static'` (default, the application's own list) or `'resolver'` (an adapter passing on a
+   * name resolver's answer, as the gRPC policy does), which the resolver defaults apply to.
+   */
+  setEndpoints(endpoints: readonly EndpointInput[], source: EndpointSource = 'static'): void {
+    if (source !== 'static' && source !== 'resolver')
+      throw new ConfigError({ field: 'source', allowed: '"static" or "resolver"', received: source });
+    const admitted = this.#admit(parseEndpoints(endpoints, 'endpoints'), source, 'setEndpoints');
+    if (admitted !== undefined) this.#apply(admitted, 'setEndpoints');
   }
 
   /** Switches policy; validates first and throws {@link ConfigError}, keeping the old policy, on bad input. */
@@ -199,6 +217,35 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   /** Asks the resolver to re-resolve soon (adapters call this when a connection to an endpoint drops). */
   refresh(): void {
     this.#resolver?.refresh();
+  }
+
+  /** True once the first endpoint set arrived: at once for `endpoints`, at the resolver's first good update otherwise. */
+  get resolved(): boolean {
+    return this.#resolved;
+  }
+
+  /**
+   * Waits for the first endpoint set (for a resolver: its first good update, which may legitimately be empty).
+   * Resolves `true` when it has arrived — at once when it already had — and `false` when `timeoutMs` passed, the
+   * resolver reported an error before answering, or the balancer was closed. Requests picked before the first
+   * resolution find nothing routable; adapters wait on this first (see docs/undici.md).
+   *
+   * @param timeoutMs most time to wait, in ms, 0..3,600,000. Default 10,000 (a DNS resolver's first answer,
+   *   retries included, normally arrives well within it).
+   */
+  ready(timeoutMs: number = defaultBalancerOptions.readyTimeoutMs): Promise<boolean> {
+    checkNumber(timeoutMs, 'timeoutMs', { min: 0, max: 3_600_000 });
+    if (this.#resolved) return Promise.resolve(true);
+    if (this.#closed) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const waiter = (resolved: boolean) => {
+        timer.cancel();
+        this.#readyWaiters.delete(waiter);
+        resolve(resolved);
+      };
+      const timer = this.#clock.setTimer(() => waiter(false), timeoutMs);
+      this.#readyWaiters.add(waiter);
+    });
   }
 
   /** The current policy's name. */
@@ -256,6 +303,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     if (!this.#closed) {
       this.#closed = true;
       this.#picker = EMPTY_PICKER;
+      this.#wakeReady(false);
       await this.#resolver?.close();
       for (const extension of this.#extensions) await extension.close?.();
     }
@@ -342,17 +390,27 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     let routing: RoutingOptions;
     let settings: ClusterSettingsChange;
     let policy: ParsedPolicy | undefined;
-    const policyConfig = update.cluster?.policy;
-    // Control planes resend the cluster with every update; rebuild the policy (and lose its cached state, such
-    // as a hash ring) only when its configuration actually changed. The same goes for the settings below.
-    const policyKey = policyConfig === undefined ? undefined : JSON.stringify(policyConfig);
+    let policyKey: string | undefined;
     try {
+      if (typeof update !== 'object' || update === null)
+        throw new ConfigError({ field: 'resolver.update', allowed: 'an object', received: update });
+      const policyConfig = update.cluster?.policy;
+      // Control planes resend the cluster with every update; rebuild the policy (and lose its cached state, such
+      // as a hash ring) only when its configuration actually changed. The same goes for the settings below.
+      policyKey = policyConfig === undefined ? undefined : JSON.stringify(policyConfig);
       // Validate everything before changing anything: a bad update is rejected whole.
       endpoints = parseEndpoints(update.endpoints, 'resolver.endpoints');
       routing = clusterRouting(this.#routing, update.cluster);
       settings = this.#clusterSettings.diff(update.cluster);
       if (policyKey !== undefined && policyKey !== this.#clusterPolicyKey)
-        policy = parsePolicyConfig(policyConfig, 'resolver.cluster.policy');
+        policy = parsePolicyConfig(update.cluster?.policy, 'resolver.cluster.policy');
+      const admitted = this.#admit(endpoints, 'resolver', update.note);
+      if (admitted === undefined) {
+        throw new Error(
+          `switchyard: every endpoint of the update for "${this.name}" was rejected by the address policy; the last good set stays`,
+        );
+      }
+      endpoints = admitted;
     } catch (error) {
       // The last good state stays.
       this.emit('resolver-error', error as Error);
@@ -414,6 +472,26 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.#outcomeObservers = this.#extensions.filter((e) => e.outcome !== undefined);
   }
 
+  /**
+   * The address policy's verdict on an endpoint list: the accepted endpoints, each rejection published on
+   * `switchyard:endpoint:rejected`. `undefined` when the list had endpoints and every one was rejected after a
+   * first set was in place: the caller keeps the last good set rather than route nowhere.
+   */
+  #admit(endpoints: Endpoint[], source: EndpointSource, note: string | undefined): Endpoint[] | undefined {
+    const { kept, rejected } = this.#addressPolicy.filter(endpoints, source);
+    for (const { address, rule } of rejected) {
+      publish(channels.endpointRejected, {
+        balancer: this.name,
+        address,
+        source,
+        rule,
+        ...(note === undefined ? {} : { note }),
+      });
+    }
+    if (rejected.length > 0 && kept.length === 0 && this.#resolved) return undefined;
+    return rejected.length === 0 ? endpoints : kept;
+  }
+
   #apply(endpoints: readonly Endpoint[], note: string | undefined): void {
     const now = this.#clock.now();
     const listed = new Set<string>();
@@ -461,6 +539,10 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       if (state.inFlight === 0) this.#forget(state);
     }
     this.#rebuild();
+    if (!this.#resolved) {
+      this.#resolved = true;
+      this.#wakeReady(true);
+    }
     this.emit('update', { added, removed, changed, ...(note === undefined ? {} : { note }) });
     for (const address of added) publish(channels.endpointAdded, { balancer: this.name, address });
     for (const address of removed) publish(channels.endpointRemoved, { balancer: this.name, address });
@@ -518,6 +600,10 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       states: () => this.#states.values(),
       invalidate: () => this.#rebuild(),
     };
+  }
+
+  #wakeReady(resolved: boolean): void {
+    for (const wake of [...this.#readyWaiters]) wake(resolved);
   }
 
   #wakeClosers(): void {

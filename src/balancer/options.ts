@@ -16,6 +16,7 @@ import type { PolicyConfig } from '../pickers/registry.js';
 import type { RandomSource } from '../random.js';
 import type { CircuitBreakerOptions } from '../resilience/circuit-breaker.js';
 import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
+import type { AddressPolicyOptions } from './address-policy.js';
 import type { BalancerExtension } from './extension.js';
 
 /** Options of `Balancer`. Plain values except `resolver`, `clock` and `random`. */
@@ -24,6 +25,13 @@ export interface BalancerOptions {
   readonly endpoints?: readonly EndpointInput[];
   /** Where endpoints come from (DNS, xDS, …). Give this or `endpoints`. */
   readonly resolver?: Resolver;
+  /**
+   * Which addresses endpoints may have, from every source (static, DNS, xDS, custom resolvers): allowed and denied
+   * CIDRs, named ranges and host patterns. Rejected endpoints are dropped with a `switchyard:endpoint:rejected`
+   * event. Default: resolver-provided link-local (169.254.0.0/16, fe80::/10), unspecified and multicast addresses
+   * denied; everything else allowed. See balancer/address-policy.ts and docs/security.md.
+   */
+  readonly addressPolicy?: AddressPolicyOptions;
   /** Policy name or `{ name, ...options }`. Default `'p2c_peak_ewma'`. */
   readonly policy?: PolicyConfig;
   /**
@@ -73,6 +81,8 @@ export const defaultBalancerOptions = {
   /** Envoy zone-aware min_cluster_size. */
   zoneAwareMinClusterSize: defaultRoutingOptions.zoneAwareMinClusterSize,
   closeTimeoutMs: 30_000,
+  /** Default wait of {@link Balancer.ready} for the first endpoint set, in ms. */
+  readyTimeoutMs: 10_000,
   /** Peak-EWMA τ and starting estimate when the policy does not set them (Finagle/Linkerd). */
   latencyDecayMs: 10_000,
   defaultRttMs: 30,
@@ -107,6 +117,7 @@ export type PickFailure = 'unavailable' | 'overflow';
 export const BALANCER_KEYS = [
   'endpoints',
   'resolver',
+  'addressPolicy',
   'policy',
   'panicThreshold',
   'closeTimeoutMs',
@@ -150,4 +161,22 @@ export function checkExtensions(extensions: unknown): readonly BalancerExtension
       throw new ConfigError({ field: join('extensions', `[${i}]`), allowed: 'an object', received: e });
   });
   return extensions as readonly BalancerExtension[];
+}
+
+/**
+ * Checks that `resolver` is a {@link Resolver}: an object with `start`, `refresh` and `close` methods. A string such
+ * as `'dns:///orders'` is a URI for the gRPC adapter, not a resolver: say so rather than fail with a TypeError later.
+ */
+export function checkResolver(resolver: unknown): Resolver | undefined {
+  if (resolver === undefined) return undefined;
+  const allowed =
+    'a Resolver: an object with start(), refresh() and close() methods (e.g. new DnsResolver(…))';
+  if (typeof resolver !== 'object' || resolver === null)
+    throw new ConfigError({ field: 'resolver', allowed, received: resolver });
+  for (const method of ['start', 'refresh', 'close'] as const) {
+    const value = (resolver as Record<string, unknown>)[method];
+    if (typeof value !== 'function')
+      throw new ConfigError({ field: join('resolver', method), allowed: 'a function', received: value });
+  }
+  return resolver as Resolver;
 }

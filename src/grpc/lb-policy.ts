@@ -309,7 +309,8 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
     const key = JSON.stringify(inputs);
     if (key !== this.#usableKey) {
       this.#usableKey = key;
-      balancer.setEndpoints(inputs);
+      // Addresses from the channel's name resolver: the address policy's resolver defaults apply.
+      balancer.setEndpoints(inputs, 'resolver');
     }
     const name = balancer.name;
     const total = this.#children.size;

@@ -210,8 +210,18 @@ export interface HealthCheckOptions {
   readonly path: string;
   /** HTTP statuses that pass. Default `[200]` (Envoy `expected_statuses` default: 200 only). */
   readonly expectedStatuses: readonly number[];
-  /** HTTP `Host` header. Default: the endpoint's `host:port`. */
+  /** HTTP `Host` header. Default: the endpoint's `host:port`. With `scheme: 'https'` its host name is also the SNI. */
   readonly hostHeader: string | undefined;
+  /**
+   * Scheme of the HTTP probe: `'https'` probes over TLS. Default `'http'`; a `BalancedDispatcher` with
+   * `protocol: 'https:'` defaults its owned balancer's probe to `'https'`.
+   */
+  readonly scheme: 'http' | 'https';
+  /**
+   * TLS options of an `'https'` probe (node:tls `ca`, `cert`, `key`, `servername`, `rejectUnauthorized`, …).
+   * Default: none (system CAs; SNI from `hostHeader`). A `BalancedDispatcher` passes its `pool.connect` options.
+   */
+  readonly tls: Readonly<Record<string, unknown>> | undefined;
   /** gRPC service name asked about; `''` is the whole server. Default `''` (grpc.health.v1). */
   readonly service: string;
   /** Time between probes of one endpoint, in ms. Default 10,000 (Kubernetes `periodSeconds`; Envoy has no default). */
@@ -238,6 +248,8 @@ export const defaultHealthCheckOptions: HealthCheckOptions = Object.freeze({
   path: '/healthz',
   expectedStatuses: Object.freeze([200]),
   hostHeader: undefined,
+  scheme: 'http',
+  tls: undefined,
   service: '',
   intervalMs: 10_000,
   timeoutMs: 1_000,
@@ -272,6 +284,8 @@ export function parseHealthCheck(raw: unknown, path: string): HealthCheckOptions
     path: pathValue,
     expectedStatuses: parseStatuses(o, path),
     hostHeader: readString(o, 'hostHeader', path),
+    scheme: readEnum(o, 'scheme', path, ['http', 'https'] as const, d.scheme),
+    tls: readTlsOptions(o.tls, join(path, 'tls')),
     service,
     intervalMs: readNumber(o, 'intervalMs', path, { min: 1, max: DAY_MS }, d.intervalMs),
     timeoutMs: readNumber(o, 'timeoutMs', path, { min: 1, max: 600_000 }, d.timeoutMs),
@@ -282,6 +296,13 @@ export function parseHealthCheck(raw: unknown, path: string): HealthCheckOptions
     concurrency: readNumber(o, 'concurrency', path, { integer: true, min: 1, max: 10_000 }, d.concurrency),
   };
   return Object.freeze(options);
+}
+
+function readTlsOptions(raw: unknown, field: string): Readonly<Record<string, unknown>> | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError({ field, allowed: 'an object of node:tls connect options', received: raw });
+  return Object.freeze({ ...(raw as Record<string, unknown>) });
 }
 
 function parseStatuses(o: RawOptions, path: string): readonly number[] {

@@ -31,8 +31,12 @@ export class SlowStart implements BalancerExtension {
   readonly options: SlowStartOptions;
   #ctx: ExtensionContext | undefined;
   #timer: TimerHandle | undefined;
-  /** Health at the previous rebuild, to see endpoints that just became healthy. */
-  readonly #wasHealthy = new WeakMap<EndpointState, boolean>();
+  /**
+   * Health at the previous rebuild, to see endpoints that just became healthy. A Map with entries deleted when an
+   * endpoint is removed — not a WeakMap: V8 shrinks a WeakMap's table only at garbage collection, and after heavy
+   * endpoint churn it stayed megabytes large (issue 14). Bounded by the endpoints the Balancer lists.
+   */
+  readonly #wasHealthy = new Map<EndpointState, boolean>();
   #closed = false;
 
   constructor(options: SlowStartOptions) {
@@ -41,6 +45,15 @@ export class SlowStart implements BalancerExtension {
 
   attach(context: ExtensionContext): void {
     this.#ctx = context;
+  }
+
+  endpointRemoved(state: EndpointState): void {
+    this.#wasHealthy.delete(state);
+  }
+
+  /** @internal Endpoints whose health this extension remembers (for tests of its memory bound). */
+  get trackedCount(): number {
+    return this.#wasHealthy.size;
   }
 
   beforeRebuild(now: number): void {
@@ -71,6 +84,7 @@ export class SlowStart implements BalancerExtension {
 
   close(): void {
     this.#closed = true;
+    this.#wasHealthy.clear();
     this.#timer?.cancel();
     this.#timer = undefined;
   }

@@ -15,6 +15,8 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 export const channelNames = {
   endpointAdded: 'switchyard:endpoint:added',
   endpointRemoved: 'switchyard:endpoint:removed',
+  /** An endpoint the address policy refused: `{ balancer, address, source, rule, note? }`. */
+  endpointRejected: 'switchyard:endpoint:rejected',
   endpointEjected: 'switchyard:endpoint:ejected',
   endpointReturned: 'switchyard:endpoint:returned',
   panic: 'switchyard:panic',

@@ -68,8 +68,18 @@ export class BalancedDispatcher extends undici.Dispatcher {
   readonly #idempotent: (opts: Dispatcher.DispatchOptions) => boolean;
   /** Reused for every pick (tryPick is synchronous and keeps no reference): one allocation fewer per request. */
   readonly #pickContext: { now: number; hashKey: string | undefined } = { now: 0, hashKey: undefined };
+  /** Logical requests on the retry path not yet answered: a graceful close waits for them (retries included). */
+  readonly #requests = new Set<RetriedRequest>();
+  /** Requests accepted before the first resolution, waiting for it: a graceful close waits for them too. */
+  readonly #waiting = new Set<{ readonly handler: AnyHandler }>();
+  readonly #readyTimeoutMs: number;
+  #onRequestsSettled: (() => void) | undefined;
   #closed = false;
   #destroyed = false;
+  /** The Pools are being closed: no attempt may start any more. */
+  #poolsClosing = false;
+  /** The graceful shutdown, shared by every close() call. */
+  #closing: Promise<void> | undefined;
 
   constructor(options: BalancedDispatcherOptions) {
     super();
@@ -85,6 +95,7 @@ export class BalancedDispatcher extends undici.Dispatcher {
       failureStatus: resolved.failureStatus,
     };
     this.#idempotent = resolved.idempotent;
+    this.#readyTimeoutMs = resolved.readyTimeoutMs;
     const { retry, hedging, throttle } = resolved;
     this.#retry =
       retry === undefined && hedging === undefined && throttle === undefined
@@ -101,6 +112,10 @@ export class BalancedDispatcher extends undici.Dispatcher {
               retry?.perTryTimeoutMs !== undefined ||
               retry?.deadlineMs !== undefined,
             send: (lease, opts, handler) => this.#send(lease, opts, handler),
+            settled: (request) => {
+              this.#requests.delete(request);
+              this.#checkSettled();
+            },
           };
     this.balancer.on('drained', this.#onDrained);
   }
@@ -113,6 +128,15 @@ export class BalancedDispatcher extends undici.Dispatcher {
   /** True once {@link destroy} was called. */
   get destroyed(): boolean {
     return this.#destroyed;
+  }
+
+  /**
+   * Waits for the balancer's first endpoint set (see {@link Balancer.ready}): `true` once it arrived, `false` on
+   * timeout, a resolver error before the first answer, or close. Requests need not wait for it — each one sent
+   * before the first resolution waits on its own, up to `readyTimeoutMs` — but start-up code may.
+   */
+  ready(timeoutMs?: number): Promise<boolean> {
+    return this.balancer.ready(timeoutMs);
   }
 
   /** Addresses of the endpoints that currently have an open Pool (for tests and diagnostics). */
@@ -128,15 +152,38 @@ export class BalancedDispatcher extends undici.Dispatcher {
         this.#destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError(),
       );
     }
+    if (!this.balancer.resolved) return this.#afterFirstResolution(opts, anyHandler);
+    return this.#dispatchNow(opts, anyHandler);
+  }
+
+  /**
+   * Waits for the balancer's first endpoint set (or {@link Balancer.ready}'s false: timeout,
+   * resolver error, close), bounded by `readyTimeoutMs` and the request's own `headersTimeout`; then sends.
+   */
+  #afterFirstResolution(opts: Dispatcher.DispatchOptions, handler: AnyHandler): true {
+    const own = (opts as { headersTimeout?: unknown }).headersTimeout;
+    const limit =
+      typeof own === 'number' && own > 0 ? Math.min(own, this.#readyTimeoutMs) : this.#readyTimeoutMs;
+    const entry = { handler };
+    this.#waiting.add(entry);
+    this.balancer.ready(limit).then(() => {
+      // Gone when destroy() failed it meanwhile.
+      if (!this.#waiting.delete(entry)) return;
+      this.#dispatchNow(opts, handler);
+      this.#checkSettled();
+    });
+    return true;
+  }
+
+  /** Picks and sends (accepted requests only: the closed check is done). */
+  #dispatchNow(opts: Dispatcher.DispatchOptions, anyHandler: AnyHandler): boolean {
     const balancer = this.balancer;
     const hashKey = this.#hashKey?.(opts);
     // Upgrades (WebSocket, CONNECT) hand over a socket: nothing to retry, so they always take the single path.
     if (this.#retry !== undefined && !opts.upgrade && opts.method !== 'CONNECT') {
-      new RetriedRequest(this.#retry, opts, toRequestHandler(anyHandler)).start(
-        this.#idempotent(opts),
-        isReplayableBody(opts.body),
-        hashKey,
-      );
+      const request = new RetriedRequest(this.#retry, opts, toRequestHandler(anyHandler));
+      this.#requests.add(request);
+      request.start(this.#idempotent(opts), isReplayableBody(opts.body), hashKey);
       return true;
     }
     const ctx = this.#pickContext;
@@ -145,8 +192,16 @@ export class BalancedDispatcher extends undici.Dispatcher {
     const picked = balancer.tryPick(ctx);
     if (typeof picked === 'string')
       return failHandler(anyHandler, new NoEndpointAvailableError(balancer.name, picked));
-    const entry = this.#poolFor(picked.endpoint);
-    const rewritten = this.#rewrite(opts, entry.origin);
+    let entry: PoolEntry;
+    let rewritten: Dispatcher.DispatchOptions;
+    try {
+      entry = this.#poolFor(picked.endpoint);
+      rewritten = this.#rewrite(opts, entry.origin);
+    } catch (error) {
+      // Nothing was sent (the Pool or the request could not be built): not the endpoint's fault.
+      picked.release({ ok: false, failure: 'cancelled' });
+      return failHandler(anyHandler, error as Error);
+    }
     if (POOL_ACCEPTS_LEGACY_HANDLERS && isLegacyHandler(anyHandler)) {
       const tracked = new TrackedLegacyHandler(anyHandler as LegacyHandler, picked, this.#tracking);
       return entry.pool.dispatch(rewritten, tracked as unknown as Dispatcher.DispatchHandler);
@@ -160,7 +215,8 @@ export class BalancedDispatcher extends undici.Dispatcher {
   override close(): Promise<void>;
   override close(callback: () => void): void;
   override close(callback?: () => void): Promise<void> | undefined {
-    return settle(this.#shutdown(null), callback);
+    this.#closing ??= this.#close();
+    return settle(this.#closing, callback);
   }
 
   override destroy(): Promise<void>;
@@ -170,23 +226,25 @@ export class BalancedDispatcher extends undici.Dispatcher {
   override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | undefined {
     const err = typeof a === 'function' ? null : (a ?? null);
     const callback = typeof a === 'function' ? a : b;
-    this.#destroyed = true;
-    return settle(this.#shutdown(err), callback);
+    return settle(this.#destroy(err), callback);
   }
 
   // ---- internals -------------------------------------------------------------------------------------------
 
   /** One attempt of the retry path: to the lease's endpoint, new-API handler. */
   #send(lease: Lease, opts: Dispatcher.DispatchOptions, handler: RequestHandler): void {
-    if (this.#closed) {
-      handler.onResponseError?.(
-        null as unknown as Dispatcher.DispatchController,
-        new errors.ClientClosedError(),
-      );
+    // A graceful close still lets accepted requests make their retries; only once the Pools close do attempts stop.
+    if (this.#destroyed || this.#poolsClosing) {
+      const error = this.#destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError();
+      handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, error);
       return;
     }
-    const entry = this.#poolFor(lease.endpoint);
-    entry.pool.dispatch(this.#rewrite(opts, entry.origin), handler);
+    try {
+      const entry = this.#poolFor(lease.endpoint);
+      entry.pool.dispatch(this.#rewrite(opts, entry.origin), handler);
+    } catch (error) {
+      handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, error as Error);
+    }
   }
 
   /** Same request, aimed at the endpoint, still carrying the logical Host (and SNI for https). */
@@ -239,6 +297,10 @@ export class BalancedDispatcher extends undici.Dispatcher {
     return entry;
   }
 
+  #checkSettled(): void {
+    if (this.#requests.size === 0 && this.#waiting.size === 0) this.#onRequestsSettled?.();
+  }
+
   /** The balancer says a removed endpoint has nothing in flight: close its Pool (letting queued work finish). */
   #retire(address: string): void {
     const entry = this.#pools.get(address);
@@ -247,19 +309,43 @@ export class BalancedDispatcher extends undici.Dispatcher {
     entry.pool.close().catch(() => {});
   }
 
-  async #shutdown(err: Error | null): Promise<void> {
-    const first = !this.#closed;
+  /**
+   * close(): refuse new requests, let every accepted one finish (retries and backoffs included, undici's contract
+   * for close), then close the Pools and, when owned, the Balancer — whose empty picker a retry must not meet.
+   * Every close() call shares one such shutdown.
+   */
+  async #close(): Promise<void> {
     this.#closed = true;
-    const pools = [...this.#pools.values()];
-    if (first || err !== null || this.#destroyed) {
-      await Promise.all(
-        pools.map((entry) =>
-          (this.#destroyed ? entry.pool.destroy(err) : entry.pool.close()).catch(() => {}),
-        ),
-      );
+    if (this.#requests.size + this.#waiting.size > 0) {
+      await new Promise<void>((resolve) => {
+        this.#onRequestsSettled = resolve;
+      });
     }
-    if (first && this.#ownsBalancer) await this.balancer.close();
-    if (first) this.balancer.off('drained', this.#onDrained);
+    // A destroy() meanwhile failed what was left and tears everything down itself.
+    if (this.#destroyed) return;
+    this.#poolsClosing = true;
+    await Promise.all([...this.#pools.values()].map((entry) => entry.pool.close().catch(() => {})));
+    await this.#release();
+  }
+
+  /** destroy(): fail accepted requests at once with `err` or `ClientDestroyedError`, then destroy the Pools. */
+  async #destroy(err: Error | null): Promise<void> {
+    this.#closed = true;
+    this.#destroyed = true;
+    this.#poolsClosing = true;
+    const reason = err ?? new errors.ClientDestroyedError();
+    for (const request of [...this.#requests]) request.abort(reason);
+    for (const entry of this.#waiting) failHandler(entry.handler, reason);
+    this.#waiting.clear();
+    this.#checkSettled();
+    await Promise.all([...this.#pools.values()].map((entry) => entry.pool.destroy(err).catch(() => {})));
+    await this.#release();
+  }
+
+  /** The end of either shutdown: an owned Balancer closed (idempotent), no more drained events, no Pools. */
+  async #release(): Promise<void> {
+    if (this.#ownsBalancer) await this.balancer.close();
+    this.balancer.off('drained', this.#onDrained);
     this.#pools.clear();
   }
 }

@@ -2,10 +2,17 @@
  * Options of the undici adapter, validated eagerly: a wrong option is a {@link ConfigError} at construction naming
  * the field and what is allowed, never a silent fallback.
  */
-import type { Dispatcher, Pool } from 'undici';
+import { Client, type Dispatcher, Pool } from 'undici';
 import { cookieKey, type HeaderSource, headerKey } from '../affinity/keys.js';
-import { Balancer, type BalancerOptions } from '../balancer/balancer.js';
-import { join as at, readEnum, readFunction, readObject, readString } from '../config/validate.js';
+import { Balancer, type BalancerOptions, defaultBalancerOptions } from '../balancer/balancer.js';
+import {
+  join as at,
+  readEnum,
+  readFunction,
+  readNumber,
+  readObject,
+  readString,
+} from '../config/validate.js';
 import { ConfigError } from '../errors/config-error.js';
 import { AdaptiveThrottle } from '../resilience/adaptive-throttle.js';
 import { type HedgingOptions, HedgingPolicy } from '../resilience/hedging.js';
@@ -64,6 +71,13 @@ export interface BalancedDispatcherOptions {
    * is GET, HEAD, OPTIONS, TRACE, PUT or DELETE (RFC 9110 §9.2.2).
    */
   readonly idempotent?: (opts: Dispatcher.DispatchOptions) => boolean;
+  /**
+   * Most time, in ms, a request waits for the balancer's first endpoint set (a DNS or xDS resolver that has not
+   * answered yet) before it is sent or fails with `NoEndpointAvailableError`; a request's own `headersTimeout`,
+   * when shorter, bounds it too. 0..3,600,000. Default 10,000 (as {@link Balancer.ready}). grpc-js likewise holds
+   * calls until its resolver's first answer.
+   */
+  readonly readyTimeoutMs?: number;
 }
 
 /** Validated options. */
@@ -78,6 +92,7 @@ export interface ResolvedDispatcherOptions {
   readonly hedging: HedgingPolicy | undefined;
   readonly throttle: AdaptiveThrottle | undefined;
   readonly idempotent: (opts: Dispatcher.DispatchOptions) => boolean;
+  readonly readyTimeoutMs: number;
 }
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -99,6 +114,7 @@ export const DISPATCHER_KEYS = [
   'hedging',
   'throttle',
   'idempotent',
+  'readyTimeoutMs',
 ] as const;
 
 /** Validates {@link BalancedDispatcherOptions}. `extraKeys` are options a wrapper reads itself. */
@@ -131,12 +147,14 @@ export function resolveDispatcherOptions(
       received: raw.pool,
     });
   }
+  checkPoolOptions(pool as Pool.Options, at(path, 'pool'));
+  const protocol = readEnum(raw, 'protocol', path, ['http:', 'https:'], 'http:');
   return {
     balancer: shared
       ? (raw.balancer as Balancer)
-      : new Balancer(withAdapterDefaults(raw.balancer as BalancerOptions)),
+      : new Balancer(withAdapterDefaults(raw.balancer as BalancerOptions, protocol, pool as Pool.Options)),
     ownsBalancer: !shared,
-    protocol: readEnum(raw, 'protocol', path, ['http:', 'https:'], 'http:'),
+    protocol,
     pool: pool as Pool.Options,
     failureStatus: readFunction<FailureStatusPredicate>(raw, 'failureStatus', path) ?? defaultFailureStatus,
     hashKey: resolveHashKey(raw.hashKey, at(path, 'hashKey')),
@@ -152,12 +170,86 @@ export function resolveDispatcherOptions(
     idempotent:
       readFunction<(opts: Dispatcher.DispatchOptions) => boolean>(raw, 'idempotent', path) ??
       isIdempotentRequest,
+    readyTimeoutMs: readNumber(
+      raw,
+      'readyTimeoutMs',
+      path,
+      { min: 0, max: 3_600_000 },
+      defaultBalancerOptions.readyTimeoutMs,
+    ),
   };
 }
 
-/** Balancer options with the adapter's defaults: outlier detection on unless the caller decided. */
-function withAdapterDefaults(options: BalancerOptions): BalancerOptions {
-  return options.outlierDetection === undefined ? { ...options, outlierDetection: true } : options;
+/**
+ * Validates undici Pool options by letting undici itself check them now, on a Pool and a Client that never connect:
+ * a bad value (`connections: -1`, `headersTimeout: 'x'`) is a {@link ConfigError} at construction rather than an
+ * error on the first request to each endpoint.
+ */
+function checkPoolOptions(pool: Pool.Options, field: string): void {
+  const origin = 'http://127.0.0.1:1';
+  try {
+    new Pool(origin, pool).destroy().catch(() => {});
+    new Client(origin, pool as Client.Options).destroy().catch(() => {});
+  } catch (error) {
+    throw new ConfigError({
+      field,
+      allowed: `undici Pool options (${(error as Error).message})`,
+      received: pool,
+    });
+  }
+}
+
+/**
+ * Balancer options with the adapter's defaults: outlier detection on unless the caller decided; for https
+ * endpoints, HTTP health probes over TLS with the Pool's TLS options unless the caller set them.
+ */
+function withAdapterDefaults(
+  options: BalancerOptions,
+  protocol: 'http:' | 'https:',
+  pool: Pool.Options,
+): BalancerOptions {
+  let out = options.outlierDetection === undefined ? { ...options, outlierDetection: true } : options;
+  const check = options.healthCheck as Record<string, unknown> | false | undefined;
+  if (protocol === 'https:' && typeof check === 'object' && check !== null && check.protocol !== 'grpc') {
+    const connect = pool.connect;
+    const tls =
+      check.tls ?? (typeof connect === 'object' && connect !== null ? tlsOptionsOf(connect) : undefined);
+    out = {
+      ...out,
+      healthCheck: {
+        ...check,
+        scheme: check.scheme ?? 'https',
+        ...(tls === undefined ? {} : { tls }),
+      } as BalancerOptions['healthCheck'],
+    };
+  }
+  return out;
+}
+
+/** The node:tls options among undici `connect` options (the rest — timeouts, keep-alive — are the Pool's). */
+const TLS_KEYS = [
+  'ca',
+  'cert',
+  'key',
+  'pfx',
+  'passphrase',
+  'rejectUnauthorized',
+  'servername',
+  'ciphers',
+  'minVersion',
+  'maxVersion',
+  'checkServerIdentity',
+  'crl',
+  'ecdhCurve',
+  'secureOptions',
+  'sigalgs',
+] as const;
+
+function tlsOptionsOf(connect: object): Record<string, unknown> {
+  const source = connect as Record<string, unknown>;
+  const tls: Record<string, unknown> = {};
+  for (const key of TLS_KEYS) if (source[key] !== undefined) tls[key] = source[key];
+  return tls;
 }
 
 /** Turns a {@link HashKeySource} into a function. */

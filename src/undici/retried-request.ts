@@ -19,7 +19,7 @@ import { parseRetryAfter } from '../resilience/backoff.js';
 import { type Classified, type ExecuteResult, execute } from '../resilience/executor.js';
 import type { HedgingPolicy } from '../resilience/hedging.js';
 import type { RetryPolicy } from '../resilience/retry-policy.js';
-import { failureOfError } from './classify.js';
+import { failureOfError, isRefusedStream } from './classify.js';
 import { NoEndpointAvailableError, nameEndpoint, RequestTimeoutError } from './errors.js';
 import type { Controller, RequestHandler } from './handlers.js';
 import { LeaseTracker, type TrackingContext } from './tracked-handler.js';
@@ -39,6 +39,8 @@ export interface RetryContext {
   readonly classify: (result: { readonly value: AttemptHandler } | { readonly error: unknown }) => Classified;
   /** Sends `opts` to the lease's endpoint (origin rewritten, Host kept). */
   send(lease: Lease, opts: Dispatcher.DispatchOptions, handler: RequestHandler): void;
+  /** The caller has its answer (response ended or error): the dispatcher stops waiting for this request. */
+  settled(request: RetriedRequest): void;
 }
 
 /** Failed responses at most this large (by Content-Length) are read to the end rather than aborted, keeping the connection. */
@@ -152,7 +154,8 @@ export class AttemptHandler extends LeaseTracker implements RequestHandler {
     request.responseStart(this);
     for (const chunk of this.#buffered) request.responseData(chunk);
     this.#buffered = [];
-    if (this.#heldError !== undefined) request.responseError(this.fail(this.#heldError));
+    if (this.#heldError !== undefined)
+      request.responseError(this.fail(this.#heldError, request.isCallerReason(this.#heldError)));
     else if (this.#ended) {
       this.end();
       request.responseEnd(this.#trailers);
@@ -214,7 +217,7 @@ export class AttemptHandler extends LeaseTracker implements RequestHandler {
         this.#heldError = error;
         break;
       case 'adopted':
-        this.#request.responseError(this.fail(error));
+        this.#request.responseError(this.fail(error, this.#request.isCallerReason(error)));
         break;
       default:
         break; // discarded: nobody listens
@@ -302,10 +305,20 @@ export class RetriedRequest implements Controller {
     this.#aborted = true;
     this.#reason = reason;
     const winner = this.#winner;
-    if (winner !== undefined) winner.controller?.abort(reason);
+    if (winner !== undefined) {
+      winner.controller?.abort(reason);
+      return;
+    }
     // Before a winner: fail every attempt in flight with the caller's reason (classified `cancelled`, never
-    // retried); an attempt the executor starts later (after a backoff) fails at once.
-    else for (const attempt of this.#attempts) attempt.abortByCaller(reason);
+    // retried); an attempt the executor starts later (after a backoff) fails at once. The caller gets its answer
+    // now, not when a backoff timer fires.
+    for (const attempt of this.#attempts) attempt.abortByCaller(reason);
+    this.responseError(reason);
+  }
+
+  /** True when `error` is the reason the caller aborted with: it goes back to the caller untouched. */
+  isCallerReason(error: unknown): boolean {
+    return this.#aborted && error === this.#reason;
   }
 
   pause(): void {
@@ -340,12 +353,14 @@ export class RetriedRequest implements Controller {
   responseEnd(trailers: IncomingHeaders): void {
     if (this.#done) return;
     this.#done = true;
+    this.#context.settled(this);
     this.#handler.onResponseEnd?.(this, trailers);
   }
 
   responseError(error: unknown): void {
     if (this.#done) return;
     this.#done = true;
+    this.#context.settled(this);
     this.#handler.onResponseError?.(this, error as Error);
   }
 
@@ -398,14 +413,18 @@ function classify(
   return {
     outcome: { ok: false, failure, latencyMs: now - error.attempt.lease.startedAt, now },
     retryable: failure !== 'cancelled',
-    bodySent: error.attempt.sent,
+    // A refused HTTP/2 stream was never processed: as safe to send again as a refused connection.
+    bodySent: error.attempt.sent && !isRefusedStream(error.error),
   };
 }
 
 /** Errors as undici users expect them: undici classes, the endpoint named; switchyard's reasons as `cause`. */
 function toCallerError(error: unknown, balancer: string): unknown {
-  if (error instanceof AttemptFailure)
+  if (error instanceof AttemptFailure) {
+    // The caller's own abort reason is theirs: returned as it was given.
+    if (error.attempt.abortedByCaller) return error.error;
     return nameEndpoint(error.error, balancer, error.attempt.lease.endpoint.address);
+  }
   if (hasErrorCode(error, 'SY_ERR_NO_ENDPOINT'))
     return new NoEndpointAvailableError(balancer, 'unavailable', error);
   if (hasErrorCode(error, 'SY_ERR_OVERFLOW'))

@@ -68,14 +68,17 @@ export class LeaseTracker {
     this.lease.release(this.outcome);
   }
 
-  /** The attempt failed: release as a failure (or `cancelled`) and return the error with the endpoint named. */
-  fail<E>(error: E): E {
+  /**
+   * The attempt failed: release as a failure (or `cancelled`) and return the error with the endpoint named. The
+   * caller's own abort reason (`byCaller`) is released as `cancelled` and returned untouched: it is their object.
+   */
+  fail<E>(error: E, byCaller = false): E {
     if (!this.lease.released) {
       const now = this.context.clock.now();
-      const failure = failureOfError(error);
+      const failure = byCaller ? 'cancelled' : failureOfError(error);
       this.lease.release({ ok: false, failure, latencyMs: now - this.lease.startedAt, now });
     }
-    return nameEndpoint(error, this.context.name, this.lease.endpoint.address);
+    return byCaller ? error : nameEndpoint(error, this.context.name, this.lease.endpoint.address);
   }
 }
 
@@ -127,7 +130,9 @@ export class TrackedHandler extends LeaseTracker implements RequestHandler {
   }
 
   onResponseError(controller: Controller | null, error: Error): void {
-    this.#inner.onResponseError?.(controller as Controller, this.fail(error));
+    // Only the caller holds this controller: an error that is its abort reason is the caller's own.
+    const byCaller = controller !== null && controller?.reason === error;
+    this.#inner.onResponseError?.(controller as Controller, this.fail(error, byCaller));
   }
 
   onBodySent(...args: unknown[]): void {
@@ -148,8 +153,14 @@ export class TrackedLegacyHandler extends LeaseTracker implements LegacyHandler 
     this.#inner = inner;
   }
 
+  /** The caller's abort reason, once it aborted (so that reason comes back to it untouched). */
+  #callerReason: Error | undefined;
+
   onConnect(abort: (reason?: Error) => void, context?: unknown): void {
-    this.#inner.onConnect?.(abort, context);
+    this.#inner.onConnect?.((reason?: Error) => {
+      this.#callerReason = reason;
+      abort(reason);
+    }, context);
   }
 
   onResponseStarted(): void {
@@ -182,7 +193,8 @@ export class TrackedLegacyHandler extends LeaseTracker implements LegacyHandler 
   }
 
   onError(error: Error): void {
-    this.#inner.onError?.(this.fail(error));
+    const byCaller = this.#callerReason !== undefined && this.#callerReason === error;
+    this.#inner.onError?.(this.fail(error, byCaller));
   }
 
   onBodySent(chunk: unknown, ...rest: unknown[]): void {

@@ -11,6 +11,7 @@ import {
   readHeader,
 } from '../../src/affinity/keys.js';
 import { ConfigError } from '../../src/errors/config-error.js';
+import { checkProperty } from '../helpers/properties.js';
 
 describe('headerKey', () => {
   const key = headerKey('X-Session-Id');
@@ -56,7 +57,7 @@ describe('headerKey', () => {
   });
 
   it('finds the same value whatever the case of the name in the record (property)', () => {
-    fc.assert(
+    checkProperty(
       fc.property(
         fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/),
         fc.string({ minLength: 1 }),
@@ -104,7 +105,7 @@ describe('cookieKey', () => {
 
   it('round-trips any token value placed among other cookies (property)', () => {
     const token = fc.stringMatching(/^[A-Za-z0-9_-]{1,24}$/);
-    fc.assert(
+    checkProperty(
       fc.property(
         fc.array(fc.tuple(token, token), { maxLength: 5 }),
         token,

@@ -109,11 +109,15 @@ describe('pick and release', () => {
   });
 
   it('a fast failure never lowers the latency estimate; a slow one raises it', () => {
-    const b = balancer(['a:1'], { policy: 'round_robin' });
+    const clock = new ManualClock();
+    const b = balancer(['a:1'], { policy: 'round_robin', clock });
     b.pick({ now: 0 })!.release({ ok: false, failure: 'connect', latencyMs: 0.1, now: 0.1 });
     expect(b.stats().endpoints[0]!.latencyEstimateMs).toBeCloseTo(30, 3);
     b.pick({ now: 1 })!.release({ ok: false, failure: 'timeout', latencyMs: 500, now: 501 });
     expect(b.stats().endpoints[0]!.failures).toBe(2);
+    // The 500 ms failure is above the 30 ms estimate: the peak rule takes the estimate up to it.
+    clock.set(501);
+    expect(b.stats().endpoints[0]!.latencyEstimateMs).toBeCloseTo(500, 3);
   });
 
   it('cancelled releases free the slot without touching latency or counters', () => {

@@ -8,17 +8,22 @@ import type { Lease } from '../../src/balancer/lease.js';
 import { ManualClock } from '../../src/clock.js';
 import type { Endpoint } from '../../src/endpoint.js';
 import { seededRandom } from '../../src/random.js';
+import { boundedFind } from '../helpers/bounded.js';
 
 function leaseOn(b: Balancer, address: string): Lease {
   const others: Lease[] = [];
-  for (;;) {
-    const lease = b.pick()!;
-    if (lease.endpoint.address === address) {
-      for (const o of others) o.release();
-      return lease;
-    }
-    others.push(lease);
-  }
+  const lease = boundedFind(
+    () => {
+      const picked = b.pick()!;
+      if (picked.endpoint.address === address) return picked;
+      others.push(picked);
+      return undefined;
+    },
+    1_000,
+    `picking ${address}`,
+  );
+  for (const o of others) o.release();
+  return lease;
 }
 
 describe('draining a removed endpoint', () => {

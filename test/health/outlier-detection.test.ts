@@ -11,6 +11,7 @@ import {
 import { OutlierDetector } from '../../src/health/outlier-detection.js';
 import { channelNames } from '../../src/observability/channels.js';
 import { seededRandom } from '../../src/random.js';
+import { boundedFind, boundedWhile } from '../helpers/bounded.js';
 import { collect, harness } from './harness.js';
 
 const ERROR_500: Outcome = { ok: false, failure: 'status', status: 500 };
@@ -197,7 +198,12 @@ describe('ejection time, backoff and return', () => {
     for (let n = 0; n < 5; n++) {
       t.report(0, ERROR_500, 5);
       const start = t.clock.now();
-      while (t.states[0]!.ejected) t.clock.advance(1_000);
+      boundedWhile(
+        () => t.states[0]!.ejected,
+        () => t.clock.advance(1_000),
+        400,
+        'waiting for the return',
+      );
       durations.push(t.clock.now() - start);
     }
     expect(durations).toEqual([10_000, 20_000, 30_000, 35_000, 35_000]);
@@ -209,14 +215,24 @@ describe('ejection time, backoff and return', () => {
     t.clock.advance(3_000);
     t.report(0, ERROR_500, 5);
     const start = t.clock.now();
-    while (t.states[0]!.ejected) t.clock.advance(1_000);
+    boundedWhile(
+      () => t.states[0]!.ejected,
+      () => t.clock.advance(1_000),
+      400,
+      'waiting for the return',
+    );
     expect(t.clock.now() - start).toBe(30_000);
   });
 
   it('adds uniform jitter up to maxEjectionTimeJitterMs', () => {
     const t = setup({ intervalMs: 100, maxEjectionTimeJitterMs: 5_000 });
     t.report(0, ERROR_500, 5);
-    while (t.states[0]!.ejected) t.clock.advance(100);
+    boundedWhile(
+      () => t.states[0]!.ejected,
+      () => t.clock.advance(100),
+      1_000,
+      'waiting for the return',
+    );
     expect(t.clock.now()).toBeGreaterThanOrEqual(30_000);
     expect(t.clock.now()).toBeLessThanOrEqual(35_100);
   });
@@ -362,14 +378,17 @@ describe('through the Balancer', () => {
   /** Picks until `address` comes up, then releases that lease with `outcome`. */
   function hit(b: Balancer, address: string, outcome: Outcome, times = 1) {
     for (let k = 0; k < times; k++) {
-      for (;;) {
-        const lease = b.pick()!;
-        if (lease.endpoint.address === address) {
-          lease.release(outcome);
-          break;
-        }
-        lease.release();
-      }
+      const lease = boundedFind(
+        () => {
+          const picked = b.pick()!;
+          if (picked.endpoint.address === address) return picked;
+          picked.release();
+          return undefined;
+        },
+        1_000,
+        `picking ${address}`,
+      );
+      lease.release(outcome);
     }
   }
 

@@ -5,6 +5,7 @@ import { ManualClock } from '../../src/clock.js';
 import { parseSlowStart } from '../../src/health/options.js';
 import { slowStartFactor } from '../../src/health/slow-start.js';
 import { seededRandom } from '../../src/random.js';
+import { boundedWhile } from '../helpers/bounded.js';
 
 const options = (o: object) => parseSlowStart({ windowMs: 10_000, ...o }, 'slowStart')!;
 
@@ -111,13 +112,18 @@ describe('slow start in the Balancer', () => {
     clock.advance(20_000);
     const fail: Outcome = { ok: false, failure: 'status', status: 500 };
     let failures = 0;
-    while (failures < 5) {
-      const lease = b.pick()!;
-      if (lease.endpoint.address === '10.0.0.1:80') {
-        lease.release(fail);
-        failures++;
-      } else lease.release();
-    }
+    boundedWhile(
+      () => failures < 5,
+      () => {
+        const lease = b.pick()!;
+        if (lease.endpoint.address === '10.0.0.1:80') {
+          lease.release(fail);
+          failures++;
+        } else lease.release();
+      },
+      1_000,
+      'failing 10.0.0.1 five times',
+    );
     expect(b.stats().endpoints[0]!.condition).toBe('ejected');
     clock.advance(30_000);
     expect(b.stats().endpoints[0]!.condition).toBe('routable');
@@ -134,5 +140,31 @@ describe('slow start in the Balancer', () => {
     expect(clock.pendingTimers).toBe(1);
     await b.close();
     expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('slow start memory under endpoint churn (defect 9)', () => {
+  it('remembers only listed endpoints after 20,000 endpoint-set replacements', () => {
+    const clock = new ManualClock();
+    const b = new Balancer({
+      endpoints: ['10.0.0.1:80'],
+      policy: 'random',
+      clock,
+      random: seededRandom(5),
+      slowStart: { windowMs: 10_000 },
+    });
+    const slowStart = b.health.slowStart!;
+    for (let i = 0; i < 20_000; i++) {
+      const a = i % 250;
+      b.setEndpoints([`10.1.${a}.${i % 200}:80`, `10.2.${a}.${(i + 1) % 200}:80`, '10.0.0.1:80']);
+    }
+    expect(b.stats().endpoints).toHaveLength(3);
+    expect(slowStart.trackedCount).toBeLessThanOrEqual(3);
+    // Still works: a fresh endpoint ramps, an old one is at full weight.
+    clock.advance(5_000);
+    b.setEndpoints(['10.0.0.1:80', '10.9.9.9:80']);
+    const weights = Object.fromEntries(b.stats().endpoints.map((e) => [e.address, e.effectiveWeight]));
+    expect(weights['10.9.9.9:80']).toBeLessThan(1);
+    void b.close();
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { seededRandom } from '../../src/random.js';
 import { AdaptiveThrottle } from '../../src/resilience/adaptive-throttle.js';
+import { checkProperty } from '../helpers/properties.js';
 import { expectConfigError } from './helpers.js';
 
 describe('AdaptiveThrottle options', () => {
@@ -25,7 +26,7 @@ describe('AdaptiveThrottle options', () => {
 
 describe('AdaptiveThrottle', () => {
   it('property: the rejection probability is max(0, (requests − K·accepts) / (requests + 1))', () => {
-    fc.assert(
+    checkProperty(
       fc.property(
         fc.integer({ min: 0, max: 500 }),
         fc.integer({ min: 0, max: 500 }),

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/random.js';
 import { ExponentialBackoff, parseRetryAfter } from '../../src/resilience/backoff.js';
+import { checkProperty } from '../helpers/properties.js';
 import { expectConfigError } from './helpers.js';
 
 describe('ExponentialBackoff options', () => {
@@ -25,7 +26,7 @@ describe('ExponentialBackoff options', () => {
 
 describe('ExponentialBackoff.delay', () => {
   it('property: full jitter stays in [0, min(max, base × 2^(n−1)))', () => {
-    fc.assert(
+    checkProperty(
       fc.property(
         fc.integer({ min: 1, max: 1_000 }),
         fc.integer({ min: 0, max: 10_000 }),

@@ -14,6 +14,7 @@ import { type AttemptInfo, type ExecuteOptions, execute } from '../../src/resili
 import { HedgingPolicy } from '../../src/resilience/hedging.js';
 import { RetryBudget } from '../../src/resilience/retry-budget.js';
 import { RetryPolicy } from '../../src/resilience/retry-policy.js';
+import { checkAsyncProperty } from '../helpers/properties.js';
 import {
   advanceUntil,
   classifyFake,
@@ -412,7 +413,7 @@ describe('execute under sustained failure (property)', () => {
   }
 
   it('attempts ≤ (1 + percentCanRetry) × requests + minRetriesPerSec × (T + ttl)', async () => {
-    await fc.assert(
+    await checkAsyncProperty(
       fc.asyncProperty(
         fc.integer({ min: 5, max: 100 }),
         fc.integer({ min: 1, max: 30 }),
@@ -600,7 +601,7 @@ describe('execute lease discipline (property)', () => {
   type Behaviour = 'ok' | '503' | 'reset' | 'refused' | 'slow' | 'hang';
 
   it('whatever happens, every lease is released once and no timer is left behind', async () => {
-    await fc.assert(
+    await checkAsyncProperty(
       fc.asyncProperty(
         fc.array(fc.constantFrom<Behaviour>('ok', '503', 'reset', 'refused', 'slow', 'hang'), {
           minLength: 1,

@@ -10,6 +10,7 @@ import { HedgingPolicy } from '../../src/resilience/hedging.js';
 import { LatencyWindow, RECOMPUTE_EVERY, select, WINDOW_SIZE } from '../../src/resilience/latency-window.js';
 import { RetryBudget } from '../../src/resilience/retry-budget.js';
 import { RetryPolicy } from '../../src/resilience/retry-policy.js';
+import { checkAsyncProperty, checkProperty } from '../helpers/properties.js';
 import {
   advanceUntil,
   classifyFake,
@@ -72,7 +73,7 @@ describe('HedgingPolicy options', () => {
 
 describe('LatencyWindow', () => {
   it('property: matches the nearest-rank percentile of the last samples at each recomputation', () => {
-    fc.assert(
+    checkProperty(
       fc.property(
         fc.array(fc.double({ min: 0, max: 10_000, noNaN: true }), {
           minLength: RECOMPUTE_EVERY,
@@ -190,7 +191,7 @@ describe('hedging through execute', () => {
   });
 
   it('property: hedges never exceed what the budget allows', async () => {
-    await fc.assert(
+    await checkAsyncProperty(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 60 }),
         fc.constantFrom(0, 0.05, 0.2, 0.5),
@@ -224,7 +225,7 @@ describe('hedging through execute', () => {
 
 describe('select (quickselect)', () => {
   it('property: returns the k-th smallest, duplicates and sorted runs included', () => {
-    fc.assert(
+    checkProperty(
       fc.property(
         fc.array(fc.oneof(fc.integer({ min: 0, max: 5 }), fc.double({ min: 0, max: 1e6, noNaN: true })), {
           minLength: 1,

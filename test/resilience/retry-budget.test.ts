@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { defaultRetryBudgetOptions, RetryBudget } from '../../src/resilience/retry-budget.js';
+import { boundedWhile } from '../helpers/bounded.js';
+import { checkProperty } from '../helpers/properties.js';
 import { expectConfigError } from './helpers.js';
 
 describe('RetryBudget options', () => {
@@ -46,7 +48,14 @@ describe('RetryBudget', () => {
     const budget = new RetryBudget({ minRetriesPerSec: 1, percentCanRetry: 1, ttlMs: 10_000 }, clock);
     for (let i = 0; i < 5; i++) budget.deposit();
     expect(budget.balance).toBe(15);
-    while (budget.withdraw()) {}
+    expect(
+      boundedWhile(
+        () => budget.withdraw(),
+        () => {},
+        100,
+        'withdrawing the balance',
+      ),
+    ).toBe(15);
     expect(budget.balance).toBe(0);
     clock.advance(9_999);
     expect(budget.balance).toBe(0);
@@ -58,7 +67,7 @@ describe('RetryBudget', () => {
   });
 
   it('property: over T seconds, retries ≤ percentCanRetry × requests + minRetriesPerSec × (T + ttl)', () => {
-    fc.assert(
+    checkProperty(
       fc.property(
         fc.record({
           ttlMs: fc.integer({ min: 1_000, max: 60_000 }),

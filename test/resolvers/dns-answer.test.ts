@@ -18,6 +18,7 @@ import {
   type SrvRecord,
   srvAnswerToEndpoints,
 } from '../../src/resolvers/dns/answer.js';
+import { checkProperty } from '../helpers/properties.js';
 
 const options: DnsAnswerOptions = { hostname: 'orders.test', prefer: 'none', maxEndpoints: 1_000 };
 const srvOptions: DnsAnswerOptions = { ...options, hostname: '_http._tcp.orders.test' };
@@ -269,7 +270,7 @@ function attempt(fn: () => DnsEndpointSet): DnsEndpointSet | DnsAnswerError {
 describe('properties (fast-check)', () => {
   it('A/AAAA: garbage gives a DnsAnswerError, valid records give a valid, non-empty set', () => {
     const seen = { sets: 0, errors: 0 };
-    fc.assert(
+    checkProperty(
       fc.property(familyRecords, prefer, fc.integer({ min: 1, max: 8 }), (records, pref, maxEndpoints) => {
         const result = attempt(() =>
           addressAnswerToEndpoints(443, records as FamilyRecords, { ...options, prefer: pref, maxEndpoints }),
@@ -294,7 +295,7 @@ describe('properties (fast-check)', () => {
 
   it('SRV: garbage, duplicates, zero weights and oversized answers never crash or yield an invalid set', () => {
     const seen = { sets: 0, errors: 0 };
-    fc.assert(
+    checkProperty(
       fc.property(
         fc.oneof(
           { weight: 9, arbitrary: fc.array(srvRecord, { maxLength: 12 }) },
@@ -342,7 +343,7 @@ describe('properties (fast-check)', () => {
   });
 
   it('SRV: within a level, a target with one address gets a share proportional to its SRV weight', () => {
-    fc.assert(
+    checkProperty(
       fc.property(
         fc.array(fc.integer({ min: 0, max: 65_535 }), { minLength: 1, maxLength: 8 }),
         (weights) => {

@@ -1,50 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import * as undici from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BalancedAgent } from '../../src/undici/agent.js';
 import { BalancedDispatcher } from '../../src/undici/dispatcher.js';
-
-/** A self-signed certificate for `orders.internal`, made with the openssl CLI (absent: skip locally, fail in CI). */
-function makeCertificate(): { key: string; cert: string } | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-tls-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=orders.internal',
-        '-addext',
-        'subjectAltName=DNS:orders.internal',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    return {
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-    };
-  } catch (error) {
-    if (process.env.CI) throw error;
-    return undefined;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { makeCertificate } from '../helpers/certificates.js';
 
 const tls = makeCertificate();
 const seen: { servername: string | false | null; host: string | undefined }[] = [];
