@@ -22,12 +22,15 @@ export * from './errors/index.js';
 export * from './hash/index.js';
 // Areas: each keeps its public surface in its own index file.
 export * from './health/index.js';
+export type { LatencyEstimator } from './load/estimator.js';
 export * from './observability/index.js';
 export { builtinPolicies } from './pickers/index.js';
 export type { LeastRequestOptions } from './pickers/least-request.js';
 export { defaultLeastRequestOptions } from './pickers/least-request.js';
 export type { P2cPeakEwmaOptions } from './pickers/p2c-peak-ewma.js';
 export { defaultP2cPeakEwmaOptions } from './pickers/p2c-peak-ewma.js';
+export type { P2cRobustEwmaOptions } from './pickers/p2c-robust-ewma.js';
+export { defaultP2cRobustEwmaOptions } from './pickers/p2c-robust-ewma.js';
 export type {
   PickContext,
   Picker,

@@ -20,7 +20,8 @@ import { createHealthExtensions, type HealthExtensions, healthExtensions } from 
 import { parseRouting, type RoutingOptions } from '../health/options.js';
 import { OutlierDetector } from '../health/outlier-detection.js';
 import { SlowStart } from '../health/slow-start.js';
-import { currentEstimate, observeLatency } from '../load/peak-ewma.js';
+import type { LatencyEstimator } from '../load/estimator.js';
+import { peakEwmaEstimator } from '../load/peak-ewma.js';
 import '../pickers/index.js';
 import { channels, publish } from '../observability/channels.js';
 import {
@@ -98,8 +99,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   #policy: Policy;
   /** The last policy configuration a resolver sent, serialised, to skip rebuilding an unchanged policy. */
   #clusterPolicyKey: string | undefined;
-  /** The policy's latency decay τ (ms), cached off the hot path. */
-  #decayMs: number = defaultBalancerOptions.latencyDecayMs;
+  /** The policy's latency estimator, cached off the hot path. */
+  #estimator: LatencyEstimator = peakEwmaEstimator(defaultBalancerOptions.latencyDecayMs);
   #picker: Picker = EMPTY_PICKER;
   #routableCount = 0;
   #panic = false;
@@ -283,7 +284,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   /** A snapshot of every endpoint's state and the balancer's totals. Allocates; not for the hot path. */
   stats(): BalancerStats {
     const now = this.#clock.now();
-    const decayMs = this.#decayMs;
+    const estimator = this.#estimator;
     return {
       name: this.name,
       policy: this.#policy.name,
@@ -291,7 +292,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       routable: this.#routableCount,
       totalInFlight: this.#load.totalInFlight,
       closed: this.#closed,
-      endpoints: [...this.#states.values()].map((s) => endpointStats(s, currentEstimate(s, now, decayMs))),
+      endpoints: [...this.#states.values()].map((s) => endpointStats(s, estimator.estimate(s, now))),
     };
   }
 
@@ -321,7 +322,9 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   #createPolicy(parsed: ParsedPolicy): Policy {
     const policy = createPolicy(parsed, { random: this.#random, clock: this.#clock, load: this.#load });
-    this.#decayMs = policy.latency?.decayMs ?? defaultBalancerOptions.latencyDecayMs;
+    this.#estimator =
+      policy.latency?.estimator ??
+      peakEwmaEstimator(policy.latency?.decayMs ?? defaultBalancerOptions.latencyDecayMs);
     return policy;
   }
 
@@ -335,15 +338,15 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       const now =
         outcome.now ?? (outcome.latencyMs === undefined ? this.#clock.now() : startedAt + outcome.latencyMs);
       const latency = outcome.latencyMs ?? now - startedAt;
-      const decayMs = this.#decayMs;
+      const estimator = this.#estimator;
       if (outcome.ok) {
         state.successes++;
-        observeLatency(state, latency, now, decayMs);
+        estimator.observe(state, latency, now);
       } else {
         state.failures++;
         // A failure may only raise the estimate: fast failures (connection refused in 0.1 ms) must not make a
         // broken endpoint look like the fastest one and attract more traffic.
-        if (latency > currentEstimate(state, now, decayMs)) observeLatency(state, latency, now, decayMs);
+        if (latency > estimator.estimate(state, now)) estimator.observe(state, latency, now);
       }
       const observers = this.#outcomeObservers;
       for (let i = 0; i < observers.length; i++) observers[i]!.outcome!(state, outcome, latency, now);
@@ -550,12 +553,12 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   /** Starting estimate for a new endpoint: the mean of observed peers, else the policy's default. */
   #initialRtt(now: number): number {
-    const decayMs = this.#decayMs;
+    const estimator = this.#estimator;
     let sum = 0;
     let count = 0;
     for (const state of this.#states.values()) {
       if (state.removed || !state.rttObserved) continue;
-      sum += currentEstimate(state, now, decayMs);
+      sum += estimator.estimate(state, now);
       count++;
     }
     return count > 0

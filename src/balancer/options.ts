@@ -32,7 +32,7 @@ export interface BalancerOptions {
    * denied; everything else allowed. See balancer/address-policy.ts and docs/security.md.
    */
   readonly addressPolicy?: AddressPolicyOptions;
-  /** Policy name or `{ name, ...options }`. Default `'p2c_peak_ewma'`. */
+  /** Policy name or `{ name, ...options }`. Default `'p2c_robust_ewma'` (see docs/choosing-a-policy.md). */
   readonly policy?: PolicyConfig;
   /**
    * Healthy-panic threshold, percent from 0 to 100: below this share of healthy endpoints, route across all of them.
@@ -73,7 +73,7 @@ export interface BalancerOptions {
 
 /** Defaults of {@link BalancerOptions}, with where they come from. */
 export const defaultBalancerOptions = {
-  policy: 'p2c_peak_ewma',
+  policy: 'p2c_robust_ewma',
   /** Envoy healthy_panic_threshold. */
   panicThreshold: defaultRoutingOptions.panicThreshold,
   /** Envoy overprovisioning_factor (140 %). */

@@ -30,7 +30,7 @@ export const LB_POLICY_NAME = 'switchyard';
 
 /** The `switchyard` LB config as JSON (what users write). */
 export interface SwitchyardLbJson {
-  /** Any registered switchyard policy: a name or `{ name, ...options }`. Default `'p2c_peak_ewma'` (Balancer default). */
+  /** Any registered switchyard policy: a name or `{ name, ...options }`. Default `'p2c_robust_ewma'` (Balancer default). */
   readonly policy?: PolicyConfig;
   /**
    * Options passed to `new Balancer(...)` as they are — `name`, `panicThreshold`, `closeTimeoutMs` and whatever

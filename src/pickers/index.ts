@@ -5,6 +5,7 @@ import { leastRequest } from './least-request.js';
 import { maglev } from './maglev.js';
 import { multiprobe } from './multiprobe.js';
 import { p2cPeakEwma } from './p2c-peak-ewma.js';
+import { p2cRobustEwma } from './p2c-robust-ewma.js';
 import type { PolicyDefinition } from './picker.js';
 import { random } from './random.js';
 import { getPolicyDefinition, registerPolicy } from './registry.js';
@@ -19,6 +20,7 @@ export const builtinPolicies: readonly PolicyDefinition<unknown>[] = [
   random,
   leastRequest,
   p2cPeakEwma,
+  p2cRobustEwma,
   ringHash,
   maglev,
   multiprobe,

@@ -20,7 +20,7 @@
  *   weights of that level summed (each record is a share of the same host), capped at 65,535 (the SRV maximum).
  */
 import { isIP } from 'node:net';
-import { formatAddress, MAX_PRIORITY } from '../../endpoint.js';
+import { canonicalHost, formatAddress, MAX_PRIORITY } from '../../endpoint.js';
 import { DnsAnswerError } from '../../errors/dns-answer-error.js';
 import type { DnsFamilyPreference } from './options.js';
 import { isDnsName } from './options.js';
@@ -266,7 +266,10 @@ function checkFamilyRecords(
           received: ttl,
         });
       }
-      out.push({ address: r.address, ttl: ttl > MAX_TTL ? 0 : ttl, family });
+      // One address, one identity: `0::1` and `::1` are the same endpoint, so duplicates are found on the canonical
+      // form the Balancer keys endpoints by (a set listing both would be rejected as a duplicate).
+      const address = family === 6 ? canonicalHost(r.address, `${field}.address`) : r.address;
+      out.push({ address, ttl: ttl > MAX_TTL ? 0 : ttl, family });
     });
   };
   read(records.ipv4, 4);
