@@ -4,7 +4,7 @@
  * Starts five backends as child processes on 127.0.0.1 — fast, slow, heavy-tailed, one that answers 503 in bursts,
  * one that is killed mid-run and comes back — then sends the same fixed workload through switchyard's undici
  * dispatcher (`BalancedDispatcher`: outlier detection, retries elsewhere under a retry budget) under round_robin,
- * least_request and p2c_peak_ewma, and through undici's BalancedPool for reference, and prints one row per client:
+ * least_request, p2c_peak_ewma and p2c_robust_ewma (the default), and through undici's BalancedPool for reference, and prints one row per client:
  * latency percentiles, client-visible errors, retries and each backend's share of the answers.
  *
  * Flags: `--quick` (a short run, for tests), `--requests <n>`, `--rate <per second>`.
@@ -27,6 +27,7 @@ const CLIENTS: readonly { name: string; make: (ports: number[]) => DemoClient }[
   { name: 'switchyard round_robin', make: (ports) => switchyardClient('round_robin', ports) },
   { name: 'switchyard least_request', make: (ports) => switchyardClient('least_request', ports) },
   { name: 'switchyard p2c_peak_ewma', make: (ports) => switchyardClient('p2c_peak_ewma', ports) },
+  { name: 'switchyard p2c_robust_ewma', make: (ports) => switchyardClient('p2c_robust_ewma', ports) },
   { name: 'undici BalancedPool', make: (ports) => balancedPoolClient(ports) },
 ];
 

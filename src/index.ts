@@ -3,6 +3,8 @@
  *
  * The core: {@link Balancer}, the policy registry, resolvers, and the building blocks the adapters
  * (`switchyard-lb/undici`, `switchyard-lb/grpc`) use.
+ *
+ * @module switchyard-lb
  */
 
 export * from './affinity/index.js';
@@ -23,12 +25,15 @@ export * from './errors/index.js';
 export * from './hash/index.js';
 // Areas: each keeps its public surface in its own index file.
 export * from './health/index.js';
+export type { LatencyEstimator } from './load/estimator.js';
 export * from './observability/index.js';
-export { builtinPolicies } from './pickers/index.js';
+export { builtinPolicies } from './pickers/builtin.js';
 export type { LeastRequestOptions } from './pickers/least-request.js';
 export { defaultLeastRequestOptions } from './pickers/least-request.js';
 export type { P2cPeakEwmaOptions } from './pickers/p2c-peak-ewma.js';
 export { defaultP2cPeakEwmaOptions } from './pickers/p2c-peak-ewma.js';
+export type { P2cRobustEwmaOptions } from './pickers/p2c-robust-ewma.js';
+export { defaultP2cRobustEwmaOptions } from './pickers/p2c-robust-ewma.js';
 export type {
   PickContext,
   Picker,
@@ -50,6 +55,14 @@ export { defaultRandom, seededRandom } from './random.js';
 // resilience (issue 5): retries, budgets, backoff, hedging, throttling, circuit breaking, the executor
 export * from './resilience/index.js';
 export * from './resolvers/dns/index.js';
+// The resolver contract (docs/resolvers.md): implement `Resolver` to feed a Balancer from your own discovery.
+export type {
+  Resolver,
+  ResolverClusterConfig,
+  ResolverListener,
+  ResolverUpdate,
+} from './resolvers/resolver.js';
+export { StaticResolver } from './resolvers/static.js';
 // request semantics shared by every adapter (GRPC_STATUS_CODES and parseRetryAfter come through resilience/)
 export {
   DEFAULT_GRPC_FAILURE_CODES,

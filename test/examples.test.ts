@@ -172,6 +172,7 @@ describe('npm run demo', () => {
       'switchyard round_robin',
       'switchyard least_request',
       'switchyard p2c_peak_ewma',
+      'switchyard p2c_robust_ewma',
       'undici BalancedPool',
     ]) {
       expect(r.stdout).toMatch(

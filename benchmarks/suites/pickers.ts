@@ -19,7 +19,14 @@ import { seededRandom } from '../../src/random.js';
 import type { Bench } from '../harness.js';
 
 const SIZES = [10, 100, 1000];
-const POLICIES = ['round_robin', 'weighted_round_robin', 'random', 'least_request', 'p2c_peak_ewma'];
+const POLICIES = [
+  'round_robin',
+  'weighted_round_robin',
+  'random',
+  'least_request',
+  'p2c_peak_ewma',
+  'p2c_robust_ewma',
+];
 
 function endpoints(n: number, weighted: boolean) {
   return Array.from({ length: n }, (_, i) => ({

@@ -22,8 +22,8 @@ import {
   replaceHealthExtensions,
 } from '../health/extensions.js';
 import type { RoutingOptions } from '../health/options.js';
-import { currentEstimate, observeLatency } from '../load/peak-ewma.js';
-import '../pickers/index.js';
+import type { LatencyEstimator } from '../load/estimator.js';
+import { peakEwmaEstimator } from '../load/peak-ewma.js';
 import { channels, publish } from '../observability/channels.js';
 import {
   EMPTY_PICKER,
@@ -50,6 +50,9 @@ import {
   type BalancerEvents,
   type BalancerOptions,
   clusterRouting,
+  DEFAULT_LATENCY_DECAY_MS,
+  DEFAULT_READY_TIMEOUT_MS,
+  DEFAULT_RTT_MS,
   defaultBalancerOptions,
   type PickFailure,
 } from './options.js';
@@ -99,8 +102,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   #policy: Policy;
   /** The last policy configuration a resolver sent, serialised, to skip rebuilding an unchanged policy. */
   #clusterPolicyKey: string | undefined;
-  /** The policy's latency decay τ (ms), cached off the hot path. */
-  #decayMs: number = defaultBalancerOptions.latencyDecayMs;
+  /** The policy's latency estimator, cached off the hot path. */
+  #estimator: LatencyEstimator = peakEwmaEstimator(DEFAULT_LATENCY_DECAY_MS);
   #picker: Picker = EMPTY_PICKER;
   #routableCount = 0;
   #panic = false;
@@ -230,7 +233,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    * @param timeoutMs most time to wait, in ms, 0..3,600,000. Default 10,000 (a DNS resolver's first answer,
    *   retries included, normally arrives well within it).
    */
-  ready(timeoutMs: number = defaultBalancerOptions.readyTimeoutMs): Promise<boolean> {
+  ready(timeoutMs: number = DEFAULT_READY_TIMEOUT_MS): Promise<boolean> {
     checkNumber(timeoutMs, 'timeoutMs', { min: 0, max: 3_600_000 });
     if (this.#resolved) return Promise.resolve(true);
     if (this.#closed) return Promise.resolve(false);
@@ -280,7 +283,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   /** A snapshot of every endpoint's state and the balancer's totals. Allocates; not for the hot path. */
   stats(): BalancerStats {
     const now = this.#clock.now();
-    const decayMs = this.#decayMs;
+    const estimator = this.#estimator;
     return {
       name: this.name,
       policy: this.#policy.name,
@@ -288,7 +291,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       routable: this.#routableCount,
       totalInFlight: this.#load.totalInFlight,
       closed: this.#closed,
-      endpoints: [...this.#states.values()].map((s) => endpointStats(s, currentEstimate(s, now, decayMs))),
+      endpoints: [...this.#states.values()].map((s) => endpointStats(s, estimator.estimate(s, now))),
     };
   }
 
@@ -318,7 +321,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   #createPolicy(parsed: ParsedPolicy): Policy {
     const policy = createPolicy(parsed, { random: this.#random, clock: this.#clock, load: this.#load });
-    this.#decayMs = policy.latency?.decayMs ?? defaultBalancerOptions.latencyDecayMs;
+    this.#estimator =
+      policy.latency?.estimator ?? peakEwmaEstimator(policy.latency?.decayMs ?? DEFAULT_LATENCY_DECAY_MS);
     return policy;
   }
 
@@ -332,15 +336,15 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       const now =
         outcome.now ?? (outcome.latencyMs === undefined ? this.#clock.now() : startedAt + outcome.latencyMs);
       const latency = outcome.latencyMs ?? now - startedAt;
-      const decayMs = this.#decayMs;
+      const estimator = this.#estimator;
       if (outcome.ok) {
         state.successes++;
-        observeLatency(state, latency, now, decayMs);
+        estimator.observe(state, latency, now);
       } else {
         state.failures++;
         // A failure may only raise the estimate: fast failures (connection refused in 0.1 ms) must not make a
         // broken endpoint look like the fastest one and attract more traffic.
-        if (latency > currentEstimate(state, now, decayMs)) observeLatency(state, latency, now, decayMs);
+        if (latency > estimator.estimate(state, now)) estimator.observe(state, latency, now);
       }
       const observers = this.#outcomeObservers;
       for (let i = 0; i < observers.length; i++) observers[i]!.outcome!(state, outcome, latency, now);
@@ -502,6 +506,13 @@ export class Balancer extends EventEmitter<BalancerEvents> {
         existing.endpoint = endpoint;
       }
     }
+    // Keep the states in the order of the latest list: gRPC's ring_hash sizing (carried fractions) depends on it,
+    // and `ring_hash` must build the same ring from the same list (docs/consistent-hashing.md).
+    for (const endpoint of endpoints) {
+      const state = this.#states.get(endpoint.address)!;
+      this.#states.delete(endpoint.address);
+      this.#states.set(endpoint.address, state);
+    }
     for (const state of [...this.#states.values()]) {
       if (listed.has(state.address) || state.removed) continue;
       state.removed = true;
@@ -521,17 +532,15 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   /** Starting estimate for a new endpoint: the mean of observed peers, else the policy's default. */
   #initialRtt(now: number): number {
-    const decayMs = this.#decayMs;
+    const estimator = this.#estimator;
     let sum = 0;
     let count = 0;
     for (const state of this.#states.values()) {
       if (state.removed || !state.rttObserved) continue;
-      sum += currentEstimate(state, now, decayMs);
+      sum += estimator.estimate(state, now);
       count++;
     }
-    return count > 0
-      ? sum / count
-      : (this.#policy.latency?.defaultRttMs ?? defaultBalancerOptions.defaultRttMs);
+    return count > 0 ? sum / count : (this.#policy.latency?.defaultRttMs ?? DEFAULT_RTT_MS);
   }
 
   #forget(state: EndpointState): void {

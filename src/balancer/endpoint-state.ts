@@ -14,12 +14,23 @@ export class EndpointState {
 
   /** Requests picked and not yet released. */
   inFlight = 0;
-  /** Peak-EWMA latency estimate in ms, as of {@link rttStamp} (decays toward 0 while idle; see load/peak-ewma.ts). */
+  /** Latency estimate in ms, as of {@link rttStamp} (decays toward 0 while idle; see load/peak-ewma.ts, load/robust-ewma.ts). */
   rttEstimate: number;
   /** Clock time of the last estimate update. */
   rttStamp: number;
   /** True once a latency has been observed (the estimate is no longer the default). */
   rttObserved = false;
+  /**
+   * Robust estimator only (load/robust-ewma.ts): an unconfirmed high sample in ms, 0 when none, and the clock time
+   * its response arrived; while one is pending, the confirmed estimate and its stamp (`rttEstimate` is then a
+   * provisional raise).
+   */
+  rttSuspect = 0;
+  rttSuspectAt = 0;
+  /** Independent high samples seen since the suspect (robust estimator's `confirmations`). */
+  rttSuspectCount = 0;
+  rttBase = 0;
+  rttBaseStamp = 0;
 
   /** Lifetime counters, for stats. */
   picks = 0;

@@ -32,7 +32,7 @@ export interface BalancerOptions {
    * denied; everything else allowed. See balancer/address-policy.ts and docs/security.md.
    */
   readonly addressPolicy?: AddressPolicyOptions;
-  /** Policy name or `{ name, ...options }`. Default `'p2c_peak_ewma'`. */
+  /** Policy name or `{ name, ...options }`. Default `'p2c_robust_ewma'` (see docs/choosing-a-policy.md). */
   readonly policy?: PolicyConfig;
   /**
    * Healthy-panic threshold, percent from 0 to 100: below this share of healthy endpoints, route across all of them.
@@ -71,9 +71,12 @@ export interface BalancerOptions {
   readonly circuitBreaker?: CircuitBreakerOptions;
 }
 
-/** Defaults of {@link BalancerOptions}, with where they come from. */
+/**
+ * Defaults of {@link BalancerOptions}, with where they come from. Every key is an option name, so
+ * `new Balancer({ ...defaultBalancerOptions, endpoints })` is valid (test/package/defaults.test.ts).
+ */
 export const defaultBalancerOptions = {
-  policy: 'p2c_peak_ewma',
+  policy: 'p2c_robust_ewma',
   /** Envoy healthy_panic_threshold. */
   panicThreshold: defaultRoutingOptions.panicThreshold,
   /** Envoy overprovisioning_factor (140 %). */
@@ -81,12 +84,20 @@ export const defaultBalancerOptions = {
   /** Envoy zone-aware min_cluster_size. */
   zoneAwareMinClusterSize: defaultRoutingOptions.zoneAwareMinClusterSize,
   closeTimeoutMs: 30_000,
-  /** Default wait of {@link Balancer.ready} for the first endpoint set, in ms. */
-  readyTimeoutMs: 10_000,
-  /** Peak-EWMA τ and starting estimate when the policy does not set them (Finagle/Linkerd). */
-  latencyDecayMs: 10_000,
-  defaultRttMs: 30,
 } as const;
+
+/**
+ * Decay τ of the per-endpoint latency estimate when the policy does not set one (Finagle/Linkerd Peak-EWMA, 10 s).
+ * Not an option: the policy's `decayMs` sets it.
+ */
+export const DEFAULT_LATENCY_DECAY_MS = 10_000;
+
+/** Default wait of {@link Balancer.ready} for the first endpoint set, in ms (grpc-js waits for a first resolution
+ * bounded only by the call's deadline; 10 s bounds a call without one). Not an option: `ready()` takes it. */
+export const DEFAULT_READY_TIMEOUT_MS = 10_000;
+
+/** Latency estimate of an endpoint never measured, when the policy does not set one (Linkerd, 30 ms). Not an option. */
+export const DEFAULT_RTT_MS = 30;
 
 /** Summary of one applied endpoint update. */
 export interface UpdateEvent {

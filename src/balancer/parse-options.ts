@@ -10,8 +10,6 @@ import { type Endpoint, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
 import { type HealthOptions, parseHealthOptions } from '../health/extensions.js';
 import { parseRouting, type RoutingOptions } from '../health/options.js';
-// The built-in policies register on import (until the registry is seeded from a built-in list).
-import '../pickers/index.js';
 import { type ParsedPolicy, parsePolicyConfig } from '../pickers/registry.js';
 import type { RandomSource } from '../random.js';
 import { type CircuitBreakerLimits, parseCircuitBreakerOptions } from '../resilience/circuit-breaker.js';

@@ -23,7 +23,9 @@ import { Balancer, type BalancerOptions, defaultBalancerOptions } from '../balan
 import { parseBalancerOptions } from '../balancer/parse-options.js';
 import { join, readNumber, readObject, readString } from '../config/validate.js';
 import { ConfigError, isConfigError } from '../errors/config-error.js';
+import type { HealthCheckConfig } from '../health/options.js';
 import { type PolicyConfig, parsePolicyConfig } from '../pickers/registry.js';
+import { grpcHealthProber } from './health-check.js';
 import { type OrcaOptions, parseOrcaOptions } from './orca.js';
 import { DEFAULT_FAILURE_STATUSES, parseStatusList, statusName } from './status.js';
 
@@ -32,7 +34,7 @@ export const LB_POLICY_NAME = 'switchyard';
 
 /** The `switchyard` LB config as JSON (what users write). */
 export interface SwitchyardLbJson {
-  /** Any registered switchyard policy: a name or `{ name, ...options }`. Default `'p2c_peak_ewma'` (Balancer default). */
+  /** Any registered switchyard policy: a name or `{ name, ...options }`. Default `'p2c_robust_ewma'` (Balancer default). */
   readonly policy?: PolicyConfig;
   /**
    * Options passed to `new Balancer(...)` as they are — `name`, `panicThreshold`, `closeTimeoutMs` and whatever
@@ -48,10 +50,11 @@ export interface SwitchyardLbJson {
    */
   readonly failureStatuses?: readonly (number | string)[];
   /**
-   * Request metadata key whose value is the hash key for `ring_hash` / `maglev` (gRFC A76 `request_hash_header`).
-   * Lower-case gRPC metadata key, not a binary (`-bin`) one (gRFC A76 rejects those). Several values are joined with
-   * `,`. A call without the header, or with an empty value, gets no hash key (the hashing policy then picks at
-   * random) — the same rule as the undici adapter's `affinityKey` (affinity/keys.ts). Default: none.
+   * Request metadata key whose value is the hash key for `ring_hash` / `multiprobe` / `maglev` (gRFC A76
+   * `request_hash_header`). Lower-case gRPC metadata key, not a binary (`-bin`) one (gRFC A76 rejects those).
+   * Several values are joined with `,`. A call without the header, or with an empty value, gets no hash key (the
+   * hashing policy then picks at random) — the same rule as the undici adapter's `affinityKey` (affinity/keys.ts).
+   * Default: none.
    */
   readonly hashHeader?: string;
   /**
@@ -150,13 +153,29 @@ export function parseGrpcLbOptions(raw: unknown): GrpcLbOptions {
   return options;
 }
 
-/** Builds the Balancer a policy instance owns, over no endpoints yet. */
+/**
+ * Builds the Balancer a policy instance owns, over no endpoints yet. A `healthCheck` with `protocol: "grpc"` gets
+ * {@link grpcHealthProber}: service-config JSON cannot carry a function, and this entry loads grpc-js anyway.
+ */
 export function createBalancer(options: GrpcLbOptions): Balancer {
   return new Balancer(balancerOptionsOf(options));
 }
 
+/** The options `createBalancer` builds with; `parseGrpcLbOptions` validates exactly these. */
 function balancerOptionsOf(options: GrpcLbOptions): BalancerOptions {
-  return { ...options.balancer, policy: options.policy, endpoints: [] };
+  return {
+    ...options.balancer,
+    ...withGrpcProber(options.balancer.healthCheck),
+    policy: options.policy,
+    endpoints: [],
+  };
+}
+
+function withGrpcProber(healthCheck: unknown): { healthCheck?: HealthCheckConfig } {
+  if (typeof healthCheck !== 'object' || healthCheck === null) return {};
+  const check = healthCheck as Record<string, unknown>;
+  if (check.protocol !== 'grpc' || check.prober !== undefined) return {};
+  return { healthCheck: { ...(check as HealthCheckConfig & object), prober: grpcHealthProber } };
 }
 
 function readBalancerOptions(raw: unknown): Readonly<Record<string, unknown>> {

@@ -7,6 +7,8 @@
  * const client = new OrdersClient('switchyard-static:///orders', credentials.createInsecure(),
  *   channelOptions({ policy: 'p2c_peak_ewma', balancer: { name: 'orders' } }));
  * ```
+ *
+ * @module switchyard-lb/grpc
  */
 export type { ChannelOptionsExtras } from './channel-options.js';
 export { channelOptions } from './channel-options.js';
@@ -16,6 +18,14 @@ export type { DnsSchemeOptions } from './dns-scheme.js';
 export { DNS_SCHEME, dnsResolverFactory } from './dns-scheme.js';
 export type { GrpcEndpoint } from './endpoints.js';
 export { SWITCHYARD_ENDPOINT } from './endpoints.js';
+export {
+  decodeHealthCheckResponse,
+  encodeHealthCheckRequest,
+  GrpcProber,
+  grpcHealthProber,
+  HEALTH_CHECK_METHOD,
+  SERVING_STATUS,
+} from './health-check.js';
 export { activeBalancers, SwitchyardLoadBalancer } from './lb-policy.js';
 export type { OrcaOptions, OrcaReport } from './orca.js';
 export { decodeOrcaReport, defaultOrcaOptions, ORCA_TRAILER, OrcaWeights, parseOrcaOptions } from './orca.js';

@@ -3,7 +3,8 @@ export type { RoutableSet, RoutingGroup } from '../balancer/routable.js';
 export { selectRoutable } from '../balancer/routable.js';
 export type { HealthCheckerHooks } from './active/health-checker.js';
 export { HealthChecker } from './active/health-checker.js';
-export type { ProbeResult, Prober } from './active/prober.js';
+export { HttpProber } from './active/http-check.js';
+export type { ProbeResult, Prober, ProberFactory } from './active/prober.js';
 export type { HealthExtensions } from './extensions.js';
 export { LOCALITY_WEIGHT_KEY } from './locality.js';
 export type {

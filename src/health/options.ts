@@ -16,6 +16,7 @@ import {
   readString,
 } from '../config/validate.js';
 import { ConfigError } from '../errors/config-error.js';
+import type { ProberFactory } from './active/prober.js';
 
 // ---- passive outlier detection ----------------------------------------------------------------------------
 
@@ -241,7 +242,17 @@ export interface HealthCheckOptions {
   readonly intervalJitterPercent: number;
   /** Most probes in flight at once per Balancer (p-limit). Default 32; see docs/health.md for the sizing. */
   readonly concurrency: number;
+  /**
+   * Makes the prober. Default `undefined`: the built-in HTTP prober. `protocol: 'grpc'` needs `grpcHealthProber`
+   * from `switchyard-lb/grpc` (kept out of the core entry so that it never loads @grpc/grpc-js); any other
+   * factory plugs in a custom check (TCP connect, a Redis PING, …).
+   */
+  readonly prober: ProberFactory | undefined;
 }
+
+/** What a `protocol: 'grpc'` check without `prober` is told. */
+export const GRPC_PROBER_REQUIRED =
+  'grpcHealthProber from "switchyard-lb/grpc" when protocol is "grpc" (the core does not load @grpc/grpc-js)';
 
 export const defaultHealthCheckOptions: HealthCheckOptions = Object.freeze({
   protocol: 'http',
@@ -258,6 +269,7 @@ export const defaultHealthCheckOptions: HealthCheckOptions = Object.freeze({
   intervalJitterMs: 0,
   intervalJitterPercent: 10,
   concurrency: 32,
+  prober: undefined,
 });
 
 /** What users pass: any subset of {@link HealthCheckOptions}; `undefined`/`false` turns active checking off. */
@@ -294,6 +306,7 @@ export function parseHealthCheck(raw: unknown, path: string): HealthCheckOptions
     intervalJitterMs: readNumber(o, 'intervalJitterMs', path, { min: 0, max: DAY_MS }, d.intervalJitterMs),
     intervalJitterPercent: readNumber(o, 'intervalJitterPercent', path, PERCENT, d.intervalJitterPercent),
     concurrency: readNumber(o, 'concurrency', path, { integer: true, min: 1, max: 10_000 }, d.concurrency),
+    prober: readProber(o, path, protocol),
   };
   return Object.freeze(options);
 }
@@ -303,6 +316,23 @@ function readTlsOptions(raw: unknown, field: string): Readonly<Record<string, un
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ConfigError({ field, allowed: 'an object of node:tls connect options', received: raw });
   return Object.freeze({ ...(raw as Record<string, unknown>) });
+}
+
+function readProber(o: RawOptions, path: string, protocol: 'http' | 'grpc'): ProberFactory | undefined {
+  const prober = o.prober;
+  if (prober === undefined && protocol === 'grpc')
+    throw new ConfigError({
+      field: join(path, 'prober'),
+      allowed: GRPC_PROBER_REQUIRED,
+      received: undefined,
+    });
+  if (prober !== undefined && typeof prober !== 'function')
+    throw new ConfigError({
+      field: join(path, 'prober'),
+      allowed: 'a function (options) => Prober',
+      received: prober,
+    });
+  return prober as ProberFactory | undefined;
 }
 
 function parseStatuses(o: RawOptions, path: string): readonly number[] {
@@ -332,11 +362,18 @@ export interface SlowStartOptions {
 
 export type SlowStartConfig = false | (Partial<SlowStartOptions> & { readonly windowMs: number });
 
-export const defaultSlowStartOptions = Object.freeze({
-  aggression: 1.0,
-  minWeightPercent: 10,
-  maxUpdateIntervalMs: 1_000,
-});
+/**
+ * Defaults of {@link SlowStartOptions}. `windowMs` has none (required), and `updateIntervalMs` defaults to
+ * min({@link SLOW_START_MAX_UPDATE_INTERVAL_MS}, windowMs / 10), so neither is here: every key is an option.
+ */
+export const defaultSlowStartOptions: Pick<SlowStartOptions, 'aggression' | 'minWeightPercent'> =
+  Object.freeze({
+    aggression: 1.0,
+    minWeightPercent: 10,
+  });
+
+/** Upper bound of the default `updateIntervalMs`, in ms: picker rebuilds at most once a second by default. */
+export const SLOW_START_MAX_UPDATE_INTERVAL_MS = 1_000;
 
 /** Validates slow-start options; `undefined`/`false` → off. */
 export function parseSlowStart(raw: unknown, path: string): SlowStartOptions | undefined {
@@ -365,7 +402,7 @@ export function parseSlowStart(raw: unknown, path: string): SlowStartOptions | u
       'updateIntervalMs',
       path,
       { min: 1, max: DAY_MS },
-      Math.max(1, Math.min(d.maxUpdateIntervalMs, windowMs / 10)),
+      Math.max(1, Math.min(SLOW_START_MAX_UPDATE_INTERVAL_MS, windowMs / 10)),
     ),
   });
 }

@@ -13,6 +13,7 @@
  * request would wait. τ defaults to 10 s everywhere (Finagle, Linkerd, Envoy's peak_ewma extension).
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
+import type { LatencyEstimator } from './estimator.js';
 
 /**
  * `exp(−x)` for x ≥ 0. Most updates are milliseconds apart against τ = 10 s, so x ≪ 1 and a three-term series is
@@ -74,4 +75,14 @@ export function cheaperThan(b: EndpointState, a: EndpointState, decayMs: number,
 export function peakEwmaCost(state: EndpointState, now: number, decayMs: number): number {
   const estimate = currentEstimate(state, now, decayMs);
   return estimate > 0 ? estimate * (state.inFlight + 1) : state.inFlight;
+}
+
+/** The classic estimator as a {@link LatencyEstimator} (Finagle/Linkerd semantics, τ `decayMs`). */
+export function peakEwmaEstimator(decayMs: number): LatencyEstimator {
+  return {
+    kind: 'peak',
+    decayMs,
+    observe: (state, rttMs, now) => observeLatency(state, rttMs, now, decayMs),
+    estimate: (state, now) => currentEstimate(state, now, decayMs),
+  };
 }

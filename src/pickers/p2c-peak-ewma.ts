@@ -1,5 +1,5 @@
 /**
- * `p2c_peak_ewma` (the default): two random candidates, send to the one with the lower
+ * `p2c_peak_ewma` (classic Finagle/Linkerd; the default is `p2c_robust_ewma`): two random candidates, send to the one with the lower
  * `latencyEstimate × (inFlight + 1)` — Finagle's and Linkerd's default balancer. With unequal weights the two
  * candidates are drawn in proportion to weight.
  *
@@ -15,9 +15,9 @@
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import { readNumber, readObject } from '../config/validate.js';
-import { cheaperThan } from '../load/peak-ewma.js';
+import { cheaperThan, peakEwmaEstimator } from '../load/peak-ewma.js';
 import { Xorshift32 } from './fast-random.js';
-import type { Picker, Policy, PolicyDefinition } from './picker.js';
+import type { Picker, Policy, PolicyDefinition, PolicyEnvironment } from './picker.js';
 import { AliasTable, uniformWeights } from './weights.js';
 
 export const P2C_PEAK_EWMA = 'p2c_peak_ewma';
@@ -69,6 +69,21 @@ class WeightedPeakEwmaPicker implements Picker {
   }
 }
 
+/**
+ * The two-choice picker shared by the latency-aware policies (`p2c_peak_ewma`, `p2c_robust_ewma`): their
+ * estimators differ only in how samples move the estimate, not in how it is read, so the pick is the same code
+ * and costs the same.
+ */
+export function buildLatencyP2cPicker(
+  endpoints: readonly EndpointState[],
+  env: PolicyEnvironment,
+  decayMs: number,
+): Picker {
+  return uniformWeights(endpoints)
+    ? new PeakEwmaPicker(endpoints, new Xorshift32(env.random), decayMs)
+    : new WeightedPeakEwmaPicker(endpoints, new Xorshift32(env.random), decayMs);
+}
+
 export const p2cPeakEwma: PolicyDefinition<P2cPeakEwmaOptions> = {
   name: P2C_PEAK_EWMA,
   description:
@@ -89,11 +104,12 @@ export const p2cPeakEwma: PolicyDefinition<P2cPeakEwmaOptions> = {
   create(options, env): Policy {
     return {
       name: P2C_PEAK_EWMA,
-      latency: { decayMs: options.decayMs, defaultRttMs: options.defaultRttMs },
-      build: (endpoints) =>
-        uniformWeights(endpoints)
-          ? new PeakEwmaPicker(endpoints, new Xorshift32(env.random), options.decayMs)
-          : new WeightedPeakEwmaPicker(endpoints, new Xorshift32(env.random), options.decayMs),
+      latency: {
+        decayMs: options.decayMs,
+        defaultRttMs: options.defaultRttMs,
+        estimator: peakEwmaEstimator(options.decayMs),
+      },
+      build: (endpoints) => buildLatencyP2cPicker(endpoints, env, options.decayMs),
     };
   },
 };

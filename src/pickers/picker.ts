@@ -11,6 +11,7 @@
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import type { Clock } from '../clock.js';
+import type { LatencyEstimator } from '../load/estimator.js';
 import type { RandomSource } from '../random.js';
 
 /** Per-request inputs to a pick. All optional; pass a shared constant object when you have none. */
@@ -68,9 +69,14 @@ export interface Policy {
   build(endpoints: readonly EndpointState[]): Picker;
   /**
    * The latency-estimate decay (τ, ms) this policy wants the Balancer to use, and the estimate a new endpoint
-   * starts with. Policies that ignore latency leave these undefined and the Balancer's defaults apply.
+   * starts with, and the estimator that turns latencies into estimates (classic Peak-EWMA when absent). Policies
+   * that ignore latency leave these undefined and the Balancer's defaults apply.
    */
-  readonly latency?: { readonly decayMs: number; readonly defaultRttMs: number };
+  readonly latency?: {
+    readonly decayMs: number;
+    readonly defaultRttMs: number;
+    readonly estimator?: LatencyEstimator;
+  };
 }
 
 /**

@@ -3,9 +3,16 @@
  * work from code (`policy: { name: 'maglev', tableSize: 65537 }`), from a grpc-js service config and from xDS.
  */
 import { ConfigError } from '../errors/config-error.js';
+import { builtinPolicies } from './builtin.js';
 import type { Policy, PolicyDefinition, PolicyEnvironment } from './picker.js';
 
-const registry = new Map<string, PolicyDefinition<unknown>>();
+/**
+ * Seeded from {@link builtinPolicies} (a value this module imports), not by the policy modules registering
+ * themselves on import: registration through import side effects is dropped by bundlers under `"sideEffects": false`.
+ */
+const registry = new Map<string, PolicyDefinition<unknown>>(
+  builtinPolicies.map((definition) => [definition.name, definition]),
+);
 
 /** A policy selection: a registered name, or an object with `name` plus that policy's options. */
 export type PolicyConfig = string | ({ readonly name: string } & Readonly<Record<string, unknown>>);

@@ -5,6 +5,10 @@
  * The backend knows nothing of balancers: it accepts attempts and tells the engine, through {@link BackendHost},
  * when to complete or fail one. Each replica draws from its own seeded stream, so adding a backend does not change
  * what the others draw.
+ *
+ * Pauses (`pauses` in the plan) model a stop-the-world GC or a noisy neighbour: a request starting service triggers,
+ * with the given probability, a pause of the whole process; every request in service or starting meanwhile finishes
+ * that much later. The engine asks {@link SimBackend.pauseOwed} when a completion fires and reschedules it.
  */
 import type { FailureKind } from '../balancer/outcome.js';
 import type { RandomSource } from '../random.js';
@@ -14,6 +18,10 @@ import type { BackendPlan, TimelineEvent } from './config.js';
 export interface BackendWork {
   /** Index in the backend's in-service list, -1 when not in service. */
   slot: number;
+  /** Virtual time its service started (set by the backend). */
+  serviceStart: number;
+  /** Pause time already added to its completion, ms (set by the backend). */
+  pausedMs: number;
 }
 
 /** What a backend needs from the engine. */
@@ -48,6 +56,13 @@ export class SimBackend<W extends BackendWork> {
   #queueHead = 0;
   readonly #random: RandomSource;
   readonly #host: BackendHost<W>;
+  /** Pauses so far, as [start, end) pairs in order (flat), and the total paused time before each. */
+  readonly #pauses: number[] = [];
+  readonly #pausedBefore: number[] = [];
+  #pausedUntil = 0;
+  /** Pauses triggered, and requests completed late because of one (counted by the engine), for results. */
+  pauses = 0;
+  pausedRequests = 0;
 
   constructor(plan: BackendPlan, random: RandomSource, host: BackendHost<W>) {
     this.plan = plan;
@@ -125,9 +140,53 @@ export class SimBackend<W extends BackendWork> {
     }
   }
 
+  /**
+   * Pause time that overlapped `work`'s service and is not yet in its completion time, ms. The engine calls this
+   * when the completion fires; > 0 means "not done yet, fire again that much later".
+   */
+  pauseOwed(work: W, now: number): number {
+    if (this.#pauses.length === 0) return 0;
+    const owed = this.#pausedUpTo(now) - this.#pausedUpTo(work.serviceStart) - work.pausedMs;
+    work.pausedMs += owed;
+    return owed;
+  }
+
+  /** Total paused time in [0, t). */
+  #pausedUpTo(t: number): number {
+    const p = this.#pauses;
+    // Binary search for the last pause starting before t (pauses are few; kept for the whole run).
+    let lo = 0;
+    let hi = p.length / 2 - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (p[2 * mid]! < t) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (found === -1) return 0;
+    return this.#pausedBefore[found]! + Math.min(t, p[2 * found + 1]!) - p[2 * found]!;
+  }
+
+  #maybePause(now: number): void {
+    const pauses = this.plan.pauses;
+    if (pauses === undefined || now < this.#pausedUntil || this.#random() >= pauses.probability) return;
+    const n = this.#pauses.length / 2;
+    const before =
+      n === 0 ? 0 : this.#pausedBefore[n - 1]! + this.#pauses[2 * n - 1]! - this.#pauses[2 * n - 2]!;
+    this.#pauses.push(now, now + pauses.durationMs);
+    this.#pausedBefore.push(before);
+    this.#pausedUntil = now + pauses.durationMs;
+    this.pauses++;
+  }
+
   #start(work: W, now: number): void {
     work.slot = this.#inService.length;
+    work.serviceStart = now;
+    work.pausedMs = 0;
     this.#inService.push(work);
+    this.#maybePause(now);
     let service = this.plan.serviceTime(this.#random) * this.#slowFactor;
     if (now < this.#warmupEnd) {
       // Linear recovery from warmupFactor× to 1× over the warm-up window.

@@ -63,6 +63,12 @@ export interface BackendConfig {
   /** Listed in service discovery at the start. Default true. */
   readonly registered?: boolean;
   readonly timeline?: readonly TimelineEvent[];
+  /**
+   * Rare whole-process pauses (stop-the-world GC, a noisy neighbour): each request that starts service triggers,
+   * with `probability` (0–1), a pause of `durationMs` (0 excluded – 3,600,000) that delays every request in service
+   * or starting during it. Default none.
+   */
+  readonly pauses?: { readonly probability: number; readonly durationMs: number };
 }
 
 /** Arrival process of the whole client population. */
@@ -105,6 +111,15 @@ export interface FleetConfig {
   readonly keys?: { readonly count: number; readonly skew?: number };
   /** Width of a bucket in the load-over-time chart, in ms. Default durationMs / 100. */
   readonly sampleMs?: number;
+  /**
+   * Client-side stalls (a GC or a blocked event loop in the client process): each client stalls at Poisson times,
+   * `ratePerSec` (0–1,000) on average, for `durationMs` (0 excluded – 3,600,000). A stalled client handles nothing:
+   * every response it is waiting for, and every request it would send, waits for the stall to end — so all its
+   * in-flight requests look slow at once, whichever backend served them. Default none.
+   */
+  readonly clientStalls?: { readonly ratePerSec: number; readonly durationMs: number };
+  /** Network round-trip delay added to every answer (jitter), a distribution as for service times. Default none. */
+  readonly networkDelay?: DistributionConfig;
   readonly backends: readonly BackendConfig[];
   readonly configurations: readonly ConfigurationConfig[];
 }
@@ -122,6 +137,7 @@ export interface BackendPlan {
   readonly weight: number;
   readonly registered: boolean;
   readonly timeline: readonly TimelineEvent[];
+  readonly pauses: { readonly probability: number; readonly durationMs: number } | undefined;
 }
 
 /** A validated configuration. */
@@ -143,6 +159,8 @@ export interface SimulationPlan {
   readonly timeoutMs: number;
   readonly keys: { readonly count: number; readonly skew: number } | undefined;
   readonly sampleMs: number;
+  readonly clientStalls: { readonly ratePerSec: number; readonly durationMs: number } | undefined;
+  readonly networkDelay: Sampler | undefined;
   readonly backends: readonly BackendPlan[];
   readonly configurations: readonly ConfigurationPlan[];
 }
@@ -157,6 +175,8 @@ const FLEET_KEYS = [
   'timeoutMs',
   'keys',
   'sampleMs',
+  'clientStalls',
+  'networkDelay',
   'backends',
   'configurations',
 ];
@@ -170,6 +190,7 @@ const BACKEND_KEYS = [
   'weight',
   'registered',
   'timeline',
+  'pauses',
 ];
 const ACTIONS = ['slow', 'down', 'up', 'errors', 'deregister', 'register'] as const;
 /** Balancer options the simulator sets itself. */
@@ -196,6 +217,9 @@ export function parseFleetConfig(input: unknown): SimulationPlan {
     timeoutMs: readNumber(raw, 'timeoutMs', '', { min: 0, max: MAX_MS }, 0),
     keys: parseKeys(raw.keys),
     sampleMs: readNumber(raw, 'sampleMs', '', { min: 1, max: MAX_MS }, Math.max(1, durationMs / 100)),
+    clientStalls: parseClientStalls(raw.clientStalls),
+    networkDelay:
+      raw.networkDelay === undefined ? undefined : parseDistribution(raw.networkDelay, 'networkDelay'),
     backends,
     configurations: parseConfigurations(raw.configurations, backends),
   };
@@ -274,6 +298,7 @@ function parseBackends(input: unknown, durationMs: number): BackendPlan[] {
       weight: readNumber(raw, 'weight', path, { min: 0, exclusiveMin: true, max: 1_000_000 }, 1),
       registered: readBoolean(raw, 'registered', path, true),
       timeline: parseTimeline(raw.timeline, join(path, 'timeline'), durationMs),
+      pauses: parsePauses(raw.pauses, join(path, 'pauses')),
     };
     for (let k = 1; k <= count; k++) {
       out.push({ ...common, name: count === 1 ? name : `${name}-${k}`, index: out.length });
@@ -287,6 +312,32 @@ function parseBackends(input: unknown, durationMs: number): BackendPlan[] {
     });
   }
   return out;
+}
+
+function parseClientStalls(input: unknown): SimulationPlan['clientStalls'] {
+  if (input === undefined) return undefined;
+  const obj = readObject(input, 'clientStalls', ['ratePerSec', 'durationMs']);
+  return {
+    ratePerSec: checkNumber(obj.ratePerSec, 'clientStalls.ratePerSec', { min: 0, max: 1000 }),
+    durationMs: checkNumber(obj.durationMs, 'clientStalls.durationMs', {
+      min: 0,
+      exclusiveMin: true,
+      max: 3_600_000,
+    }),
+  };
+}
+
+function parsePauses(input: unknown, path: string): BackendPlan['pauses'] {
+  if (input === undefined) return undefined;
+  const obj = readObject(input, path, ['probability', 'durationMs']);
+  return {
+    probability: checkNumber(obj.probability, join(path, 'probability'), { min: 0, max: 1 }),
+    durationMs: checkNumber(obj.durationMs, join(path, 'durationMs'), {
+      min: 0,
+      exclusiveMin: true,
+      max: 3_600_000,
+    }),
+  };
 }
 
 function parseTimeline(input: unknown, path: string, durationMs: number): TimelineEvent[] {
@@ -374,7 +425,7 @@ function parseConfigurations(input: unknown, backends: readonly BackendPlan[]): 
     }
     const plan: ConfigurationPlan = {
       name,
-      policy: (raw.policy ?? 'p2c_peak_ewma') as PolicyConfig,
+      policy: (raw.policy ?? 'p2c_robust_ewma') as PolicyConfig,
       balancer,
       retry: parseRetry(raw.retry, raw.throttle, path),
     };

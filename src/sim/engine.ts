@@ -32,6 +32,10 @@ export interface BackendResult {
   readonly attempts: number;
   /** `attempts` over all attempts of the configuration, 0–1. */
   readonly share: number;
+  /** Whole-process pauses it went through (`pauses` in its config). */
+  readonly pauses: number;
+  /** Requests it completed later because a pause overlapped their service. */
+  readonly pausedRequests: number;
 }
 
 /** Results of one configuration. */
@@ -84,6 +88,10 @@ const FAIL = 3;
 const TIMEOUT = 4;
 const RETRY = 5;
 const TIMELINE = 6;
+/** A response reaches the client (after network delay), or a stalled client wakes up to it. */
+const DELIVER = 7;
+/** A client stalls (a GC or event-loop pause in the client process). */
+const STALL = 8;
 
 /** Hard stop for draining after arrivals end, ms: requests stuck longer than this are counted as errors. */
 const MAX_DRAIN_MS = 600_000;
@@ -97,6 +105,11 @@ interface MutableContext {
 class SimClient {
   readonly ctx: MutableContext = { now: 0, hashKey: undefined, exclude: undefined };
   readonly budget: RetryBudget | undefined;
+  /** The client process is stalled (event loop blocked) until this virtual time: nothing it receives is handled. */
+  stalledUntil = 0;
+  /** Stall arrivals and network delays: streams of their own, so they do not shift any other draw. */
+  readonly stalls: RandomSource;
+  readonly network: RandomSource;
   constructor(
     readonly balancer: Balancer,
     /** Arrival times and keys: a stream of its own, so every configuration sees the same requests. */
@@ -104,8 +117,11 @@ class SimClient {
     /** The real retry policy (backoff jitter on a stream of its own), or undefined without retries. */
     readonly retry: RetryPolicy | undefined,
     readonly throttle: AdaptiveThrottle | undefined,
+    seeds: { readonly stalls: number; readonly network: number },
   ) {
     this.budget = retry?.budgetFor(balancer);
+    this.stalls = seededRandom(seeds.stalls);
+    this.network = seededRandom(seeds.network);
   }
 }
 
@@ -122,8 +138,12 @@ class SimRequest {
 
 class Attempt implements BackendWork {
   slot = -1;
+  serviceStart = 0;
+  pausedMs = 0;
   settled = false;
   failure: FailureKind = 'other';
+  /** The answer waiting to reach the client (network delay, client stall): undefined = success. */
+  pending: FailureKind | undefined = undefined;
   constructor(
     readonly request: SimRequest,
     readonly lease: Lease,
@@ -236,6 +256,7 @@ class Run implements BackendHost<Attempt> {
           seededRandom(streamSeed(plan.seed, 2, i)),
           config.retry.policy(this.#clock, seededRandom(streamSeed(plan.seed, 4, i))),
           config.retry.throttle(this.#clock, seededRandom(streamSeed(plan.seed, 5, i))),
+          { stalls: streamSeed(plan.seed, 6, i), network: streamSeed(plan.seed, 7, i) },
         ),
       );
     }
@@ -250,7 +271,10 @@ class Run implements BackendHost<Attempt> {
     for (const backend of this.#backends) {
       for (const event of backend.plan.timeline) clock.schedule(event.atMs, TIMELINE, { backend, event });
     }
-    for (const client of this.#clients) this.#scheduleArrival(client, 0);
+    for (const client of this.#clients) {
+      this.#scheduleArrival(client, 0);
+      this.#scheduleStall(client, 0);
+    }
     const end = this.#plan.durationMs;
     const handler = (kind: number, target: Target, now: number) => this.#handle(kind, target, now);
     const events = clock.run(end + MAX_DRAIN_MS, handler, () => clock.now() <= end || this.#outstanding > 0);
@@ -280,6 +304,8 @@ class Run implements BackendHost<Attempt> {
         group: b.plan.group,
         attempts: b.attempts,
         share: attempts === 0 ? 0 : b.attempts / attempts,
+        pauses: b.pauses,
+        pausedRequests: b.pausedRequests,
       })),
       load: { bucketMs: this.#plan.sampleMs, series: rec.loadSeries() },
       events,
@@ -316,19 +342,37 @@ class Run implements BackendHost<Attempt> {
         const attempt = target as Attempt;
         // slot -1: the backend died while serving it; the reset was already reported.
         if (attempt.slot === -1) break;
+        // A pause of the backend overlapped the service: not done yet.
+        const owed = attempt.backend.pauseOwed(attempt, now);
+        if (owed > 0) {
+          this.#clock.schedule(now + owed, COMPLETE, attempt);
+          break;
+        }
+        if (attempt.pausedMs > 0) attempt.backend.pausedRequests++;
         attempt.backend.finish(attempt, now);
-        this.#settle(attempt, undefined, now);
+        this.#send(attempt, undefined, now);
         break;
       }
       case FAIL: {
         const attempt = target as Attempt;
-        this.#settle(attempt, attempt.failure, now);
+        this.#send(attempt, attempt.failure, now);
+        break;
+      }
+      case DELIVER: {
+        const attempt = target as Attempt;
+        this.#receive(attempt, attempt.pending, now);
         break;
       }
       case TIMEOUT:
         // The client gives up; the backend keeps working on it (it cannot know), as in production.
-        this.#settle(target as Attempt, 'timeout', now);
+        this.#receive(target as Attempt, 'timeout', now);
         break;
+      case STALL: {
+        const client = target as SimClient;
+        client.stalledUntil = now + this.#plan.clientStalls!.durationMs;
+        this.#scheduleStall(client, now);
+        break;
+      }
       case RETRY:
         this.#startAttempt(target as SimRequest, now);
         break;
@@ -338,6 +382,38 @@ class Run implements BackendHost<Attempt> {
         break;
       }
     }
+  }
+
+  /** The backend answered at `now`; the answer reaches the client after the network delay. */
+  #send(attempt: Attempt, failure: FailureKind | undefined, now: number): void {
+    const delay = this.#plan.networkDelay?.(attempt.request.client.network) ?? 0;
+    if (delay > 0) {
+      attempt.pending = failure;
+      this.#clock.schedule(now + delay, DELIVER, attempt);
+    } else this.#receive(attempt, failure, now);
+  }
+
+  /** An answer (or a timeout) reaches the client; a stalled client handles it when the stall ends. */
+  #receive(attempt: Attempt, failure: FailureKind | undefined, now: number): void {
+    if (attempt.settled) return;
+    const until = attempt.request.client.stalledUntil;
+    if (now < until) {
+      // A client timer fires late too; keep the timeout apart from the answer it may race with.
+      if (failure === 'timeout') this.#clock.schedule(until, TIMEOUT, attempt);
+      else {
+        attempt.pending = failure;
+        this.#clock.schedule(until, DELIVER, attempt);
+      }
+      return;
+    }
+    this.#settle(attempt, failure, now);
+  }
+
+  #scheduleStall(client: SimClient, now: number): void {
+    const stalls = this.#plan.clientStalls;
+    if (stalls === undefined || stalls.ratePerSec === 0) return;
+    const at = now - (1000 / stalls.ratePerSec) * Math.log(1 - client.stalls());
+    if (at <= this.#plan.durationMs) this.#clock.schedule(at, STALL, client);
   }
 
   #scheduleArrival(client: SimClient, now: number): void {
@@ -364,6 +440,11 @@ class Run implements BackendHost<Attempt> {
 
   #startAttempt(request: SimRequest, now: number): void {
     const client = request.client;
+    if (now < client.stalledUntil) {
+      // The client's event loop is blocked: the request goes out when the stall ends.
+      this.#clock.schedule(client.stalledUntil, RETRY, request);
+      return;
+    }
     if (client.throttle?.shouldReject()) {
       // Shed locally, as the executor does: a first attempt fails, a retry ends the request with its last error.
       this.#recorder.failure(request.attempts === 0 ? 'throttled' : (request.lastFailure ?? 'throttled'));

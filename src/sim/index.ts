@@ -7,6 +7,8 @@
  * const result = simulate(parseFleetConfig(JSON.parse(await readFile('fleet.json', 'utf8'))));
  * console.log(textReport(result));
  * ```
+ *
+ * @module switchyard-lb/sim
  */
 export type { BackendHost, BackendWork } from './backend.js';
 export { SimBackend } from './backend.js';

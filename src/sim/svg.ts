@@ -22,6 +22,12 @@ const PALETTE = [
   '#7f7f7f',
   '#bcbd22',
 ];
+/**
+ * Dash patterns for the CDF lines, by configuration: configurations that perform alike draw exactly on top of each
+ * other, and with solid lines the legend would name a series nobody can see. The first is solid and widest, the
+ * rest dashed and narrower, so a line under another still shows through its gaps.
+ */
+const DASHES = ['', '8 4', '2 3', '12 3 2 3', '5 5', '1 4'];
 const WIDTH = 720;
 const MARGIN = { left: 64, right: 180, top: 36, bottom: 44 };
 const FONT = 'font-family="system-ui, sans-serif" font-size="12"';
@@ -80,9 +86,14 @@ export function cdfChart(title: string, series: readonly Series[]): string {
   parts.push(text(MARGIN.left + plotW / 2, height - 8, 'latency, ms (log scale)', 'middle'));
   series.forEach((s, i) => {
     const d = s.points.map(([x, q], k) => `${k === 0 ? 'M' : 'L'}${num(X(x))},${num(Y(q))}`).join('');
-    parts.push(`<path d="${d}" fill="none" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="2"/>`);
+    parts.push(`<path d="${d}" fill="none" stroke="${PALETTE[i % PALETTE.length]}"${lineStyle(i)}/>`);
   });
-  parts.push(legend(series.map((s) => s.label)));
+  parts.push(
+    legend(
+      series.map((s) => s.label),
+      true,
+    ),
+  );
   return `${parts.join('\n')}\n</svg>\n`;
 }
 
@@ -133,12 +144,19 @@ function frame(title: string, height: number): string {
   ].join('\n');
 }
 
-function legend(labels: readonly string[]): string {
+/** Width and dash of CDF line `i` (see {@link DASHES}). */
+function lineStyle(i: number): string {
+  const dash = DASHES[i % DASHES.length]!;
+  return i === 0 ? ' stroke-width="3"' : ` stroke-width="2" stroke-dasharray="${dash}"`;
+}
+
+function legend(labels: readonly string[], dashed = false): string {
   const x = WIDTH - MARGIN.right + 16;
   return labels
     .map((label, i) => {
       const y = MARGIN.top + 10 + i * 18;
-      return `<line x1="${x}" y1="${y}" x2="${x + 18}" y2="${y}" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="3"/>${text(x + 24, y + 4, label, 'start')}`;
+      const style = dashed ? lineStyle(i) : ' stroke-width="3"';
+      return `<line x1="${x}" y1="${y}" x2="${x + 22}" y2="${y}" stroke="${PALETTE[i % PALETTE.length]}"${style}/>${text(x + 28, y + 4, label, 'start')}`;
     })
     .join('\n');
 }

@@ -14,6 +14,7 @@ import type { Dispatcher, Pool as PoolType } from 'undici';
 import * as undici from 'undici';
 import type { Balancer } from '../balancer/balancer.js';
 import type { Lease } from '../balancer/lease.js';
+import { CANCELLED } from '../balancer/outcome.js';
 import type { Endpoint } from '../endpoint.js';
 import { NoEndpointAvailableError } from './errors.js';
 import { isLegacyHandler, type LegacyHandler, type RequestHandler, toRequestHandler } from './handlers.js';
@@ -199,7 +200,7 @@ export class BalancedDispatcher extends undici.Dispatcher {
       rewritten = this.#rewrite(opts, entry.origin);
     } catch (error) {
       // Nothing was sent (the Pool or the request could not be built): not the endpoint's fault.
-      picked.release({ ok: false, failure: 'cancelled' });
+      picked.release(CANCELLED);
       return failHandler(anyHandler, error as Error);
     }
     if (POOL_ACCEPTS_LEGACY_HANDLERS && isLegacyHandler(anyHandler)) {

@@ -5,6 +5,8 @@
  *   Node's built-in fetch and as the base of `compose()` interceptors.
  * - {@link BalancedAgent}: many services in one dispatcher, everything else to a plain Agent (`setGlobalDispatcher`).
  * - {@link createFetch}: a fetch function with balancing built in.
+ *
+ * @module switchyard-lb/undici
  */
 export { BalancedAgent, type BalancedAgentOptions } from './agent.js';
 export {

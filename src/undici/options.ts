@@ -4,7 +4,8 @@
  */
 import { Client, type Dispatcher, Pool } from 'undici';
 import { cookieKey, type HeaderSource, headerKey } from '../affinity/keys.js';
-import { Balancer, type BalancerOptions, defaultBalancerOptions } from '../balancer/balancer.js';
+import { Balancer, type BalancerOptions } from '../balancer/balancer.js';
+import { DEFAULT_READY_TIMEOUT_MS } from '../balancer/options.js';
 import {
   join as at,
   readEnum,
@@ -173,7 +174,7 @@ export function resolveDispatcherOptions(
       'readyTimeoutMs',
       path,
       { min: 0, max: 3_600_000 },
-      defaultBalancerOptions.readyTimeoutMs,
+      DEFAULT_READY_TIMEOUT_MS,
     ),
   };
 }

@@ -13,6 +13,7 @@
 import type { Dispatcher } from 'undici';
 import type { Balancer } from '../balancer/balancer.js';
 import type { Lease } from '../balancer/lease.js';
+import { CANCELLED } from '../balancer/outcome.js';
 import { hasErrorCode } from '../errors/switchyard-error.js';
 import type { AdaptiveThrottle } from '../resilience/adaptive-throttle.js';
 import { type Classified, type ExecuteResult, execute } from '../resilience/executor.js';
@@ -105,11 +106,11 @@ export class RetriedRequest implements Controller {
     return this.#reason;
   }
 
-  get rawHeaders(): Controller['rawHeaders'] {
+  get rawHeaders(): NonNullable<Controller['rawHeaders']> | null {
     return this.#winner?.controller?.rawHeaders ?? null;
   }
 
-  get rawTrailers(): Controller['rawTrailers'] {
+  get rawTrailers(): NonNullable<Controller['rawTrailers']> | null {
     return this.#winner?.controller?.rawTrailers ?? null;
   }
 
@@ -181,7 +182,7 @@ export class RetriedRequest implements Controller {
     const attempt = result.value;
     if (this.#aborted) {
       // The caller gave up while the executor was settling: drop the response, free the endpoint.
-      attempt.lease.release({ ok: false, failure: 'cancelled' });
+      attempt.lease.release(CANCELLED);
       attempt.abort(this.#reason ?? new Error('aborted'));
       this.responseError(this.#reason);
       return;

@@ -76,7 +76,7 @@ describe('Balancer options', () => {
       priority: 0,
       locality: { zone: 'b' },
     });
-    expect(b.policy).toBe('p2c_peak_ewma');
+    expect(b.policy).toBe('p2c_robust_ewma');
   });
 });
 

@@ -30,7 +30,7 @@ const expectConfigError = (fn: () => unknown, message: string) => {
 describe('parseGrpcLbOptions', () => {
   it('fills in defaults', () => {
     expect(parseGrpcLbOptions({})).toEqual({
-      policy: 'p2c_peak_ewma',
+      policy: 'p2c_robust_ewma',
       balancer: {},
       failureStatuses: DEFAULT_FAILURE_STATUSES,
       hashHeader: undefined,

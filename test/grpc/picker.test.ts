@@ -102,7 +102,7 @@ describe('SwitchyardPicker', () => {
     result.onCallStarted!();
     clock.advance(20);
     result.onCallEnded!(Status.OK, '', new Metadata());
-    // The first observed latency becomes the Peak-EWMA estimate: 20 ms measured from the start, where timing from
+    // The first observed latency becomes the estimate: 20 ms measured from the start, where timing from
     // the pick would have recorded 520 ms.
     expect(stat(address).latencyEstimateMs).toBeCloseTo(20, 3);
   });

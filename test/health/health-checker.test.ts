@@ -1,13 +1,20 @@
 /**
  * Scheduling, thresholds, jitter and fan-out of the active health checker, with a scripted prober on a ManualClock
- * (the protocol probes are tested against real servers in http-check.test.ts and grpc-check.test.ts).
+ * (the protocol probes are tested against real servers in http-check.test.ts and test/grpc/health-check.test.ts).
  */
 import { describe, expect, it } from 'vitest';
+import { Balancer } from '../../src/balancer/balancer.js';
 import type { EndpointState } from '../../src/balancer/endpoint-state.js';
+import { ManualClock } from '../../src/clock.js';
 import type { Endpoint } from '../../src/endpoint.js';
+import { ConfigError } from '../../src/errors/config-error.js';
 import { HealthChecker } from '../../src/health/active/health-checker.js';
 import type { ProbeResult, Prober } from '../../src/health/active/prober.js';
-import { defaultHealthCheckOptions, parseHealthCheck } from '../../src/health/options.js';
+import {
+  defaultHealthCheckOptions,
+  type HealthCheckOptions,
+  parseHealthCheck,
+} from '../../src/health/options.js';
 import { channelNames } from '../../src/observability/channels.js';
 import { collect, harness } from './harness.js';
 
@@ -93,8 +100,44 @@ describe('options', () => {
     [{ timeoutMs: 0 }, 'healthCheck.timeoutMs: expected a number from 1 to 600000, got 0'],
     [{ concurrency: 0 }, 'healthCheck.concurrency: expected an integer from 1 to 10000, got 0'],
     [{ service: 3 }, 'healthCheck.service: expected a string, got 3'],
+    [
+      { protocol: 'grpc' },
+      'healthCheck.prober: expected grpcHealthProber from "switchyard-lb/grpc" when protocol is "grpc"',
+    ],
+    [{ prober: 'grpc' }, 'healthCheck.prober: expected a function (options) => Prober, got "grpc"'],
   ])('rejects %j', (options, message) => {
     expect(() => parseHealthCheck(options, 'healthCheck')).toThrow(message);
+  });
+
+  it('a gRPC check without a prober is refused by the Balancer too (the core never loads grpc-js)', () => {
+    expect(
+      () => new Balancer({ endpoints: ['127.0.0.1:1'], healthCheck: { protocol: 'grpc', service: 'x' } }),
+    ).toThrow(ConfigError);
+  });
+
+  it('healthCheck.prober builds the prober from the validated options, and its verdicts count', async () => {
+    const made: HealthCheckOptions[] = [];
+    const prober = new ScriptedProber();
+    prober.healthy.set('127.0.0.1:2', false);
+    const balancer = new Balancer({
+      endpoints: ['127.0.0.1:1', '127.0.0.1:2'],
+      clock: new ManualClock(),
+      panicThreshold: 0,
+      healthCheck: {
+        unhealthyThreshold: 1,
+        service: 'custom',
+        prober: (options) => {
+          made.push(options);
+          return prober;
+        },
+      },
+    });
+    await balancer.health.healthChecker!.checkAll();
+    expect(made).toHaveLength(1);
+    expect(made[0]).toMatchObject({ service: 'custom', unhealthyThreshold: 1 });
+    expect(prober.probes.map((p) => p.address).sort()).toEqual(['127.0.0.1:1', '127.0.0.1:2']);
+    expect(balancer.stats().endpoints.map((e) => e.condition)).toEqual(['routable', 'unhealthy']);
+    await balancer.close();
   });
 });
 

@@ -54,4 +54,5 @@ export const ALL_POLICIES = [
   'random',
   'least_request',
   'p2c_peak_ewma',
+  'p2c_robust_ewma',
 ] as const;

@@ -34,6 +34,12 @@ describe('A/AAAA answers', () => {
     ]);
   });
 
+  it('finds duplicates on the canonical IPv6 form (`0:0::1` and `::1` are one endpoint)', () => {
+    const set = addressAnswerToEndpoints(80, { ipv6: [a('0:0::1'), a('::1'), a('FD00::A')] }, options);
+    expect(set.endpoints.map((e) => e.host)).toEqual(['::1', 'fd00::a']);
+    expect(() => parseEndpoints(set.endpoints, 'endpoints')).not.toThrow();
+  });
+
   it('puts both families in one level by default and the non-preferred one level lower with `prefer`', () => {
     const records: FamilyRecords = { ipv4: [a('10.0.0.1')], ipv6: [a('fd00::1')] };
     const level = (set: DnsEndpointSet) => Object.fromEntries(set.endpoints.map((e) => [e.host, e.priority]));

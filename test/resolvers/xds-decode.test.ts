@@ -4,7 +4,6 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isXdsResourceError, type XdsResourceError } from '../../src/errors/xds-resource-error.js';
-import '../../src/pickers/index.js';
 import { getPolicyDefinition } from '../../src/pickers/registry.js';
 import { decodeCluster } from '../../src/resolvers/xds/cds.js';
 import { decodeAssignment } from '../../src/resolvers/xds/eds.js';
@@ -173,7 +172,7 @@ describe('CDS', () => {
   });
 
   it('maps RING_HASH and MAGLEV by name to the built-in ring_hash and maglev policies', () => {
-    // Both are built in (src/pickers/index.ts): the mapping must produce them, never NACK or degrade.
+    // Both are built in (src/pickers/builtin.ts): the mapping must produce them, never NACK or degrade.
     expect(getPolicyDefinition('ring_hash')).toBeDefined();
     expect(getPolicyDefinition('maglev')).toBeDefined();
     const ring = decodeCluster(
@@ -189,6 +188,18 @@ describe('CDS', () => {
       clusterBytes(edsCluster({ lb_policy: 'MAGLEV', maglev_lb_config: { table_size: { value: 65537 } } })),
     );
     expect(maglev.config.policy).toEqual({ name: 'maglev', tableSize: 65537 });
+    // ring_hash is A42's XXH64 ring: MURMUR_HASH_2 would silently map keys unlike Envoy's clients, so it is NACKed.
+    const murmur = () =>
+      decodeCluster(
+        clusterBytes(
+          edsCluster({ lb_policy: 'RING_HASH', ring_hash_lb_config: { hash_function: 'MURMUR_HASH_2' } }),
+        ),
+      );
+    expect(rejection(murmur).detail).toMatch(/ring_hash_lb_config.hash_function: must be XX_HASH/);
+    const xx = decodeCluster(
+      clusterBytes(edsCluster({ lb_policy: 'RING_HASH', ring_hash_lb_config: { hash_function: 'XX_HASH' } })),
+    );
+    expect(xx.config.policy).toEqual({ name: 'ring_hash' });
   });
 
   it.each([

@@ -17,9 +17,9 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { EndpointState } from '../../balancer/endpoint-state.js';
 import type { BalancerExtension, ExtensionContext } from '../../balancer/extension.js';
 import type { TimerHandle } from '../../clock.js';
+import { ConfigError } from '../../errors/config-error.js';
 import { channels, publish } from '../../observability/channels.js';
-import type { HealthCheckOptions } from '../options.js';
-import { GrpcProber } from './grpc-check.js';
+import { GRPC_PROBER_REQUIRED, type HealthCheckOptions } from '../options.js';
 import { HttpProber } from './http-check.js';
 import { type ProbeResult, type Prober, TIMEOUT_DETAIL } from './prober.js';
 
@@ -41,6 +41,16 @@ export interface HealthCheckerHooks {
   onPass?(state: EndpointState): void;
 }
 
+function httpProber(options: HealthCheckOptions): Prober {
+  if (options.protocol === 'grpc')
+    throw new ConfigError({
+      field: 'healthCheck.prober',
+      allowed: GRPC_PROBER_REQUIRED,
+      received: undefined,
+    });
+  return new HttpProber(options);
+}
+
 /**
  * Active health checking as a Balancer extension, built by the Balancer from its `healthCheck` option. Build one
  * yourself to use a custom {@link Prober} (e.g. a TCP connect check) and pass it in `extensions`.
@@ -56,12 +66,14 @@ export class HealthChecker implements BalancerExtension {
   #started = false;
   #closed = false;
 
-  /** `prober` overrides the protocol's built-in prober (custom checks, tests). */
+  /**
+   * `prober` overrides `options.prober` and the built-in HTTP prober (custom checks, tests). Protocol `'grpc'`
+   * needs one of the two: its prober lives in `switchyard-lb/grpc` so that the core never loads grpc-js.
+   */
   constructor(options: HealthCheckOptions, hooks: HealthCheckerHooks = {}, prober?: Prober) {
     this.options = options;
     this.#hooks = hooks;
-    this.#prober =
-      prober ?? (options.protocol === 'grpc' ? new GrpcProber(options) : new HttpProber(options));
+    this.#prober = prober ?? options.prober?.(options) ?? httpProber(options);
     this.#limit = pLimit(options.concurrency);
   }
 

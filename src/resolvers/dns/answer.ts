@@ -14,13 +14,13 @@
  * - weight → endpoint weight: a target's weight is its share within its priority level, so it is split evenly
  *   over the addresses the target resolves to (weight 10, three A records → 10/3 each).
  * - weight 0: "a very small chance of being selected" when other records of the level have weight > 0. Mapped to
- *   {@link SRV_ZERO_WEIGHT} (0.01, one hundredth of the smallest positive SRV weight); the Balancer needs weights
- *   > 0. When every record of a level has weight 0, they share the level equally (weight 1 each).
+ *   the constant {@link SRV_ZERO_WEIGHT} (0.01, whatever the other weights are); the Balancer needs weights > 0.
+ *   weighted_round_robin's one-slot minimum can give such a target more than its weight share (docs/resolvers.md). When every record of a level has weight 0, they share the level equally (weight 1 each).
  * - duplicates (the same address from two records or two targets): one endpoint, at the best level, with the
  *   weights of that level summed (each record is a share of the same host), capped at 65,535 (the SRV maximum).
  */
 import { isIP } from 'node:net';
-import { formatAddress, MAX_PRIORITY } from '../../endpoint.js';
+import { canonicalHost, formatAddress, MAX_PRIORITY } from '../../endpoint.js';
 import { DnsAnswerError } from '../../errors/dns-answer-error.js';
 import type { DnsFamilyPreference } from './options.js';
 import { isDnsName } from './options.js';
@@ -266,7 +266,10 @@ function checkFamilyRecords(
           received: ttl,
         });
       }
-      out.push({ address: r.address, ttl: ttl > MAX_TTL ? 0 : ttl, family });
+      // One address, one identity: `0::1` and `::1` are the same endpoint, so duplicates are found on the canonical
+      // form the Balancer keys endpoints by (a set listing both would be rejected as a duplicate).
+      const address = family === 6 ? canonicalHost(r.address, `${field}.address`) : r.address;
+      out.push({ address, ttl: ttl > MAX_TTL ? 0 : ttl, family });
     });
   };
   read(records.ipv4, 4);

@@ -1,6 +1,8 @@
 /**
  * `switchyard-lb/xds`: the xDS-lite resolver. A separate entry point because it loads `@grpc/grpc-js` and
  * `protobufjs` (optional peer dependencies), which `import 'switchyard-lb'` must not require.
+ *
+ * @module switchyard-lb/xds
  */
 
 export type { XdsResourceErrorDetails, XdsResourceProblem } from '../../errors/xds-resource-error.js';

@@ -3,6 +3,7 @@
  */
 import { cascadingFailure } from './cascading-failure.js';
 import { hotKeys } from './hot-keys.js';
+import { noisyFleet, slowdownUnderNoise } from './noisy-fleet.js';
 import { oneSlowBackend } from './one-slow-backend.js';
 import { retryStorm } from './retry-storm.js';
 import type { Scenario } from './scenario.js';
@@ -15,6 +16,8 @@ export type { Scenario } from './scenario.js';
 export const scenarios: readonly Scenario[] = [
   unluckyServer,
   oneSlowBackend,
+  noisyFleet,
+  slowdownUnderNoise,
   thunderingHerd,
   cascadingFailure,
   retryStorm,

@@ -9,7 +9,7 @@ export const oneSlowBackend: Scenario = {
   name: 'one-slow-backend',
   summary:
     'Ten backends (exponential, mean 10 ms, 8 workers each) at ~50 % load; at t = 10 s one of them turns 10× slower. ' +
-    'Compares round_robin, least_request and p2c_peak_ewma with a 1 s client timeout.',
+    'Compares round_robin, least_request, p2c_peak_ewma and p2c_robust_ewma (the default) with a 1 s client timeout.',
   fleet: {
     name: 'one-slow-backend',
     seed: 11,
@@ -30,6 +30,7 @@ export const oneSlowBackend: Scenario = {
       { name: 'round_robin', policy: 'round_robin' },
       { name: 'least_request', policy: 'least_request' },
       { name: 'p2c_peak_ewma', policy: 'p2c_peak_ewma' },
+      { name: 'p2c_robust_ewma', policy: 'p2c_robust_ewma' },
     ],
   },
 };

@@ -9,7 +9,7 @@ export const unluckyServer: Scenario = {
   name: 'unlucky-server',
   summary:
     'Ten identical backends with heavy-tailed service times (lognormal, median 5 ms, σ 1.5) at ~70 % load. ' +
-    'Round robin queues requests behind the occasional huge one; least_request and p2c_peak_ewma route around it.',
+    'Round robin queues requests behind the occasional huge one; least_request and the latency-aware policies route around it.',
   fleet: {
     name: 'unlucky-server',
     seed: 7,
@@ -29,6 +29,7 @@ export const unluckyServer: Scenario = {
       { name: 'round_robin', policy: 'round_robin' },
       { name: 'least_request', policy: 'least_request' },
       { name: 'p2c_peak_ewma', policy: 'p2c_peak_ewma' },
+      { name: 'p2c_robust_ewma', policy: 'p2c_robust_ewma' },
     ],
   },
 };

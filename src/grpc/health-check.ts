@@ -1,8 +1,9 @@
 /**
  * gRPC health probe: the real `grpc.health.v1.Health/Check` RPC over @grpc/grpc-js.
  *
- * @grpc/grpc-js is an optional peer dependency: it is imported (dynamically, once) only when a gRPC check is
- * configured. The two messages of the health protocol are tiny, so they are encoded and decoded here by hand
+ * It lives in `switchyard-lb/grpc`, not in the core: the core entry must never load @grpc/grpc-js (an optional
+ * peer dependency), not even through a dynamic import, which bundlers follow. Users opt in by passing
+ * `healthCheck: { protocol: 'grpc', prober: grpcHealthProber }`. The two messages of the health protocol are tiny, so they are encoded and decoded here by hand
  * (protobuf wire format) instead of loading a .proto file at run time:
  *
  *   message HealthCheckRequest  { string service = 1; }
@@ -13,10 +14,15 @@
  * the health service, CANCELLED when our timeout fires) is unhealthy. One client (channel) per endpoint, kept
  * between probes and closed when the endpoint goes away.
  */
-import type * as Grpc from '@grpc/grpc-js';
-import type { Endpoint } from '../../endpoint.js';
-import type { HealthCheckOptions } from '../options.js';
-import { type ProbeResult, type Prober, TIMEOUT_DETAIL } from './prober.js';
+import * as grpc from '@grpc/grpc-js';
+import type { Endpoint } from '../endpoint.js';
+import {
+  type ProbeResult,
+  type Prober,
+  type ProberFactory,
+  TIMEOUT_DETAIL,
+} from '../health/active/prober.js';
+import type { HealthCheckOptions } from '../health/options.js';
 
 export const HEALTH_CHECK_METHOD = '/grpc.health.v1.Health/Check';
 
@@ -82,25 +88,10 @@ function readVarint(bytes: Buffer, start: number): [number, number] {
   }
 }
 
-let grpcModule: Promise<typeof Grpc> | undefined;
-
-/** Loads @grpc/grpc-js once, with an error that says what to install when it is missing. */
-export function loadGrpc(): Promise<typeof Grpc> {
-  grpcModule ??= import('@grpc/grpc-js').catch((error: unknown) => {
-    grpcModule = undefined;
-    throw new Error(
-      'healthCheck.protocol "grpc" needs the optional peer dependency @grpc/grpc-js (npm i @grpc/grpc-js)',
-      {
-        cause: error,
-      },
-    );
-  });
-  return grpcModule;
-}
-
+/** Probes `grpc.health.v1.Health/Check` for `options.service`; one kept channel per endpoint. */
 export class GrpcProber implements Prober {
   readonly #request: Buffer;
-  readonly #clients = new Map<string, Grpc.Client>();
+  readonly #clients = new Map<string, grpc.Client>();
   #closed = false;
 
   constructor(options: HealthCheckOptions) {
@@ -108,15 +99,9 @@ export class GrpcProber implements Prober {
   }
 
   async probe(endpoint: Endpoint, signal: AbortSignal): Promise<ProbeResult> {
-    let grpc: typeof Grpc;
-    try {
-      grpc = await loadGrpc();
-    } catch (error) {
-      return { healthy: false, detail: (error as Error).message };
-    }
     if (this.#closed || signal.aborted)
       return { healthy: false, detail: signal.aborted ? TIMEOUT_DETAIL : 'closed' };
-    const client = this.#client(grpc, endpoint);
+    const client = this.#client(endpoint);
     return new Promise<ProbeResult>((resolve) => {
       const call = client.makeUnaryRequest(
         HEALTH_CHECK_METHOD,
@@ -125,7 +110,7 @@ export class GrpcProber implements Prober {
         this.#request,
         new grpc.Metadata(),
         {},
-        (error: Grpc.ServiceError | null, status?: number) => {
+        (error: grpc.ServiceError | null, status?: number) => {
           signal.removeEventListener('abort', onAbort);
           if (error !== null) {
             const name = grpc.status[error.code] ?? String(error.code);
@@ -141,7 +126,7 @@ export class GrpcProber implements Prober {
     });
   }
 
-  #client(grpc: typeof Grpc, endpoint: Endpoint): Grpc.Client {
+  #client(endpoint: Endpoint): grpc.Client {
     let client = this.#clients.get(endpoint.address);
     if (client === undefined) {
       client = new grpc.Client(endpoint.address, grpc.credentials.createInsecure(), {
@@ -164,3 +149,10 @@ export class GrpcProber implements Prober {
     this.#clients.clear();
   }
 }
+
+/**
+ * The `healthCheck.prober` for `protocol: 'grpc'`:
+ * `new Balancer({ …, healthCheck: { protocol: 'grpc', service: 'app.Orders', prober: grpcHealthProber } })`.
+ * Balancers built by the grpc-js LB policy (service config JSON cannot carry a function) get it automatically.
+ */
+export const grpcHealthProber: ProberFactory = (options) => new GrpcProber(options);

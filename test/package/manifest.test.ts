@@ -6,9 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const root = join(import.meta.dirname, '..');
+const root = join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-  exports: Record<string, string | { types: string; import: string }>;
+  exports: Record<string, string | { types: string; default: string }>;
   engines: { node: string };
   peerDependenciesMeta: Record<string, { optional: boolean }>;
 };
@@ -17,7 +17,9 @@ describe('package.json', () => {
   const entries = Object.entries(pkg.exports).filter(([key]) => key !== './package.json');
 
   it.each(entries)('export %s maps to a source module with matching types', (_key, target) => {
-    const { types, import: js } = target as { types: string; import: string };
+    // `types` first and `default` last (publint's ordering rules); `default` serves both import and require(esm).
+    expect(Object.keys(target as object)).toEqual(['types', 'default']);
+    const { types, default: js } = target as { types: string; default: string };
     expect(js).toMatch(/^\.\/dist\/.+\.js$/);
     expect(types).toBe(js.replace(/\.js$/, '.d.ts'));
     const source = join(root, js.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'));
@@ -25,7 +27,8 @@ describe('package.json', () => {
   });
 
   it('declares the Node range and keeps the clients optional peers', () => {
-    expect(pkg.engines.node).toBe('>=20.18.1');
+    // The releases where require() of an ES module is on by default (Node 20.19.0, 22.12.0).
+    expect(pkg.engines.node).toBe('^20.19.0 || >=22.12.0');
     for (const peer of ['undici', '@grpc/grpc-js'])
       expect(pkg.peerDependenciesMeta[peer]?.optional).toBe(true);
   });

@@ -10,8 +10,9 @@ import {
   decodeHealthCheckResponse,
   encodeHealthCheckRequest,
   GrpcProber,
+  grpcHealthProber,
   HEALTH_CHECK_METHOD,
-} from '../../src/health/active/grpc-check.js';
+} from '../../src/grpc/health-check.js';
 import { parseHealthCheck } from '../../src/health/options.js';
 import { seededRandom } from '../../src/random.js';
 
@@ -87,7 +88,9 @@ afterAll(() => {
 
 const endpoint = (port: number) => parseEndpoint(`127.0.0.1:${port}`, 'e');
 const probe = async (port: number, service = '', signal = new AbortController().signal) => {
-  const prober = new GrpcProber(parseHealthCheck({ protocol: 'grpc', service }, 'healthCheck')!);
+  const prober = new GrpcProber(
+    parseHealthCheck({ protocol: 'grpc', service, prober: grpcHealthProber }, 'healthCheck')!,
+  );
   try {
     return await prober.probe(endpoint(port), signal);
   } finally {
@@ -147,7 +150,12 @@ describe('healthCheck { protocol: "grpc" } in the Balancer', () => {
       clock,
       random: seededRandom(1),
       panicThreshold: 0,
-      healthCheck: { protocol: 'grpc', service: 'app.Orders', unhealthyThreshold: 1 },
+      healthCheck: {
+        protocol: 'grpc',
+        service: 'app.Orders',
+        unhealthyThreshold: 1,
+        prober: grpcHealthProber,
+      },
     });
     await b.health.healthChecker!.checkAll();
     expect(b.stats().endpoints.map((e) => e.condition)).toEqual(['routable', 'unhealthy']);
