@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Balancer } from '../../src/balancer/balancer.js';
+import { Balancer, defaultBalancerOptions } from '../../src/balancer/balancer.js';
 import { parseBalancerOptions } from '../../src/balancer/parse-options.js';
 import { ManualClock } from '../../src/clock.js';
 import { ConfigError } from '../../src/errors/config-error.js';
@@ -50,7 +50,7 @@ describe('parseBalancerOptions', () => {
     expect(started).toBe(0);
     expect(clock.pendingTimers).toBe(0);
     expect(parsed).toMatchObject({ name: 'default', closeTimeoutMs: 30_000, resolver, endpoints: undefined });
-    expect(parsed.policy.definition.name).toBe('p2c_peak_ewma');
+    expect(parsed.policy.definition.name).toBe(defaultBalancerOptions.policy);
     expect(parsed.health.healthCheck).toMatchObject({ path: '/healthz' });
     expect(parsed.health.slowStart).toBeUndefined();
   });
