@@ -53,7 +53,6 @@ import {
   DEFAULT_LATENCY_DECAY_MS,
   DEFAULT_READY_TIMEOUT_MS,
   DEFAULT_RTT_MS,
-  defaultBalancerOptions,
   type PickFailure,
 } from './options.js';
 import type { Outcome } from './outcome.js';
