@@ -505,20 +505,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
         existing.endpoint = endpoint;
       }
     }
-    // Keep the states in the order of the latest list: gRPC's ring_hash sizing (carried fractions) depends on it,
-    // and `ring_hash` must build the same ring from the same list (docs/consistent-hashing.md).
-    for (const endpoint of endpoints) {
-      const state = this.#states.get(endpoint.address)!;
-      this.#states.delete(endpoint.address);
-      this.#states.set(endpoint.address, state);
-    }
-    for (const state of [...this.#states.values()]) {
-      if (listed.has(state.address) || state.removed) continue;
-      state.removed = true;
-      removed.push(state.address);
-      for (const extension of this.#extensions) extension.endpointRemoved?.(state);
-      if (state.inFlight === 0) this.#forget(state);
-    }
+    this.#keepListOrder(endpoints);
+    this.#removeUnlisted(listed, removed);
     this.#rebuild();
     if (!this.#resolved) {
       this.#resolved = true;
@@ -527,6 +515,29 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.emit('update', { added, removed, changed, ...(note === undefined ? {} : { note }) });
     for (const address of added) publish(channels.endpointAdded, { balancer: this.name, address });
     for (const address of removed) publish(channels.endpointRemoved, { balancer: this.name, address });
+  }
+
+  /**
+   * Keeps the states in the order of the latest list: gRPC's ring_hash sizing (carried fractions) depends on it,
+   * and `ring_hash` must build the same ring from the same list (docs/consistent-hashing.md).
+   */
+  #keepListOrder(endpoints: readonly Endpoint[]): void {
+    for (const endpoint of endpoints) {
+      const state = this.#states.get(endpoint.address)!;
+      this.#states.delete(endpoint.address);
+      this.#states.set(endpoint.address, state);
+    }
+  }
+
+  /** Marks every endpoint not `listed` as removed (it drains; forgotten at once when idle), adding it to `removed`. */
+  #removeUnlisted(listed: ReadonlySet<string>, removed: string[]): void {
+    for (const state of [...this.#states.values()]) {
+      if (listed.has(state.address) || state.removed) continue;
+      state.removed = true;
+      removed.push(state.address);
+      for (const extension of this.#extensions) extension.endpointRemoved?.(state);
+      if (state.inFlight === 0) this.#forget(state);
+    }
   }
 
   /** Starting estimate for a new endpoint: the mean of observed peers, else the policy's default. */
