@@ -312,9 +312,15 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
       // Addresses from the channel's name resolver: the address policy's resolver defaults apply.
       balancer.setEndpoints(inputs, 'resolver');
     }
+    this.#report(balancer, inputs.length, connecting, unhealthy);
+  }
+
+  /** Reports the aggregate state: READY with a new picker, CONNECTING, or TRANSIENT_FAILURE saying why. */
+  #report(balancer: Balancer, usable: number, connecting: number, unhealthy: number): void {
     const name = balancer.name;
     const total = this.#children.size;
-    if (inputs.length > 0) {
+    const orca = this.#orca;
+    if (usable > 0) {
       const picker = new SwitchyardPicker({
         balancer,
         subchannels: this.#usable,
@@ -322,7 +328,7 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
         classifier: this.#classifier,
         orca,
         hashHeader: this.#config?.options?.hashHeader,
-        unavailableMessage: `switchyard (${name}): none of the ${inputs.length} connected endpoints is routable (ejected or unhealthy, and the panic threshold does not apply)`,
+        unavailableMessage: `switchyard (${name}): none of the ${usable} connected endpoints is routable (ejected or unhealthy, and the panic threshold does not apply)`,
       });
       this.#helper.updateState(ConnectivityState.READY, picker, null);
     } else if (connecting > 0) {
