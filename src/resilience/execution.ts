@@ -13,7 +13,7 @@ import { ThrottledError } from '../errors/throttled-error.js';
 import { channels, publish } from '../observability/channels.js';
 import type { PickContext } from '../pickers/picker.js';
 import { Attempt, type Classified } from './attempt.js';
-import type { ExecuteOptions, ExecuteResult } from './executor.js';
+import type { ExecuteOptions, ExecuteResult } from './execute-options.js';
 import type { ExecutorStats } from './executor-stats.js';
 import type { HedgingPolicy } from './hedging.js';
 import type { RetryBudget } from './retry-budget.js';

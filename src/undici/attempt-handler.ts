@@ -1,10 +1,28 @@
+/**
+ * One attempt of a retried request: a new-API undici handler given to one endpoint's Pool. It resolves the
+ * executor's attempt promise at the response headers, then holds the response (chunks buffered) until the request
+ * that owns it adopts it (the caller gets it) or discards it (drained when small, aborted otherwise). Split from
+ * retried-request.ts, which keeps the request-level controller and the executor wiring.
+ */
 import type { Lease } from '../balancer/lease.js';
 import { parseRetryAfter } from '../semantics/http.js';
 import type { Controller, RequestHandler } from './handlers.js';
-import type { RetriedRequest } from './retried-request.js';
 import { LeaseTracker, type TrackingContext } from './tracked-handler.js';
 
 type IncomingHeaders = Parameters<NonNullable<RequestHandler['onResponseStart']>>[2];
+
+/**
+ * What an attempt tells the request it belongs to, once adopted ({@link RetriedRequest} implements it). An interface
+ * here rather than an import of RetriedRequest, so the two files do not import each other.
+ */
+export interface AttemptOwner {
+  requestStart(context: unknown): void;
+  responseStart(attempt: AttemptHandler): void;
+  responseData(chunk: Buffer): void;
+  responseEnd(trailers: IncomingHeaders): void;
+  responseError(error: unknown): void;
+  isCallerReason(error: unknown): boolean;
+}
 
 /** Failed responses at most this large (by Content-Length) are read to the end rather than aborted, keeping the connection. */
 const DRAIN_LIMIT_BYTES = 64 * 1024;
@@ -21,7 +39,7 @@ type AttemptState = 'waiting' | 'held' | 'adopted' | 'discarded';
 
 /** One attempt: a new-API handler given to an endpoint's Pool. */
 export class AttemptHandler extends LeaseTracker implements RequestHandler {
-  readonly #request: RetriedRequest;
+  readonly #request: AttemptOwner;
   readonly promise: Promise<AttemptHandler>;
   #resolve!: (value: AttemptHandler) => void;
   #reject!: (failure: AttemptFailure) => void;
@@ -49,7 +67,7 @@ export class AttemptHandler extends LeaseTracker implements RequestHandler {
    *   attempts only for per-try timeouts, deadlines and lost hedges; EventTarget listeners cost ~1 µs a pair).
    */
   constructor(
-    request: RetriedRequest,
+    request: AttemptOwner,
     lease: Lease,
     context: TrackingContext,
     signal: AbortSignal,

@@ -19,7 +19,7 @@ import type { AdaptiveThrottle } from '../resilience/adaptive-throttle.js';
 import { type Classified, type ExecuteResult, execute } from '../resilience/executor.js';
 import type { HedgingPolicy } from '../resilience/hedging.js';
 import type { RetryPolicy } from '../resilience/retry-policy.js';
-import { AttemptFailure, AttemptHandler } from './attempt-handler.js';
+import { AttemptFailure, AttemptHandler, type AttemptOwner } from './attempt-handler.js';
 import { failureOfError, isRefusedStream } from './classify.js';
 import { NoEndpointAvailableError, nameEndpoint, RequestTimeoutError } from './errors.js';
 import type { Controller, RequestHandler } from './handlers.js';
@@ -45,7 +45,7 @@ export interface RetryContext {
 }
 
 /** One caller request on the retry path. Also the controller the caller's handler sees. */
-export class RetriedRequest implements Controller {
+export class RetriedRequest implements Controller, AttemptOwner {
   readonly #context: RetryContext;
   readonly #opts: Dispatcher.DispatchOptions;
   readonly #handler: RequestHandler;
