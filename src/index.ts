@@ -62,3 +62,4 @@ export type {
   ResolverUpdate,
 } from './resolvers/resolver.js';
 export { StaticResolver } from './resolvers/static.js';
+export * from './subsetting/index.js';

@@ -1,0 +1,219 @@
+/**
+ * The subsetting layer of a Balancer: between the resolver's endpoint set and the routable set, it keeps only this
+ * client's subset, so the adapters open connections to those endpoints alone (undici Pools and grpc-js
+ * subchannels are created on pick). Health, outlier detection and panic then apply to the subset. When members of
+ * the subset are unhealthy the subset first widens along the ring (the next endpoints after the window) until it
+ * holds as many healthy endpoints as the window has members, within `maxAperture`; only when that is not enough
+ * does the panic threshold see an unhealthy subset.
+ *
+ * With a coordinate: deterministic aperture (./aperture.ts). Without: random subsetting of `minAperture` endpoints
+ * (rendezvous hashing with a per-client seed drawn from the Balancer's random source).
+ */
+import type { EndpointState } from '../balancer/endpoint-state.js';
+import type { ExtensionContext } from '../balancer/extension.js';
+import { checkNumber, join, readEnum, readNumber, readObject } from '../config/validate.js';
+import { ConfigError } from '../errors/config-error.js';
+import {
+  apertureWindow,
+  type ClientCoordinate,
+  type PeerRing,
+  randomOrder,
+  ringHash,
+  serverRing,
+} from './aperture.js';
+
+/** A coordinate, or a function returning the current one (called at every rebuild of the subset). */
+export type CoordinateSource = ClientCoordinate | (() => ClientCoordinate);
+
+/** The `subset` option of a Balancer. */
+export interface SubsetOptions {
+  readonly kind: 'aperture';
+  /**
+   * This client's `{ index, count }` among the clients of its service (e.g. a StatefulSet ordinal and the replica
+   * count), or a function returning it. Absent: random subsetting. `index` unique per client, from 0 to count − 1.
+   */
+  readonly coordinate?: CoordinateSource;
+  /**
+   * Logical aperture: how many endpoints' worth of the ring one client covers, an integer from 1 to 10,000, capped
+   * at the endpoint count. Default 12 (Finagle's `minDeterministicAperture`: weighted P2C needs ≥ 4 endpoints to
+   * honour weights, 12 lowers the chance that a subset holds no healthy endpoint).
+   */
+  readonly minAperture?: number;
+  /**
+   * Most endpoints the subset may hold after widening around unhealthy members, an integer ≥ `minAperture`.
+   * Default: unbounded (every endpoint).
+   */
+  readonly maxAperture?: number;
+  /**
+   * `'stable'` (default): client offsets independent of the client count, so scaling the clients moves only their
+   * own connections; coverage varies by about ±1 client. `'even'`: Finagle's exact tiling (equal load), but a change
+   * of the client count moves nearly every window. See docs/subsetting.md.
+   */
+  readonly peerRing?: PeerRing;
+  /** Seed of the server ring's hashed order, an integer from 0 to 2^32 − 1, the same on every client. Default 0. */
+  readonly seed?: number;
+}
+
+/** Defaults of {@link SubsetOptions}. */
+export const defaultSubsetOptions = {
+  /** Finagle minDeterministicAperture. */
+  minAperture: 12,
+  peerRing: 'stable',
+  seed: 0,
+} as const;
+
+const SUBSET_KEYS = ['kind', 'coordinate', 'minAperture', 'maxAperture', 'peerRing', 'seed'];
+const MAX_APERTURE = 10_000;
+const MAX_CLIENTS = 1_000_000;
+
+/** Validates a coordinate; throws {@link ConfigError} naming `path`. */
+export function checkCoordinate(value: unknown, path: string): ClientCoordinate {
+  const raw = readObject(value, path, ['index', 'count']);
+  const count = checkNumber(raw.count, join(path, 'count'), { min: 1, max: MAX_CLIENTS, integer: true });
+  const index = checkNumber(raw.index, join(path, 'index'), { min: 0, max: count - 1, integer: true });
+  return { index, count };
+}
+
+/** One endpoint of the subset and the fraction of its arc inside the window (1 for widened and random members). */
+interface Member {
+  readonly state: EndpointState;
+  readonly overlap: number;
+}
+
+export class Subset {
+  readonly minAperture: number;
+  readonly maxAperture: number;
+  readonly peerRing: PeerRing;
+  readonly seed: number;
+  #source: CoordinateSource | undefined;
+  #coordinate: ClientCoordinate | undefined;
+  #clientSeed = 0;
+  #context: ExtensionContext | undefined;
+  #members: readonly string[] = [];
+  #widened = 0;
+  #ringHash = 0;
+
+  constructor(options: unknown, path = 'subset') {
+    const raw = readObject(options, path, SUBSET_KEYS);
+    if (raw.kind !== 'aperture')
+      throw new ConfigError({ field: join(path, 'kind'), allowed: '"aperture"', received: raw.kind });
+    const range = { min: 1, max: MAX_APERTURE, integer: true };
+    this.minAperture = readNumber(raw, 'minAperture', path, range, defaultSubsetOptions.minAperture);
+    this.maxAperture = readNumber(raw, 'maxAperture', path, { ...range, min: this.minAperture }, Infinity);
+    this.peerRing = readEnum(raw, 'peerRing', path, ['even', 'stable'], defaultSubsetOptions.peerRing);
+    this.seed = readNumber(raw, 'seed', path, { min: 0, max: 2 ** 32 - 1, integer: true }, 0);
+    if (raw.coordinate !== undefined) this.#setSource(raw.coordinate, join(path, 'coordinate'));
+  }
+
+  /** @internal Called by the Balancer once: gives the rebuild trigger and the random source. */
+  attach(context: ExtensionContext): void {
+    this.#context = context;
+    this.#clientSeed = (context.random() * 2 ** 32) >>> 0;
+  }
+
+  /** The coordinate in force, `undefined` for random subsetting. */
+  get coordinate(): ClientCoordinate | undefined {
+    return this.#coordinate;
+  }
+
+  /** Addresses of the current subset, window first, then widened members (for diagnostics and tests). */
+  get members(): readonly string[] {
+    return this.#members;
+  }
+
+  /** How many members widening added at the last rebuild. */
+  get widened(): number {
+    return this.#widened;
+  }
+
+  /** Fingerprint of the server ring (Finagle's `vector_hash`): clients of one service should all show the same. */
+  get ringHash(): number {
+    return this.#ringHash;
+  }
+
+  /**
+   * Changes the coordinate (or the function returning it; `undefined` switches to random subsetting) and rebuilds
+   * the subset. Throws {@link ConfigError} on a bad coordinate, keeping the old one.
+   */
+  setCoordinate(coordinate: CoordinateSource | undefined): void {
+    if (coordinate === undefined) {
+      this.#source = undefined;
+      this.#coordinate = undefined;
+    } else this.#setSource(coordinate, 'coordinate');
+    this.#context?.invalidate();
+  }
+
+  /**
+   * The endpoints of this client's subset among `states` (removed ones skipped), setting each member's
+   * `effectiveWeight` to its weight times its overlap with the window. With `slowStart` the weight is the one slow
+   * start just computed; without, the endpoint's own (and non-members get theirs back). Off the hot path.
+   */
+  select(states: Iterable<EndpointState>, slowStart: boolean): EndpointState[] {
+    this.#refreshCoordinate();
+    const byAddress = new Map<string, EndpointState>();
+    for (const state of states) if (!state.removed) byAddress.set(state.address, state);
+    const { window, rest } = this.#order([...byAddress.keys()], byAddress);
+    const members = this.#widen(window, rest, byAddress);
+    const chosen = new Set<EndpointState>();
+    for (const { state, overlap } of members) {
+      state.effectiveWeight = (slowStart ? state.effectiveWeight : state.endpoint.weight) * overlap;
+      chosen.add(state);
+    }
+    if (!slowStart)
+      for (const state of byAddress.values())
+        if (!chosen.has(state)) state.effectiveWeight = state.endpoint.weight;
+    this.#members = members.map((m) => m.state.address);
+    this.#widened = members.length - window.length;
+    return [...chosen];
+  }
+
+  /** The window (with overlaps) and the rest of the endpoints in widening order. */
+  #order(addresses: string[], byAddress: Map<string, EndpointState>): { window: Member[]; rest: string[] } {
+    const coordinate = this.#coordinate;
+    if (coordinate === undefined) {
+      const order = randomOrder(addresses, this.#clientSeed);
+      const size = Math.min(this.minAperture, order.length);
+      this.#ringHash = 0;
+      return {
+        window: order.slice(0, size).map((address) => ({ state: byAddress.get(address)!, overlap: 1 })),
+        rest: order.slice(size),
+      };
+    }
+    const ring = serverRing(addresses, this.seed);
+    this.#ringHash = ringHash(ring, this.seed);
+    const { members, rest } = apertureWindow(ring, coordinate, this.minAperture, this.peerRing);
+    return { window: members.map((m) => ({ state: byAddress.get(m.address)!, overlap: m.overlap })), rest };
+  }
+
+  /** Adds the next endpoints along the ring until the subset has as many healthy as the window has members. */
+  #widen(window: Member[], rest: readonly string[], byAddress: Map<string, EndpointState>): Member[] {
+    let healthy = 0;
+    for (const m of window) if (m.state.healthy) healthy++;
+    const members = [...window];
+    const cap = Math.max(window.length, this.maxAperture);
+    for (const address of rest) {
+      if (healthy >= window.length || members.length >= cap) break;
+      const state = byAddress.get(address)!;
+      members.push({ state, overlap: 1 });
+      if (state.healthy) healthy++;
+    }
+    return members;
+  }
+
+  #setSource(source: unknown, path: string): void {
+    const coordinate = typeof source === 'function' ? (source as () => unknown)() : source;
+    this.#coordinate = checkCoordinate(coordinate, path);
+    this.#source = source as CoordinateSource;
+  }
+
+  /** A coordinate function is asked again at every rebuild; a bad answer keeps the last good coordinate. */
+  #refreshCoordinate(): void {
+    const source = this.#source;
+    if (typeof source !== 'function') return;
+    try {
+      this.#coordinate = checkCoordinate(source(), 'coordinate');
+    } catch {
+      // Keep the last good coordinate: a transient bad answer must not reshuffle the fleet's connections.
+    }
+  }
+}
