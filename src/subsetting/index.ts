@@ -12,5 +12,5 @@ export {
 } from './aperture.js';
 export type { ClientSubset, FleetScheme, Spread } from './fleet.js';
 export { connectionChurn, fleetBalance, fleetSubsets, minimumChurn, spread } from './fleet.js';
-export type { CoordinateSource, SubsetOptions } from './subset.js';
+export type { CoordinateSource, SubsetMember, SubsetOptions } from './subset.js';
 export { checkCoordinate, defaultSubsetOptions, Subset } from './subset.js';

@@ -75,8 +75,8 @@ export function checkCoordinate(value: unknown, path: string): ClientCoordinate 
 }
 
 /** One endpoint of the subset and the fraction of its arc inside the window (1 for widened and random members). */
-interface Member {
-  readonly state: EndpointState;
+export interface SubsetMember {
+  readonly address: string;
   readonly overlap: number;
 }
 
@@ -149,53 +149,64 @@ export class Subset {
    * start just computed; without, the endpoint's own (and non-members get theirs back). Off the hot path.
    */
   select(states: Iterable<EndpointState>, slowStart: boolean): EndpointState[] {
-    this.#refreshCoordinate();
     const byAddress = new Map<string, EndpointState>();
     for (const state of states) if (!state.removed) byAddress.set(state.address, state);
-    const { window, rest } = this.#order([...byAddress.keys()], byAddress);
-    const members = this.#widen(window, rest, byAddress);
-    const chosen = new Set<EndpointState>();
-    for (const { state, overlap } of members) {
+    const members = this.choose([...byAddress.keys()], (address) => byAddress.get(address)!.healthy);
+    const chosen: EndpointState[] = [];
+    for (const { address, overlap } of members) {
+      const state = byAddress.get(address)!;
       state.effectiveWeight = (slowStart ? state.effectiveWeight : state.endpoint.weight) * overlap;
-      chosen.add(state);
+      chosen.push(state);
     }
-    if (!slowStart)
+    if (!slowStart) {
+      const inSubset = new Set(chosen);
       for (const state of byAddress.values())
-        if (!chosen.has(state)) state.effectiveWeight = state.endpoint.weight;
-    this.#members = members.map((m) => m.state.address);
+        if (!inSubset.has(state)) state.effectiveWeight = state.endpoint.weight;
+    }
+    return chosen;
+  }
+
+  /**
+   * The subset of `addresses` (each once): the window with its overlaps, then the endpoints widening added (overlap
+   * 1), judged by `healthy`. For adapters that decide connections before the Balancer sees endpoints (grpc-js).
+   */
+  choose(addresses: readonly string[], healthy: (address: string) => boolean): SubsetMember[] {
+    this.#refreshCoordinate();
+    const { window, rest } = this.#order(addresses);
+    const members = this.#widen(window, rest, healthy);
+    this.#members = members.map((m) => m.address);
     this.#widened = members.length - window.length;
-    return [...chosen];
+    return members;
   }
 
   /** The window (with overlaps) and the rest of the endpoints in widening order. */
-  #order(addresses: string[], byAddress: Map<string, EndpointState>): { window: Member[]; rest: string[] } {
+  #order(addresses: readonly string[]): { window: SubsetMember[]; rest: string[] } {
     const coordinate = this.#coordinate;
     if (coordinate === undefined) {
       const order = randomOrder(addresses, this.#clientSeed);
       const size = Math.min(this.minAperture, order.length);
       this.#ringHash = 0;
       return {
-        window: order.slice(0, size).map((address) => ({ state: byAddress.get(address)!, overlap: 1 })),
+        window: order.slice(0, size).map((address) => ({ address, overlap: 1 })),
         rest: order.slice(size),
       };
     }
     const ring = serverRing(addresses, this.seed);
     this.#ringHash = ringHash(ring, this.seed);
     const { members, rest } = apertureWindow(ring, coordinate, this.minAperture, this.peerRing);
-    return { window: members.map((m) => ({ state: byAddress.get(m.address)!, overlap: m.overlap })), rest };
+    return { window: members, rest };
   }
 
   /** Adds the next endpoints along the ring until the subset has as many healthy as the window has members. */
-  #widen(window: Member[], rest: readonly string[], byAddress: Map<string, EndpointState>): Member[] {
+  #widen(window: SubsetMember[], rest: readonly string[], isHealthy: (address: string) => boolean): SubsetMember[] {
     let healthy = 0;
-    for (const m of window) if (m.state.healthy) healthy++;
+    for (const m of window) if (isHealthy(m.address)) healthy++;
     const members = [...window];
     const cap = Math.max(window.length, this.maxAperture);
     for (const address of rest) {
       if (healthy >= window.length || members.length >= cap) break;
-      const state = byAddress.get(address)!;
-      members.push({ state, overlap: 1 });
-      if (state.healthy) healthy++;
+      members.push({ address, overlap: 1 });
+      if (isHealthy(address)) healthy++;
     }
     return members;
   }
