@@ -23,6 +23,7 @@ import { join, readNumber, readObject, readString } from '../config/validate.js'
 import { ConfigError, isConfigError } from '../errors/config-error.js';
 import type { HealthCheckConfig } from '../health/options.js';
 import { type PolicyConfig, parsePolicyConfig } from '../pickers/registry.js';
+import { Subset } from '../subsetting/subset.js';
 import { grpcHealthProber } from './health-check.js';
 import { type OrcaOptions, parseOrcaOptions } from './orca.js';
 import { DEFAULT_FAILURE_STATUSES, parseStatusList, statusName } from './status.js';
@@ -127,6 +128,8 @@ export function parseGrpcLbOptions(raw: unknown): GrpcLbOptions {
     unstartedPickTimeoutMs,
     orca: parseOrcaOptions(obj.orca, 'orca'),
   };
+  // The policy applies `subset` itself, before subchannels exist (lb-policy.ts): validate it here.
+  if (balancerOptions.subset !== undefined) void new Subset(balancerOptions.subset, 'balancer.subset');
   // Let the Balancer validate its own options (including those added by health/resilience modules), so this file
   // does not re-declare them. A Balancer over no endpoints opens nothing; close() stops whatever it started.
   try {
@@ -147,8 +150,10 @@ export function parseGrpcLbOptions(raw: unknown): GrpcLbOptions {
  * {@link grpcHealthProber}: service-config JSON cannot carry a function, and this entry loads grpc-js anyway.
  */
 export function createBalancer(options: GrpcLbOptions): Balancer {
+  // `subset` is the policy's: it decides which endpoints get subchannels, and the Balancer sees only those.
+  const { subset: _policyApplies, ...balancer } = options.balancer;
   return new Balancer({
-    ...options.balancer,
+    ...balancer,
     ...withGrpcProber(options.balancer.healthCheck),
     policy: options.policy,
     endpoints: [],

@@ -88,7 +88,7 @@ export class Subset {
   #source: CoordinateSource | undefined;
   #coordinate: ClientCoordinate | undefined;
   #clientSeed = 0;
-  #context: ExtensionContext | undefined;
+  #context: Pick<ExtensionContext, 'random' | 'invalidate'> | undefined;
   #members: readonly string[] = [];
   #widened = 0;
   #ringHash = 0;
@@ -105,8 +105,8 @@ export class Subset {
     if (raw.coordinate !== undefined) this.#setSource(raw.coordinate, join(path, 'coordinate'));
   }
 
-  /** @internal Called by the Balancer once: gives the rebuild trigger and the random source. */
-  attach(context: ExtensionContext): void {
+  /** @internal Called by the Balancer (or the grpc-js policy) once: gives the rebuild trigger and the random source. */
+  attach(context: Pick<ExtensionContext, 'random' | 'invalidate'>): void {
     this.#context = context;
     this.#clientSeed = (context.random() * 2 ** 32) >>> 0;
   }
