@@ -198,7 +198,11 @@ export class Subset {
   }
 
   /** Adds the next endpoints along the ring until the subset has as many healthy as the window has members. */
-  #widen(window: SubsetMember[], rest: readonly string[], isHealthy: (address: string) => boolean): SubsetMember[] {
+  #widen(
+    window: SubsetMember[],
+    rest: readonly string[],
+    isHealthy: (address: string) => boolean,
+  ): SubsetMember[] {
     let healthy = 0;
     for (const m of window) if (isHealthy(m.address)) healthy++;
     const members = [...window];
