@@ -1,17 +1,19 @@
 /**
- * Consistent hashing: cost and quality of `maglev` and `ring_hash` against the same-run key-hash floor and the npm
+ * Consistent hashing: cost and quality of `maglev`, `ring_hash` (gRFC A42) and `multiprobe` against the same-run key-hash floor and the npm
  * packages `hashring` (ketama, MD5, 160 points per server, LRU cache of 5000 keys) and `consistent-hash` (PJW
  * hash, 40 points per node).
  *
  * - `hash/<fn>/<n>ch`: hashing one n-character key alone — the floor a hashing pick cannot beat — for XXH32 (ours)
- *   and the alternatives we measured before choosing it (murmur3_32, FNV-1a, the `xxhash-wasm` package).
+ *   and the alternatives we measured before choosing it (murmur3_32, FNV-1a, the `xxhash-wasm` package), and
+ *   XXH64 (ours, without BigInt; what `ring_hash` needs to agree with Envoy/gRPC) against xxhash-wasm's BigInt h64.
  * - `pick/key-hash-floor/<endpoints>`: hashing the key of the PickContext alone, the baseline of the pick rows;
  * - `pick/<policy>/<endpoints>`: one pick with a 20-character key from a pool of 100,000 distinct keys (large
  *   enough to defeat hashring's 5000-entry cache, as real key populations do).
  * - `build/<policy>/<endpoints>`: building the table/ring (what an endpoint change costs).
  * - metrics `alloc/pick/<policy>/100`: bytes allocated per pick (the hot path should allocate nothing);
  * - metrics `quality/<policy>/max-mean` (1M keys over 100 endpoints: busiest endpoint's keys / mean) and
- *   `quality/<policy>/moved-pct` (percent of the 1M keys that change endpoint when 1 of the 100 is removed).
+ *   `quality/<policy>/moved-pct` (percent of the 1M keys that change endpoint when 1 of the 100 is removed);
+ * - metrics `memory/<policy>/1000`: bytes of the built ring/table for 1000 equal endpoints (typed arrays).
  */
 import ConsistentHash from 'consistent-hash';
 import HashRing from 'hashring';
@@ -19,7 +21,9 @@ import xxhashWasm from 'xxhash-wasm';
 import { EndpointState } from '../../src/balancer/endpoint-state.js';
 import { parseEndpoint } from '../../src/endpoint.js';
 import { xxh32String } from '../../src/hash/xxh32.js';
+import { xxh64StringInto } from '../../src/hash/xxh64.js';
 import { buildMaglevTable, maglev } from '../../src/pickers/maglev.js';
+import { buildProbeRing, multiprobe } from '../../src/pickers/multiprobe.js';
 import type { PickContext, Picker, Policy, PolicyDefinition } from '../../src/pickers/picker.js';
 import { buildRing, ringHash } from '../../src/pickers/ring-hash.js';
 import { seededRandom } from '../../src/random.js';
@@ -29,8 +33,10 @@ const SIZES = [10, 100, 1000];
 const KEY_POOL = 100_000;
 const QUALITY_KEYS = 1_000_000;
 const QUALITY_ENDPOINTS = 100;
-/** Ring size for the quality run that aims at max/mean ≤ 1.10: 2622 points per endpoint at 100 endpoints. */
+/** A42 ring size for the quality run that aims at max/mean ≤ 1.10: 2622 entries per endpoint at 100 endpoints. */
 const BALANCED_RING = 262_144;
+/** A42 sizes without gRPC's 4096 cap (Envoy's defaults), for the large-ring rows. */
+const UNCAPPED = { maxRingSize: 8_388_608, ringSizeCap: 8_388_608 };
 
 /** `n` distinct keys of exactly `length` characters, as flat strings (what a parsed header value is). */
 export function makeKeys(n: number, length: number, seed = 1): string[] {
@@ -101,7 +107,8 @@ function ours<O>(definition: PolicyDefinition<O>, raw: Record<string, unknown>) 
 export const lookups = {
   maglev: ours(maglev, {}),
   ring_hash: ours(ringHash, {}),
-  [`ring_hash-${BALANCED_RING}`]: ours(ringHash, { minRingSize: BALANCED_RING }),
+  [`ring_hash-${BALANCED_RING}`]: ours(ringHash, { minRingSize: BALANCED_RING, ...UNCAPPED }),
+  multiprobe: ours(multiprobe, {}),
   hashring: (addrs: readonly string[]): Lookup => {
     const ring = new HashRing([...addrs]);
     return { get: (key) => ring.get(key), remove: (address) => ring.remove(address) };
@@ -182,16 +189,23 @@ export function fnv1a(key: string): number {
 export default async function suite(b: Bench): Promise<void> {
   const wasm = await xxhashWasm();
   const mask = 4095;
+  const out64 = new Uint32Array(2);
 
   b.group('hash one key (the floor of a hashing pick)', () => {
     for (const length of [10, 20, 40]) {
       const keys = makeKeys(mask + 1, length, length);
       let i = 0;
       b.bench(`hash/xxh32/${length}ch`, () => xxh32String(keys[i++ & mask]!));
+      // XXH64 without BigInt (what ring_hash needs to agree with Envoy/gRPC), and the BigInt path of xxhash-wasm.
+      b.bench(`hash/xxh64/${length}ch`, () => {
+        xxh64StringInto(out64, keys[i++ & mask]!);
+        return out64[1]! | 0;
+      });
       if (length !== 20) continue;
       b.bench(`hash/murmur3_32/${length}ch`, () => murmur3(keys[i++ & mask]!));
       b.bench(`hash/fnv1a_32/${length}ch`, () => fnv1a(keys[i++ & mask]!));
       b.bench(`hash/xxhash-wasm-h32/${length}ch`, () => wasm.h32(keys[i++ & mask]!));
+      b.bench(`hash/xxhash-wasm-h64-bigint/${length}ch`, () => wasm.h64(keys[i++ & mask]!, 0n));
     }
   });
 
@@ -205,10 +219,17 @@ export default async function suite(b: Bench): Promise<void> {
       // The floor: hashing the key of the same PickContext a pick gets (`| 0`: returning the unsigned hash from
       // the closure would box half the results as heap numbers, which a pick does not do).
       b.bench(`pick/key-hash-floor/${n}`, () => xxh32String(contexts[next()]!.hashKey!) | 0);
+      const out64 = new Uint32Array(2);
+      b.bench(`pick/key-hash-floor-xxh64/${n}`, () => {
+        xxh64StringInto(out64, contexts[next()]!.hashKey!);
+        return out64[1]! | 0;
+      });
       const mag = ourPicker(maglev, {}, addrs);
       b.bench(`pick/maglev/${n}`, () => mag.pick(contexts[next()]!, 0));
       const ring = ourPicker(ringHash, {}, addrs);
       b.bench(`pick/ring_hash/${n}`, () => ring.pick(contexts[next()]!, 0));
+      const probe = ourPicker(multiprobe, {}, addrs);
+      b.bench(`pick/multiprobe/${n}`, () => probe.pick(contexts[next()]!, 0));
       const bounded = ourPicker(maglev, { balanceFactor: 1.25 }, addrs);
       b.bench(`pick/maglev-bounded-1.25/${n}`, () => bounded.pick(contexts[next()]!, 0));
       const hashring = new HashRing(addrs);
@@ -222,10 +243,12 @@ export default async function suite(b: Bench): Promise<void> {
         for (let k = 0; k < 300_000; k++) {
           mag.pick(contexts[next()]!, 0);
           ring.pick(contexts[next()]!, 0);
+          probe.pick(contexts[next()]!, 0);
           bounded.pick(contexts[next()]!, 0);
         }
         b.allocations(`pick/maglev/${n}`, () => mag.pick(contexts[next()]!, 0), 1_000_000);
         b.allocations(`pick/ring_hash/${n}`, () => ring.pick(contexts[next()]!, 0), 1_000_000);
+        b.allocations(`pick/multiprobe/${n}`, () => probe.pick(contexts[next()]!, 0), 1_000_000);
         b.allocations(`pick/maglev-bounded-1.25/${n}`, () => bounded.pick(contexts[next()]!, 0), 1_000_000);
       }
     });
@@ -236,11 +259,24 @@ export default async function suite(b: Bench): Promise<void> {
       const addrs = addresses(n);
       const weights = new Float64Array(n).fill(1);
       b.bench(`build/maglev-65537/${n}`, () => buildMaglevTable(addrs, weights, 65537));
-      b.bench(`build/ring_hash-${BALANCED_RING}/${n}`, () =>
-        buildRing(addrs, weights, BALANCED_RING, 8_388_608),
+      b.bench(`build/ring_hash/${n}`, () =>
+        buildRing(addrs, weights, { minRingSize: 1024, maxRingSize: 8_388_608, ringSizeCap: 4096 }),
       );
+      b.bench(`build/ring_hash-${BALANCED_RING}/${n}`, () =>
+        buildRing(addrs, weights, { minRingSize: BALANCED_RING, ...UNCAPPED }),
+      );
+      b.bench(`build/multiprobe/${n}`, () => buildProbeRing(addrs, weights, 16));
     }
   });
+
+  const addrs1000 = addresses(1000);
+  const ones = new Float64Array(1000).fill(1);
+  const bytes = (...arrays: ArrayBufferView[]) => arrays.reduce((sum, a) => sum + a.byteLength, 0);
+  const a42 = buildRing(addrs1000, ones, { minRingSize: 1024, maxRingSize: 8_388_608, ringSizeCap: 4096 });
+  b.metric('memory/ring_hash/1000', bytes(a42.high, a42.low, a42.owners, a42.starts));
+  const mp = buildProbeRing(addrs1000, ones, 16);
+  b.metric('memory/multiprobe/1000', bytes(mp.positions, mp.owners, mp.starts));
+  b.metric('memory/maglev/1000', bytes(buildMaglevTable(addrs1000, ones, 65537)));
 
   // The quality runs take ~30 s (hashring hashes 2M keys with MD5); BENCH_SKIP_QUALITY=1 skips them.
   if (process.env.BENCH_SKIP_QUALITY === '1') return;

@@ -541,6 +541,13 @@ export class Balancer extends EventEmitter<BalancerEvents> {
         existing.endpoint = endpoint;
       }
     }
+    // Keep the states in the order of the latest list: gRPC's ring_hash sizing (carried fractions) depends on it,
+    // and `ring_hash` must build the same ring from the same list (docs/consistent-hashing.md).
+    for (const endpoint of endpoints) {
+      const state = this.#states.get(endpoint.address)!;
+      this.#states.delete(endpoint.address);
+      this.#states.set(endpoint.address, state);
+    }
     for (const state of [...this.#states.values()]) {
       if (listed.has(state.address) || state.removed) continue;
       state.removed = true;

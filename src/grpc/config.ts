@@ -49,7 +49,7 @@ export interface SwitchyardLbJson {
    */
   readonly failureStatuses?: readonly (number | string)[];
   /**
-   * Request metadata key whose value is the hash key for `ring_hash` / `maglev` (gRFC A76 `request_hash_header`).
+   * Request metadata key whose value is the hash key for `ring_hash` / `multiprobe` / `maglev` (gRFC A76 `request_hash_header`).
    * Lower-case gRPC metadata key. Several values are joined with `,`; `-bin` values are base64-encoded. A call
    * without the header gets no hash key (the hashing policy then picks at random). Default: none.
    */

@@ -131,7 +131,7 @@ class GrpcResolverAdapter implements experimental.Resolver {
     let serviceConfig: object | null;
     try {
       endpoints = parseEndpoints(update.endpoints, 'resolver.endpoints');
-      serviceConfig = withClusterSettings(this.#options, update.cluster);
+      serviceConfig = withClusterSettings(this.#options, update.cluster, update.hashHeader);
     } catch (error) {
       // Rejected whole; the last good list stays.
       this.#error(error as Error, generation);
@@ -163,15 +163,17 @@ class GrpcResolverAdapter implements experimental.Resolver {
 
 /**
  * The channel's service config with a control plane's cluster settings (policy, panic threshold, overprovisioning
- * factor, outlier detection, circuit breaker, slow start) written into every
+ * factor, outlier detection, circuit breaker, slow start) and route hash header (`hashHeader`) written into every
  * `switchyard` entry, or `null` when there is nothing to override. Throws {@link ConfigError} when the result is
  * invalid.
  */
 function withClusterSettings(
   options: ChannelOptions,
-  cluster: ResolverClusterConfig | undefined,
+  clusterConfig: ResolverClusterConfig | undefined,
+  hashHeader: string | undefined,
 ): object | null {
-  if (cluster === undefined || !OVERRIDING_KEYS.some((key) => cluster[key] !== undefined)) return null;
+  const cluster = clusterConfig ?? {};
+  if (hashHeader === undefined && !OVERRIDING_KEYS.some((key) => cluster[key] !== undefined)) return null;
   const raw = options['grpc.service_config'];
   if (typeof raw !== 'string') return null;
   const config = JSON.parse(raw) as { loadBalancingConfig?: unknown[]; methodConfig?: unknown[] };
@@ -194,6 +196,8 @@ function withClusterSettings(
         const next = {
           ...mine,
           ...(cluster.policy === undefined ? {} : { policy: cluster.policy }),
+          // The route's header hash_policy (xDS): the control plane wins, as for the cluster settings.
+          ...(hashHeader === undefined ? {} : { hashHeader }),
           ...(Object.keys(balancer).length === 0 ? {} : { balancer }),
         };
         parseGrpcLbOptions(next);

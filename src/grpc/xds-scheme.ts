@@ -20,23 +20,35 @@ import type { ResolverFactory } from './resolver-schemes.js';
 /** The scheme `setup()` registers. */
 export const XDS_SCHEME = 'switchyard-xds';
 
-/** Options a factory applies to every xDS resolver it builds; the target supplies `cluster`. */
-export type XdsSchemeOptions = Omit<XdsResolverOptions, 'cluster'>;
+/** Options a factory applies to every xDS resolver it builds; the target supplies `cluster` or `listener`. */
+export type XdsSchemeOptions = Omit<XdsResolverOptions, 'cluster' | 'listener'> & {
+  /**
+   * What the target's path names: a CDS `cluster` (default) or an LDS `listener`, as gRPC's `xds:///<listener>`.
+   * With a listener the cluster comes from its route, and the route's header `hash_policy` becomes the
+   * `switchyard` policy's `hashHeader`.
+   */
+  readonly resource?: 'cluster' | 'listener';
+};
 
 /**
  * A factory for `switchyard-xds:///<cluster>` targets with `options` applied (e.g. `{ bootstrap: '/etc/xds.json' }`):
- * `registerResolverScheme('my-xds', xdsResolverFactory({ bootstrap }))`.
+ * `registerResolverScheme('my-xds', xdsResolverFactory({ bootstrap }))`. With `resource: 'listener'` the path
+ * names an LDS listener instead.
  */
 export function xdsResolverFactory(options: XdsSchemeOptions = {}): ResolverFactory {
+  const { resource = 'cluster', ...rest } = options;
+  if (resource !== 'cluster' && resource !== 'listener') {
+    throw new ConfigError({ field: 'resource', allowed: '"cluster" or "listener"', received: resource });
+  }
   return (target) => {
     if (target.path === '' || target.path.includes('/')) {
       throw new ConfigError({
         field: 'target',
-        allowed: 'a CDS cluster name ("switchyard-xds:///<cluster>")',
+        allowed: `a ${resource === 'cluster' ? 'CDS cluster' : 'LDS listener'} name ("switchyard-xds:///<name>")`,
         received: target.path,
       });
     }
-    return new LazyXdsResolver({ ...options, cluster: target.path });
+    return new LazyXdsResolver({ ...rest, [resource]: target.path });
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { leastRequest } from './least-request.js';
 import { maglev } from './maglev.js';
+import { multiprobe } from './multiprobe.js';
 import { p2cPeakEwma } from './p2c-peak-ewma.js';
 import { p2cRobustEwma } from './p2c-robust-ewma.js';
 import type { PolicyDefinition } from './picker.js';
@@ -23,4 +24,5 @@ export const builtinPolicies: readonly PolicyDefinition<unknown>[] = [
   p2cRobustEwma,
   ringHash,
   maglev,
+  multiprobe,
 ] as unknown as readonly PolicyDefinition<unknown>[];

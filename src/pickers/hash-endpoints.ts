@@ -34,7 +34,16 @@ export interface CanonicalSet {
  * ignore slow start (as Envoy does: slow start applies to round robin and least request only).
  */
 export function canonicalSet(endpoints: readonly EndpointState[]): CanonicalSet {
-  const sorted = [...endpoints].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  return listedSet(
+    [...endpoints].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0)),
+  );
+}
+
+/**
+ * The endpoints in the order given, with their configured weights and signature. For `ring_hash`, whose A42
+ * sizing (fractions carried from one endpoint to the next) depends on list order, as in gRPC and Envoy.
+ */
+export function listedSet(sorted: readonly EndpointState[]): CanonicalSet {
   const weights = new Float64Array(sorted.length);
   const parts: string[] = [];
   for (let i = 0; i < sorted.length; i++) {
@@ -84,7 +93,8 @@ export function randomHash(rng: Xorshift32): number {
 
 /**
  * The policy object both hashing policies return: canonical order, the cached structure (table or ring), a fresh
- * xorshift32 for key-less picks, and a {@link LoadBound} when `balanceFactor` is set.
+ * xorshift32 for key-less picks, and a {@link LoadBound} when `balanceFactor` is set. `order` is
+ * {@link canonicalSet} (sorted by address) unless the structure must follow list order ({@link listedSet}).
  */
 export function hashPolicy<Structure>(
   name: string,
@@ -97,12 +107,13 @@ export function hashPolicy<Structure>(
     rng: Xorshift32,
     bound: LoadBound | undefined,
   ) => Picker,
+  order: (endpoints: readonly EndpointState[]) => CanonicalSet = canonicalSet,
 ): Policy {
   const cache = new LastBuild<Structure>();
   return {
     name,
     build(endpoints) {
-      const set = canonicalSet(endpoints);
+      const set = order(endpoints);
       const structure = cache.get(set.signature, () => buildStructure(set));
       const bound =
         balanceFactor === undefined ? undefined : new LoadBound(set.weights, balanceFactor, env.load);

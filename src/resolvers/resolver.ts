@@ -34,6 +34,11 @@ export interface ResolverClusterConfig {
 export interface ResolverUpdate {
   readonly endpoints: readonly EndpointInput[];
   readonly cluster?: ResolverClusterConfig;
+  /**
+   * The request header whose value is the hash key, when the source says so (an xDS route's header
+   * `hash_policy`). The grpc-js `switchyard` policy hashes that metadata key unless its config names one.
+   */
+  readonly hashHeader?: string;
   /** Short human-readable note on where this came from (e.g. `dns: 3 A records, ttl 30s`), for events and logs. */
   readonly note?: string;
 }

@@ -120,6 +120,8 @@ export interface ResourceOptions {
   readonly inlineRoute?: boolean;
   /** Extra Cluster fields (lb_policy, outlier_detection, …). */
   readonly cluster?: Json;
+  /** Extra RouteAction fields of the one route (hash_policy, …). */
+  readonly routeAction?: Json;
 }
 
 /** The four resource maps (typeUrl → name → object) for one service `svc`: cluster `svc-cluster`, EDS `svc-eds`. */
@@ -134,7 +136,7 @@ export function buildResources(options: ResourceOptions = {}): Record<string, Re
       {
         name: `${service}-vh`,
         domains: ['*'],
-        routes: [{ match: { prefix: '' }, route: { cluster: clusterName } }],
+        routes: [{ match: { prefix: '' }, route: { cluster: clusterName, ...options.routeAction } }],
       },
     ],
   };

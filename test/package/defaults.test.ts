@@ -25,6 +25,7 @@ const acceptors: Record<string, (d: Defaults) => unknown> = {
   defaultSlowStartOptions: (d) => core.parseSlowStart({ ...d, windowMs: 30_000 }, 'slowStart'),
   defaultLeastRequestOptions: (d) => core.parsePolicyConfig({ ...d, name: 'least_request' }),
   defaultP2cPeakEwmaOptions: (d) => core.parsePolicyConfig({ ...d, name: 'p2c_peak_ewma' }),
+  defaultP2cRobustEwmaOptions: (d) => core.parsePolicyConfig({ ...d, name: 'p2c_robust_ewma' }),
   defaultRingHashOptions: (d) => core.parsePolicyConfig({ ...d, name: 'ring_hash' }),
   defaultMaglevOptions: (d) => core.parsePolicyConfig({ ...d, name: 'maglev' }),
   defaultBackoffOptions: (d) => parseBackoffOptions(d, 'backoff'),

@@ -1,25 +1,37 @@
 /**
- * Properties both consistent-hashing policies must have: stability, bounded movement, no removed endpoint, order
- * independence, table reuse, the key-less fallback, and bounded load. Seeded fast-check throughout.
+ * Properties every consistent-hashing policy must have: stability, bounded movement, no removed endpoint, order
+ * independence (except `ring_hash`, which follows list order as gRPC does), table reuse, the key-less fallback,
+ * and bounded load. Seeded fast-check throughout.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { maglev } from '../../src/pickers/maglev.js';
+import { multiprobe } from '../../src/pickers/multiprobe.js';
 import type { PolicyDefinition } from '../../src/pickers/picker.js';
-import { ringHash, ringPointCounts } from '../../src/pickers/ring-hash.js';
+import { ringEntryCounts, ringHash } from '../../src/pickers/ring-hash.js';
 import { seededRandom } from '../../src/random.js';
 import { address, makeKeys, makePolicy, makeStates, range, route, tally } from './ring-hash-fixtures.js';
 
 const POLICIES: readonly [string, PolicyDefinition<unknown>, Record<string, unknown>][] = [
   ['maglev', maglev as PolicyDefinition<unknown>, { tableSize: 5003 }],
-  ['ring_hash', ringHash as PolicyDefinition<unknown>, { minRingSize: 8192 }],
+  ['ring_hash', ringHash as PolicyDefinition<unknown>, { minRingSize: 8192, ringSizeCap: 8192 }],
+  ['multiprobe', multiprobe as PolicyDefinition<unknown>, {}],
 ];
 
-/** Relative change of each endpoint's point count (default ring sizes) when the set goes from `a` to `b` endpoints. */
-function rescaled(a: number, b: number): number {
-  const before = ringPointCounts(new Array(a).fill(1), 1024, 8_388_608)[0]!;
-  const after = ringPointCounts(new Array(b).fill(1), 1024, 8_388_608)[0]!;
-  return Math.abs(after - before) / Math.max(after, before);
+/**
+ * Share of the entries of a default A42 ring (1024..4096) that change owner count when the equal-weight list
+ * `before` becomes `after` (survivors only): the keys that may move between endpoints that stayed.
+ */
+function rescaled(before: readonly number[], after: readonly number[]): number {
+  const a = ringEntryCounts(new Array(before.length).fill(1), 1024, 4096);
+  const b = ringEntryCounts(new Array(after.length).fill(1), 1024, 4096);
+  const total = b.reduce((x, y) => x + y, 0);
+  let changed = 0;
+  after.forEach((id, j) => {
+    const i = before.indexOf(id);
+    if (i >= 0) changed += Math.abs(b[j]! - a[i]!);
+  });
+  return changed / total;
 }
 
 describe.each(POLICIES)('%s', (name, definition, small) => {
@@ -42,7 +54,8 @@ describe.each(POLICIES)('%s', (name, definition, small) => {
     );
   });
 
-  it('does not depend on the order the endpoints are listed in', () => {
+  it.skipIf(name === 'ring_hash')('does not depend on the order the endpoints are listed in', () => {
+    // ring_hash follows list order on purpose (A42's carried fractions); tested in ring-hash.test.ts.
     fc.assert(
       fc.property(fc.shuffledSubarray(range(30), { minLength: 1 }), (order) => {
         const keys = makeKeys(200);
@@ -62,7 +75,8 @@ describe.each(POLICIES)('%s', (name, definition, small) => {
         const { policy } = makePolicy(definition);
         const before = route(policy.build(makeStates(range(n))), keys);
         const removed = pick % n;
-        const after = route(policy.build(makeStates(range(n).filter((i) => i !== removed))), keys);
+        const survivors = range(n).filter((i) => i !== removed);
+        const after = route(policy.build(makeStates(survivors)), keys);
         expect(after).not.toContain(address(removed));
         let moved = 0;
         let movedFromOthers = 0;
@@ -75,8 +89,12 @@ describe.each(POLICIES)('%s', (name, definition, small) => {
         if (name === 'ring_hash') {
           // A ring moves exactly the removed endpoint's keys — plus, when the survivors' point counts are
           // rescaled (Envoy's sizing), at most the share of the points that changed.
-          expect(movedFromOthers / keys.length).toBeLessThanOrEqual(rescaled(n, n - 1) + 0.01);
-          if (rescaled(n, n - 1) === 0) expect(movedFromOthers).toBe(0);
+          const share = rescaled(range(n), survivors);
+          expect(movedFromOthers / keys.length).toBeLessThanOrEqual(share + 0.01);
+          if (share === 0) expect(movedFromOthers).toBe(0);
+        } else if (name === 'multiprobe') {
+          // Fixed points per endpoint: a removed point can only have been a key's winner.
+          expect(movedFromOthers).toBe(0);
         } else {
           // Maglev re-fills the freed slots and shifts a few others: allowed excess, in keys, of 1 % of all keys
           // plus half the removed share (measured: ~0.5 % at N = 100, M = 65537; see docs/performance.md).
@@ -90,7 +108,7 @@ describe.each(POLICIES)('%s', (name, definition, small) => {
     );
   });
 
-  it('moves keys only to an added endpoint (ring) or mostly to it (maglev)', () => {
+  it('moves keys only to an added endpoint (rings, up to A42 rescaling) or mostly to it (maglev)', () => {
     const keys = makeKeys(10_000, 7);
     fc.assert(
       fc.property(fc.integer({ min: 3, max: 30 }), (n) => {
@@ -102,9 +120,11 @@ describe.each(POLICIES)('%s', (name, definition, small) => {
           if (after[k] !== before[k] && after[k] !== address(n)) toOthers++;
         }
         if (name === 'ring_hash') {
-          expect(toOthers / keys.length).toBeLessThanOrEqual(rescaled(n, n + 1) + 0.01);
-          if (rescaled(n, n + 1) === 0) expect(toOthers).toBe(0);
-        } else expect(toOthers / keys.length).toBeLessThanOrEqual(0.01 + 0.5 / (n + 1));
+          const share = rescaled(range(n), range(n + 1));
+          expect(toOthers / keys.length).toBeLessThanOrEqual(share + 0.01);
+          if (share === 0) expect(toOthers).toBe(0);
+        } else if (name === 'multiprobe') expect(toOthers).toBe(0);
+        else expect(toOthers / keys.length).toBeLessThanOrEqual(0.01 + 0.5 / (n + 1));
       }),
       { seed: 42, numRuns: 20 },
     );
@@ -115,7 +135,10 @@ describe.each(POLICIES)('%s', (name, definition, small) => {
     type WithStructure = { table?: unknown; ring?: unknown };
     const structure = (p: object) => (p as WithStructure).table ?? (p as WithStructure).ring;
     const first = policy.build(makeStates(range(10)));
-    const second = policy.build(makeStates([9, 3, 1, 0, 2, 4, 5, 6, 7, 8]));
+    // ring_hash keys its cache on list order too (its ring depends on it); the others on the set.
+    const second = policy.build(
+      makeStates(name === 'ring_hash' ? range(10) : [9, 3, 1, 0, 2, 4, 5, 6, 7, 8]),
+    );
     expect(structure(first)).toBeDefined();
     expect(structure(second)).toBe(structure(first));
     const reweighted = policy.build(makeStates(range(10), [1, 1, 1, 1, 1, 1, 1, 1, 1, 2]));

@@ -188,6 +188,18 @@ describe('CDS', () => {
       clusterBytes(edsCluster({ lb_policy: 'MAGLEV', maglev_lb_config: { table_size: { value: 65537 } } })),
     );
     expect(maglev.config.policy).toEqual({ name: 'maglev', tableSize: 65537 });
+    // ring_hash is A42's XXH64 ring: MURMUR_HASH_2 would silently map keys unlike Envoy's clients, so it is NACKed.
+    const murmur = () =>
+      decodeCluster(
+        clusterBytes(
+          edsCluster({ lb_policy: 'RING_HASH', ring_hash_lb_config: { hash_function: 'MURMUR_HASH_2' } }),
+        ),
+      );
+    expect(rejection(murmur).detail).toMatch(/ring_hash_lb_config.hash_function: must be XX_HASH/);
+    const xx = decodeCluster(
+      clusterBytes(edsCluster({ lb_policy: 'RING_HASH', ring_hash_lb_config: { hash_function: 'XX_HASH' } })),
+    );
+    expect(xx.config.policy).toEqual({ name: 'ring_hash' });
   });
 
   it.each([

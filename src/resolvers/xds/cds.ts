@@ -221,8 +221,12 @@ function policyFromEnum(message: ClusterMessage, issues: Issues): PolicyConfig |
       };
     }
     case 'RING_HASH': {
-      // The hash function only has to agree among clients, and switchyard clients all use switchyard's.
+      // ring_hash is gRFC A42's ring, XXH64 only (as in gRPC): a cluster asking for MURMUR_HASH_2 would get a
+      // mapping different from its Envoy clients', so it is NACKed rather than silently hashed with XXH64.
       const rh = message.ring_hash_lb_config;
+      const fn = rh?.hash_function;
+      if (fn !== undefined && fn !== 'XX_HASH' && fn !== 0)
+        issues.add('ring_hash_lb_config.hash_function', `must be XX_HASH (gRFC A42), got ${String(fn)}`);
       const min = rh?.minimum_ring_size === undefined ? undefined : (rh.minimum_ring_size.value ?? 0);
       const max = rh?.maximum_ring_size === undefined ? undefined : (rh.maximum_ring_size.value ?? 0);
       if (min !== undefined && !(min >= 1 && min <= MAX_RING_SIZE))

@@ -33,12 +33,25 @@ import {
 import { loadXdsBootstrap, type XdsBootstrap, type XdsBootstrapInput } from './bootstrap.js';
 import { decodeCluster, type XdsCluster } from './cds.js';
 import { decodeAssignment, type XdsAssignment } from './eds.js';
+import {
+  decodeListener,
+  decodeRouteConfig,
+  selectRoute,
+  type XdsListener,
+  type XdsRouteConfig,
+} from './lds-rds.js';
 import { TYPE_URL } from './proto/codec.js';
 
 /** Options of {@link XdsResolver}. */
 export interface XdsResolverOptions {
-  /** CDS resource name of the cluster to balance over. Required. */
-  readonly cluster: string;
+  /** CDS resource name of the cluster to balance over. Exactly one of `cluster` and `listener`. */
+  readonly cluster?: string;
+  /**
+   * LDS resource name (what gRPC's `xds:///<name>` names): the cluster then comes from the listener's route
+   * (inline or RDS), and the route's header `hash_policy` arrives as `ResolverUpdate.hashHeader`. Exactly one of
+   * `cluster` and `listener`.
+   */
+  readonly listener?: string;
   /**
    * gRPC xDS bootstrap: an object, or the path of a JSON file. Default: the file named by `GRPC_XDS_BOOTSTRAP`,
    * else the JSON in `GRPC_XDS_BOOTSTRAP_CONFIG` (as gRPC clients do).
@@ -74,6 +87,7 @@ export const defaultXdsResolverOptions = {
 
 const OPTION_KEYS = [
   'cluster',
+  'listener',
   'bootstrap',
   'initialFetchTimeoutMs',
   'backoff',
@@ -95,11 +109,27 @@ const endpointType: AdsResourceType<XdsAssignment> = {
   complete: false,
 };
 
+const listenerType: AdsResourceType<XdsListener> = {
+  typeUrl: TYPE_URL.listener,
+  decode: decodeListener,
+  nameOf: (listener) => listener.name,
+  complete: true,
+};
+const routeType: AdsResourceType<XdsRouteConfig> = {
+  typeUrl: TYPE_URL.route,
+  decode: decodeRouteConfig,
+  nameOf: (config) => config.name,
+  complete: false,
+};
+
 const VERSION = readPackageVersion();
 
 /** A {@link Resolver} fed by an xDS control plane (ADS, state of the world, CDS + EDS). */
 export class XdsResolver implements Resolver {
-  readonly #clusterName: string;
+  #clusterName: string;
+  readonly #listenerName: string | undefined;
+  #routeName: string | undefined;
+  #hashHeader: string | undefined;
   readonly #bootstrap: XdsBootstrap;
   readonly #initialFetchTimeoutMs: number;
   readonly #backoff: AdsBackoffOptions;
@@ -112,20 +142,22 @@ export class XdsResolver implements Resolver {
   #cluster: XdsCluster | undefined;
   #edsName: string | undefined;
   #assignment: XdsAssignment | undefined;
-  #versions = { cds: '', eds: '' };
+  #versions = { lds: '', rds: '', cds: '', eds: '' };
   #lastKey = '';
   #closed = false;
 
   /** Validates options and reads the bootstrap; throws {@link ConfigError} on bad input. */
   constructor(options: XdsResolverOptions) {
     const raw = readObject(options, '', OPTION_KEYS);
-    if (typeof raw.cluster !== 'string' || raw.cluster === '')
+    const named = (key: 'cluster' | 'listener') => typeof raw[key] === 'string' && raw[key] !== '';
+    if (named('cluster') === named('listener') || (raw.cluster !== undefined && !named('cluster')))
       throw new ConfigError({
-        field: 'cluster',
-        allowed: 'a non-empty CDS cluster name',
-        received: raw.cluster,
+        field: raw.cluster === undefined ? 'listener' : 'cluster',
+        allowed: 'a non-empty CDS cluster name or LDS listener name (exactly one of cluster and listener)',
+        received: raw.cluster ?? raw.listener,
       });
-    this.#clusterName = raw.cluster;
+    this.#clusterName = named('cluster') ? (raw.cluster as string) : '';
+    this.#listenerName = named('listener') ? (raw.listener as string) : undefined;
     this.#bootstrap = loadXdsBootstrap(options.bootstrap);
     this.#initialFetchTimeoutMs = readNumber(
       raw,
@@ -156,7 +188,7 @@ export class XdsResolver implements Resolver {
     this.#listener = listener;
     this.#client = new AdsClient({
       bootstrap: this.#bootstrap,
-      types: [clusterType, endpointType] as AdsResourceType<unknown>[],
+      types: [listenerType, routeType, clusterType, endpointType] as AdsResourceType<unknown>[],
       events: {
         onResources: (typeUrl, resources, version) => this.#onResources(typeUrl, resources, version),
         onRejected: (error) => this.#report(error),
@@ -168,16 +200,30 @@ export class XdsResolver implements Resolver {
       maxResponseBytes: this.#maxResponseBytes,
       userAgentVersion: VERSION,
     });
-    this.#client.subscribe(TYPE_URL.cluster, [this.#clusterName]);
+    if (this.#listenerName !== undefined) this.#client.subscribe(TYPE_URL.listener, [this.#listenerName]);
+    else this.#client.subscribe(TYPE_URL.cluster, [this.#clusterName]);
     this.#fetchTimer = this.#clock.setTimer(() => {
       this.#fetchTimer = undefined;
       if (this.#lastKey !== '') return;
-      const waitingFor = this.#cluster === undefined ? TYPE_URL.cluster : TYPE_URL.endpoint;
+      const waitingFor =
+        this.#clusterName === ''
+          ? this.#routeName === undefined
+            ? TYPE_URL.listener
+            : TYPE_URL.route
+          : this.#cluster === undefined
+            ? TYPE_URL.cluster
+            : TYPE_URL.endpoint;
+      const names: Record<string, string> = {
+        [TYPE_URL.listener]: this.#listenerName ?? '',
+        [TYPE_URL.route]: this.#routeName ?? '',
+        [TYPE_URL.cluster]: this.#clusterName,
+        [TYPE_URL.endpoint]: this.#edsName ?? '',
+      };
       this.#report(
         new XdsResourceError({
           problem: 'does-not-exist',
           typeUrl: waitingFor,
-          resourceName: this.#cluster === undefined ? this.#clusterName : (this.#edsName ?? ''),
+          resourceName: names[waitingFor]!,
           detail: `no usable resource within ${this.#initialFetchTimeoutMs} ms; still waiting`,
         }),
       );
@@ -199,22 +245,36 @@ export class XdsResolver implements Resolver {
   }
 
   #onResources(typeUrl: string, resources: ReadonlyMap<string, unknown>, version: string): void {
+    if (typeUrl === TYPE_URL.listener) {
+      this.#versions.lds = version;
+      const listener = resources.get(this.#listenerName ?? '') as XdsListener | undefined;
+      if (listener === undefined) {
+        this.#missing(typeUrl, this.#listenerName ?? '', version);
+        return;
+      }
+      if (listener.routeConfig !== undefined) {
+        if (this.#routeName !== undefined) this.#client?.subscribe(TYPE_URL.route, []);
+        this.#routeName = undefined;
+        this.#onRoute(listener.routeConfig);
+        return;
+      }
+      if (listener.routeConfigName !== this.#routeName) {
+        this.#routeName = listener.routeConfigName;
+        this.#client?.subscribe(TYPE_URL.route, [listener.routeConfigName ?? '']);
+      }
+      return;
+    }
+    if (typeUrl === TYPE_URL.route) {
+      this.#versions.rds = version;
+      const config = resources.get(this.#routeName ?? '') as XdsRouteConfig | undefined;
+      if (config !== undefined) this.#onRoute(config);
+      return;
+    }
     if (typeUrl === TYPE_URL.cluster) {
       this.#versions.cds = version;
       const cluster = resources.get(this.#clusterName) as XdsCluster | undefined;
       if (cluster === undefined) {
-        // Deleted or never existed. Keep the last good endpoints either way (gRFC A53 lets a server declare
-        // `ignore_resource_deletion`, in which case we do not even report it).
-        if (!this.#bootstrap.serverFeatures.includes('ignore_resource_deletion')) {
-          this.#report(
-            new XdsResourceError({
-              problem: 'does-not-exist',
-              typeUrl,
-              resourceName: this.#clusterName,
-              detail: `not in CDS version ${JSON.stringify(version)}; keeping the last known endpoints`,
-            }),
-          );
-        }
+        this.#missing(typeUrl, this.#clusterName, version);
         return;
       }
       this.#cluster = cluster;
@@ -232,12 +292,47 @@ export class XdsResolver implements Resolver {
     this.#emit();
   }
 
+  /**
+   * Deleted or never existed. Keep the last good endpoints either way (gRFC A53 lets a server declare
+   * `ignore_resource_deletion`, in which case we do not even report it).
+   */
+  #missing(typeUrl: string, resourceName: string, version: string): void {
+    if (this.#bootstrap.serverFeatures.includes('ignore_resource_deletion')) return;
+    this.#report(
+      new XdsResourceError({
+        problem: 'does-not-exist',
+        typeUrl,
+        resourceName,
+        detail: `not in version ${JSON.stringify(version)}; keeping the last known endpoints`,
+      }),
+    );
+  }
+
+  /** A route configuration arrived (RDS or inline): follow its cluster, take its hash header. */
+  #onRoute(config: XdsRouteConfig): void {
+    let route: ReturnType<typeof selectRoute>;
+    try {
+      route = selectRoute(config, this.#listenerName ?? '');
+    } catch (error) {
+      this.#report(error as Error);
+      return;
+    }
+    this.#hashHeader = route.hashHeader;
+    if (route.cluster !== this.#clusterName) {
+      this.#clusterName = route.cluster;
+      this.#cluster = undefined;
+      this.#client?.subscribe(TYPE_URL.cluster, [route.cluster]);
+    }
+    this.#emit();
+  }
+
   #emit(): void {
     const cluster = this.#cluster;
     const assignment = this.#assignment;
     if (cluster === undefined || assignment === undefined || this.#listener === undefined) return;
     const update: ResolverUpdate = {
       endpoints: assignment.endpoints,
+      ...(this.#hashHeader === undefined ? {} : { hashHeader: this.#hashHeader }),
       cluster: {
         ...cluster.config,
         ...(assignment.overprovisioningFactor === undefined
@@ -248,7 +343,7 @@ export class XdsResolver implements Resolver {
         `xds: cluster ${cluster.name} (cds ${this.#versions.cds}), eds ${assignment.clusterName} ` +
         `(${this.#versions.eds}): ${assignment.endpoints.length} endpoints in ${assignment.localities} localities`,
     };
-    const key = JSON.stringify([update.endpoints, update.cluster]);
+    const key = JSON.stringify([update.endpoints, update.cluster, update.hashHeader]);
     if (key === this.#lastKey) return;
     this.#lastKey = key;
     this.#fetchTimer?.cancel();

@@ -18,6 +18,10 @@ const protobuf = createRequire(import.meta.url)('protobufjs/light.js') as typeof
 export const TYPE_URL = {
   cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
   endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+  route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+  httpConnectionManager:
+    'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
 } as const;
 
 /** The ADS method, as on the wire. */
@@ -28,6 +32,11 @@ const DiscoveryRequest = root.lookupType('envoy.service.discovery.v3.DiscoveryRe
 const DiscoveryResponse = root.lookupType('envoy.service.discovery.v3.DiscoveryResponse');
 const Cluster = root.lookupType('envoy.config.cluster.v3.Cluster');
 const ClusterLoadAssignment = root.lookupType('envoy.config.endpoint.v3.ClusterLoadAssignment');
+const Listener = root.lookupType('envoy.config.listener.v3.Listener');
+const RouteConfiguration = root.lookupType('envoy.config.route.v3.RouteConfiguration');
+const HttpConnectionManager = root.lookupType(
+  'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+);
 
 /** Plain-object options for decoded resources: proto3 presence (absent = undefined), enums by name. */
 const TO_OBJECT: ProtobufLight.IConversionOptions = {
@@ -124,6 +133,21 @@ export function decodeClusterMessage(bytes: Uint8Array): Record<string, unknown>
 /** Decodes an envoy `ClusterLoadAssignment` into a plain object (see `eds.ts` for its shape). */
 export function decodeClusterLoadAssignmentMessage(bytes: Uint8Array): Record<string, unknown> {
   return decodeAs(ClusterLoadAssignment, TYPE_URL.endpoint, bytes);
+}
+
+/** Decodes an envoy `Listener` into a plain object (see `lds-rds.ts`). */
+export function decodeListenerMessage(bytes: Uint8Array): Record<string, unknown> {
+  return decodeAs(Listener, TYPE_URL.listener, bytes);
+}
+
+/** Decodes an `HttpConnectionManager` (the `api_listener` Any of a Listener) into a plain object. */
+export function decodeHttpConnectionManagerMessage(bytes: Uint8Array): Record<string, unknown> {
+  return decodeAs(HttpConnectionManager, TYPE_URL.httpConnectionManager, bytes);
+}
+
+/** Decodes an envoy `RouteConfiguration` into a plain object (see `lds-rds.ts`). */
+export function decodeRouteConfigurationMessage(bytes: Uint8Array): Record<string, unknown> {
+  return decodeAs(RouteConfiguration, TYPE_URL.route, bytes);
 }
 
 function decodeAs(type: ProtobufLight.Type, typeUrl: string, bytes: Uint8Array): Record<string, unknown> {

@@ -288,6 +288,80 @@ const PACKAGES: Readonly<Record<string, Readonly<Record<string, TypeJson | EnumJ
       fields: { address: f(1, 'envoy.config.core.v3.Address'), hostname: f(3, 'string') },
     },
   },
+  'envoy.config.listener.v3': {
+    Listener: { fields: { name: f(1, 'string'), api_listener: f(19, 'ApiListener') } },
+    ApiListener: { fields: { api_listener: f(1, 'google.protobuf.Any') } },
+  },
+  'envoy.extensions.filters.network.http_connection_manager.v3': {
+    HttpConnectionManager: {
+      fields: {
+        rds: f(3, 'Rds'),
+        route_config: f(4, 'envoy.config.route.v3.RouteConfiguration'),
+        scoped_routes: f(31, 'ScopedRoutes'),
+      },
+    },
+    Rds: {
+      fields: {
+        config_source: f(1, 'envoy.config.core.v3.ConfigSource'),
+        route_config_name: f(2, 'string'),
+      },
+    },
+    ScopedRoutes: EMPTY,
+  },
+  'envoy.config.route.v3': {
+    RouteConfiguration: { fields: { name: f(1, 'string'), virtual_hosts: rep(2, 'VirtualHost') } },
+    VirtualHost: { fields: { name: f(1, 'string'), domains: rep(2, 'string'), routes: rep(3, 'Route') } },
+    Route: {
+      fields: {
+        match: f(1, 'RouteMatch'),
+        route: f(2, 'RouteAction'),
+        redirect: f(3, 'Presence'),
+        direct_response: f(7, 'Presence'),
+        name: f(14, 'string'),
+      },
+    },
+    Presence: EMPTY,
+    RouteMatch: {
+      fields: {
+        prefix: f(1, 'string'),
+        path: f(2, 'string'),
+        headers: rep(6, 'Presence'),
+        query_parameters: rep(7, 'Presence'),
+        safe_regex: f(10, 'Presence'),
+        path_separated_prefix: f(14, 'string'),
+      },
+    },
+    RouteAction: {
+      fields: {
+        cluster: f(1, 'string'),
+        cluster_header: f(2, 'string'),
+        weighted_clusters: f(3, 'Presence'),
+        hash_policy: rep(15, 'HashPolicy'),
+        cluster_specifier_plugin: f(37, 'string'),
+      },
+      nested: {
+        HashPolicy: {
+          fields: {
+            header: f(1, 'Header'),
+            cookie: f(2, 'envoy.config.route.v3.Presence'),
+            connection_properties: f(3, 'envoy.config.route.v3.Presence'),
+            terminal: f(4, 'bool'),
+            query_parameter: f(5, 'envoy.config.route.v3.Presence'),
+            filter_state: f(6, 'FilterState'),
+          },
+          nested: {
+            Header: {
+              fields: {
+                header_name: f(1, 'string'),
+                regex_rewrite: f(2, 'envoy.config.route.v3.Presence'),
+              },
+            },
+            FilterState: { fields: { key: f(1, 'string') } },
+          },
+        },
+      },
+    },
+  },
   'envoy.service.discovery.v3': {
     DiscoveryRequest: {
       fields: {
