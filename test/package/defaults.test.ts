@@ -28,6 +28,8 @@ const acceptors: Record<string, (d: Defaults) => unknown> = {
   defaultP2cRobustEwmaOptions: (d) => core.parsePolicyConfig({ ...d, name: 'p2c_robust_ewma' }),
   defaultRingHashOptions: (d) => core.parsePolicyConfig({ ...d, name: 'ring_hash' }),
   defaultMaglevOptions: (d) => core.parsePolicyConfig({ ...d, name: 'maglev' }),
+  defaultMultiprobeOptions: (d) => core.parsePolicyConfig({ ...d, name: 'multiprobe' }),
+  defaultSubsetOptions: (d) => new core.Subset({ ...d, kind: 'aperture' }),
   defaultBackoffOptions: (d) => parseBackoffOptions(d, 'backoff'),
   defaultRetryBudgetOptions: (d) => parseRetryBudgetOptions(d, 'budget'),
   defaultCircuitBreakerOptions: (d) => new core.Balancer({ endpoints: [], circuitBreaker: d }).close(),
