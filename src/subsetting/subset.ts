@@ -92,6 +92,8 @@ export class Subset {
   #members: readonly string[] = [];
   #widened = 0;
   #ringHash = 0;
+  #lastAddresses: readonly string[] = [];
+  #ring: readonly string[] = [];
 
   constructor(options: unknown, path = 'subset') {
     const raw = readObject(options, path, SUBSET_KEYS);
@@ -128,7 +130,7 @@ export class Subset {
 
   /** Fingerprint of the server ring (Finagle's `vector_hash`): clients of one service should all show the same. */
   get ringHash(): number {
-    return this.#ringHash;
+    return this.#coordinate === undefined ? 0 : this.#ringHash;
   }
 
   /**
@@ -185,16 +187,27 @@ export class Subset {
     if (coordinate === undefined) {
       const order = randomOrder(addresses, this.#clientSeed);
       const size = Math.min(this.minAperture, order.length);
-      this.#ringHash = 0;
       return {
         window: order.slice(0, size).map((address) => ({ address, overlap: 1 })),
         rest: order.slice(size),
       };
     }
-    const ring = serverRing(addresses, this.seed);
-    this.#ringHash = ringHash(ring, this.seed);
+    const ring = this.#ringFor(addresses);
     const { members, rest } = apertureWindow(ring, coordinate, this.minAperture, this.peerRing);
     return { window: members, rest };
+  }
+
+  /**
+   * The server ring, reused while the address list is unchanged: most rebuilds are health changes, and hashing and
+   * sorting every address each time would make them O(N log N) with N hashes.
+   */
+  #ringFor(addresses: readonly string[]): readonly string[] {
+    const last = this.#lastAddresses;
+    if (last.length === addresses.length && last.every((a, i) => a === addresses[i])) return this.#ring;
+    this.#lastAddresses = [...addresses];
+    this.#ring = serverRing(addresses, this.seed);
+    this.#ringHash = ringHash(this.#ring, this.seed);
+    return this.#ring;
   }
 
   /** Adds the next endpoints along the ring until the subset has as many healthy as the window has members. */
