@@ -26,7 +26,8 @@ export function grpcSubset(options: unknown): GrpcSubset {
     subset,
     wanted(mapped, healthy) {
       const wanted = new Map<string, MappedEndpoint>();
-      for (const { address, overlap } of subset.choose([...mapped.keys()], healthy)) {
+      const zoneOf = (address: string) => mapped.get(address)!.input.locality?.zone;
+      for (const { address, overlap } of subset.choose([...mapped.keys()], healthy, zoneOf)) {
         const m = mapped.get(address)!;
         const weight = (m.input.weight ?? 1) * overlap;
         wanted.set(address, overlap === 1 ? m : { ...m, input: { ...m.input, weight } });

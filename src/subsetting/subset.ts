@@ -52,6 +52,13 @@ export interface SubsetOptions {
   readonly peerRing?: PeerRing;
   /** Seed of the server ring's hashed order, an integer from 0 to 2^32 − 1, the same on every client. Default 0. */
   readonly seed?: number;
+  /**
+   * Fewest zones (`locality.zone`) the subset's healthy members should span, an integer from 1 to 100: when the
+   * window covers fewer, the next healthy endpoint of each missing zone along the ring joins (at most
+   * `minZones − 1` extra, beyond `maxAperture` if need be), so one zone outage cannot empty a subset. Capped at the
+   * zones that have a healthy endpoint. Default 1 (off).
+   */
+  readonly minZones?: number;
 }
 
 /** Defaults of {@link SubsetOptions}. */
@@ -60,9 +67,10 @@ export const defaultSubsetOptions = {
   minAperture: 12,
   peerRing: 'stable',
   seed: 0,
+  minZones: 1,
 } as const;
 
-const SUBSET_KEYS = ['kind', 'coordinate', 'minAperture', 'maxAperture', 'peerRing', 'seed'];
+const SUBSET_KEYS = ['kind', 'coordinate', 'minAperture', 'maxAperture', 'peerRing', 'seed', 'minZones'];
 const MAX_APERTURE = 10_000;
 const MAX_CLIENTS = 1_000_000;
 
@@ -85,6 +93,7 @@ export class Subset {
   readonly maxAperture: number;
   readonly peerRing: PeerRing;
   readonly seed: number;
+  readonly minZones: number;
   #source: CoordinateSource | undefined;
   #coordinate: ClientCoordinate | undefined;
   #clientSeed = 0;
@@ -104,6 +113,7 @@ export class Subset {
     this.maxAperture = readNumber(raw, 'maxAperture', path, { ...range, min: this.minAperture }, Infinity);
     this.peerRing = readEnum(raw, 'peerRing', path, ['even', 'stable'], defaultSubsetOptions.peerRing);
     this.seed = readNumber(raw, 'seed', path, { min: 0, max: 2 ** 32 - 1, integer: true }, 0);
+    this.minZones = readNumber(raw, 'minZones', path, { min: 1, max: 100, integer: true }, 1);
     if (raw.coordinate !== undefined) this.#setSource(raw.coordinate, join(path, 'coordinate'));
   }
 
@@ -153,7 +163,11 @@ export class Subset {
   select(states: Iterable<EndpointState>, slowStart: boolean): EndpointState[] {
     const byAddress = new Map<string, EndpointState>();
     for (const state of states) if (!state.removed) byAddress.set(state.address, state);
-    const members = this.choose([...byAddress.keys()], (address) => byAddress.get(address)!.healthy);
+    const members = this.choose(
+      [...byAddress.keys()],
+      (address) => byAddress.get(address)!.healthy,
+      (address) => byAddress.get(address)!.endpoint.locality?.zone,
+    );
     const chosen: EndpointState[] = [];
     for (const { address, overlap } of members) {
       const state = byAddress.get(address)!;
@@ -170,12 +184,18 @@ export class Subset {
 
   /**
    * The subset of `addresses` (each once): the window with its overlaps, then the endpoints widening added (overlap
-   * 1), judged by `healthy`. For adapters that decide connections before the Balancer sees endpoints (grpc-js).
+   * 1), judged by `healthy` and, for `minZones`, `zoneOf`. For adapters that decide connections before the Balancer
+   * sees endpoints (grpc-js).
    */
-  choose(addresses: readonly string[], healthy: (address: string) => boolean): SubsetMember[] {
+  choose(
+    addresses: readonly string[],
+    healthy: (address: string) => boolean,
+    zoneOf: (address: string) => string | undefined = () => undefined,
+  ): SubsetMember[] {
     this.#refreshCoordinate();
     const { window, rest } = this.#order(addresses);
     const members = this.#widen(window, rest, healthy);
+    if (this.minZones > 1) this.#spanZones(members, rest, healthy, zoneOf);
     this.#members = members.map((m) => m.address);
     this.#widened = members.length - window.length;
     return members;
@@ -226,6 +246,25 @@ export class Subset {
       if (isHealthy(address)) healthy++;
     }
     return members;
+  }
+
+  /** Adds, along the ring, the first healthy endpoint of each zone the healthy members miss, up to `minZones`. */
+  #spanZones(
+    members: SubsetMember[],
+    rest: readonly string[],
+    healthy: (address: string) => boolean,
+    zoneOf: (address: string) => string | undefined,
+  ): void {
+    const zones = new Set<string | undefined>();
+    for (const m of members) if (healthy(m.address)) zones.add(zoneOf(m.address));
+    const inSubset = new Set(members.map((m) => m.address));
+    for (const address of rest) {
+      if (zones.size >= this.minZones) return;
+      const zone = zoneOf(address);
+      if (inSubset.has(address) || zones.has(zone) || !healthy(address)) continue;
+      members.push({ address, overlap: 1 });
+      zones.add(zone);
+    }
   }
 
   #setSource(source: unknown, path: string): void {

@@ -170,6 +170,31 @@ describe('deterministic aperture in the Balancer', () => {
   });
 });
 
+describe('minZones', () => {
+  it('adds the first healthy endpoint of a missing zone along the ring', () => {
+    const list = addresses(20);
+    const zoneB = new Set(list.slice(18));
+    const endpoints = list.map((address) => ({
+      ...splitAddress(address),
+      locality: { zone: zoneB.has(address) ? 'b' : 'a' },
+    }));
+    const ring = serverRing(list, 0);
+    // A coordinate whose window holds no zone-b endpoint.
+    const coordinate = [0, 1, 2, 3, 4, 5, 6, 7]
+      .map((index) => ({ index, count: 8 }))
+      .find((c) => apertureWindow(ring, c, 4, 'even').members.every((m) => !zoneB.has(m.address)))!;
+    const { members, rest } = apertureWindow(ring, coordinate, 4, 'even');
+    const subset = { kind: 'aperture', coordinate, minAperture: 4, peerRing: 'even' };
+    expect(balancer(endpoints, subset).subset!.members).toEqual(members.map((m) => m.address));
+    const b = balancer(endpoints, { ...subset, minZones: 2 });
+    const firstB = rest.find((a) => zoneB.has(a))!;
+    expect(b.subset!.members).toEqual([...members.map((m) => m.address), firstB]);
+    // More zones asked for than exist: capped at the zones there are.
+    expect(balancer(endpoints, { ...subset, minZones: 5 }).subset!.members).toHaveLength(members.length + 1);
+    expect(() => balancer(endpoints, { ...subset, minZones: 0 })).toThrow(/subset\.minZones/);
+  });
+});
+
 describe('random subsetting (no coordinate)', () => {
   it('routes to minAperture endpoints chosen by its own seed, and widens the same way', () => {
     const list = addresses(30);
