@@ -6,21 +6,10 @@ import { Balancer } from '../../src/balancer/balancer.js';
 import { parseEndpoint } from '../../src/endpoint.js';
 import { ConfigError } from '../../src/errors/config-error.js';
 import { channelNames } from '../../src/observability/channels.js';
-import type { Resolver, ResolverListener } from '../../src/resolvers/resolver.js';
+import { manualResolver } from '../helpers/manual-resolver.js';
 import { checkProperty } from '../helpers/properties.js';
 
 const ep = (input: string) => parseEndpoint(input, 'e');
-
-function manualResolver(): Resolver & { listener?: ResolverListener } {
-  const r: Resolver & { listener?: ResolverListener } = {
-    start(listener) {
-      r.listener = listener;
-    },
-    refresh() {},
-    close() {},
-  };
-  return r;
-}
 
 const rejections: object[] = [];
 const onRejected = (message: unknown) => rejections.push(message as object);

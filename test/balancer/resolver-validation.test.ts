@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Balancer } from '../../src/balancer/balancer.js';
 import { ConfigError } from '../../src/errors/config-error.js';
-import type { Resolver, ResolverListener } from '../../src/resolvers/resolver.js';
-
-/** A resolver the test drives by hand. */
-function manualResolver(): Resolver & { listener?: ResolverListener } {
-  const r: Resolver & { listener?: ResolverListener } = {
-    start(listener) {
-      r.listener = listener;
-    },
-    refresh() {},
-    close() {},
-  };
-  return r;
-}
+import { manualResolver } from '../helpers/manual-resolver.js';
 
 describe('resolver values (defect 5)', () => {
   it('rejects what is not a Resolver with ConfigError naming the field', () => {

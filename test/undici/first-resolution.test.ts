@@ -6,24 +6,13 @@ import * as undici from 'undici';
 import { describe, expect, it } from 'vitest';
 import { Balancer } from '../../src/balancer/balancer.js';
 import { ManualClock } from '../../src/clock.js';
-import type { Resolver, ResolverListener } from '../../src/resolvers/resolver.js';
 import { BalancedDispatcher } from '../../src/undici/dispatcher.js';
 import { NoEndpointAvailableError } from '../../src/undici/errors.js';
+import { manualResolver } from '../helpers/manual-resolver.js';
 import { useFixture } from './fixture.js';
 
 const { errors, request } = undici;
 const fx = useFixture();
-
-function manualResolver(): Resolver & { listener?: ResolverListener } {
-  const r: Resolver & { listener?: ResolverListener } = {
-    start(listener) {
-      r.listener = listener;
-    },
-    refresh() {},
-    close() {},
-  };
-  return r;
-}
 
 const get = (d: undici.Dispatcher, opts: Partial<undici.Dispatcher.RequestOptions> = {}) =>
   request('http://svc.internal/', { dispatcher: d, ...opts } as never).then(async (res) => ({
