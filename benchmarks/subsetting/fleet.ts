@@ -26,6 +26,10 @@ export interface FleetCase {
   /** Picks per client for the load measurement; 0 skips it. */
   readonly picksPerClient: number;
   readonly policy: string;
+  /** Passed on as `subset.maxAperture` (`minAperture` turns widening off). Default unbounded. */
+  readonly maxAperture?: number;
+  /** Backends reported unhealthy (by address); they are left out of the spreads. Default none. */
+  readonly unhealthy?: readonly string[];
 }
 
 export interface FleetResult {
@@ -51,18 +55,22 @@ export function runFleet(
   c: FleetCase,
   backends: readonly string[] = backendAddresses(c.backends),
 ): FleetResult {
+  const unhealthy = new Set(c.unhealthy ?? []);
   const subsets: ClientSubset[] = [];
   const picks = new Map(backends.map((b) => [b, 0]));
   for (let index = 0; index < c.clients; index++) {
     const clock = new ManualClock();
     const balancer = new Balancer({
-      endpoints: backends,
+      endpoints: backends.map((a) =>
+        unhealthy.has(a) ? { ...hostPort(a), health: 'unhealthy' as const } : a,
+      ),
       policy: c.policy,
       clock,
       random: seededRandom(1000 + index),
       subset: {
         kind: 'aperture',
         minAperture: c.aperture,
+        ...(c.maxAperture === undefined ? {} : { maxAperture: c.maxAperture }),
         ...(c.peerRing === undefined
           ? {}
           : { coordinate: { index, count: c.clients }, peerRing: c.peerRing }),
@@ -78,13 +86,19 @@ export function runFleet(
   const connections = new Map(backends.map((b) => [b, 0]));
   for (const s of subsets) for (const a of s.keys()) connections.set(a, connections.get(a)! + 1);
   const total = [...connections.values()].reduce((x, y) => x + y, 0);
+  const healthy = (m: Map<string, number>) => [...m].filter(([a]) => !unhealthy.has(a)).map(([, v]) => v);
   return {
     subsets,
-    connections: spread([...connections.values()]),
-    load: c.picksPerClient > 0 ? spread([...picks.values()]) : undefined,
+    connections: spread(healthy(connections)),
+    load: c.picksPerClient > 0 ? spread(healthy(picks)) : undefined,
     total,
     meshFraction: total / (c.clients * backends.length),
   };
+}
+
+function hostPort(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  return { host: address.slice(0, i), port: Number(address.slice(i + 1)) };
 }
 
 function pickThrough(balancer: Balancer, clock: ManualClock, n: number, picks: Map<string, number>): void {

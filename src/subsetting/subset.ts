@@ -3,7 +3,7 @@
  * client's subset, so the adapters open connections to those endpoints alone (undici Pools and grpc-js
  * subchannels are created on pick). Health, outlier detection and panic then apply to the subset. When members of
  * the subset are unhealthy the subset first widens along the ring (the next endpoints after the window) until it
- * holds as many healthy endpoints as the window has members, within `maxAperture`; only when that is not enough
+ * holds `minAperture` healthy endpoints, within `maxAperture`; only when that is not enough
  * does the panic threshold see an unhealthy subset.
  *
  * With a coordinate: deterministic aperture (./aperture.ts). Without: random subsetting of `minAperture` endpoints
@@ -230,7 +230,11 @@ export class Subset {
     return this.#ring;
   }
 
-  /** Adds the next endpoints along the ring until the subset has as many healthy as the window has members. */
+  /**
+   * Adds the next endpoints along the ring until the subset has `minAperture` healthy ones (the window may hold one
+   * or two more, at its fractional edges: losing those does not widen). The aperture is the redundancy asked for;
+   * widening past it would move connections on every single failure for no gain in redundancy.
+   */
   #widen(
     window: SubsetMember[],
     rest: readonly string[],
@@ -239,9 +243,10 @@ export class Subset {
     let healthy = 0;
     for (const m of window) if (isHealthy(m.address)) healthy++;
     const members = [...window];
+    const wanted = Math.min(this.minAperture, window.length);
     const cap = Math.max(window.length, this.maxAperture);
     for (const address of rest) {
-      if (healthy >= window.length || members.length >= cap) break;
+      if (healthy >= wanted || members.length >= cap) break;
       members.push({ address, overlap: 1 });
       if (isHealthy(address)) healthy++;
     }
