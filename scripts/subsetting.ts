@@ -54,6 +54,22 @@ for (const [label, c] of cases) {
   console.log(`| ${label} | backends 100 → 90 | ${s.changed} | ${s.minimum} | ${f(s.ratio)} |`);
 }
 
+console.log(
+  '\n| unhealthy backends | widening | picks max/mean (healthy backends) | conns max/mean | total conns |',
+);
+console.log('|---|---|---|---|---|');
+const all = backendAddresses(100);
+for (const dead of [1, 10]) {
+  const unhealthy = all.filter((_, i) => i % Math.floor(100 / dead) === 7).slice(0, dead);
+  for (const maxAperture of [undefined, 12]) {
+    const r = runFleet({ ...base, peerRing: 'stable', policy: 'p2c_robust_ewma', unhealthy, maxAperture });
+    const widening = maxAperture === undefined ? 'on (default)' : 'off (maxAperture 12)';
+    console.log(
+      `| ${dead} | ${widening} | ${f(r.load!.maxOverMean)} | ${f(r.connections.maxOverMean)} | ${r.total} |`,
+    );
+  }
+}
+
 if (svgAt > 0) {
   writeFileSync(process.argv[svgAt + 1]!, connectionsChart(perBackend));
   console.log(`\nwrote ${process.argv[svgAt + 1]}`);

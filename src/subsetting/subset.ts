@@ -1,7 +1,7 @@
 /**
  * The subsetting layer of a Balancer: between the resolver's endpoint set and the routable set, it keeps only this
- * client's subset, so the adapters open connections to those endpoints alone (undici Pools and grpc-js
- * subchannels are created on pick). Health, outlier detection and panic then apply to the subset. When members of
+ * client's subset, so the adapters open connections to those endpoints alone (undici Pools are created on pick;
+ * the grpc-js policy applies the subset before creating subchannels, src/grpc/subset.ts). Health, outlier detection and panic then apply to the subset. When members of
  * the subset are unhealthy the subset first widens along the ring (the next endpoints after the window) until it
  * holds `minAperture` healthy endpoints, within `maxAperture`; only when that is not enough
  * does the panic threshold see an unhealthy subset.
