@@ -80,3 +80,4 @@ export {
   MAX_GRPC_CODE,
   parseGrpcPushback,
 } from './semantics/index.js';
+export * from './subsetting/index.js';

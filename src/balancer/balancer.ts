@@ -41,6 +41,7 @@ import {
 import type { RandomSource } from '../random.js';
 import type { CircuitBreakerLimits } from '../resilience/circuit-breaker.js';
 import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
+import type { Subset } from '../subsetting/subset.js';
 import type { AddressPolicy, EndpointSource } from './address-policy.js';
 import { ClusterSettings, type ClusterSettingsChange } from './cluster-settings.js';
 import { EndpointState } from './endpoint-state.js';
@@ -112,6 +113,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   #resolved = false;
   /** Callers of {@link Balancer.ready} waiting for the first endpoint set. */
   readonly #readyWaiters = new Set<(resolved: boolean) => void>();
+  /** This client's subset of the endpoints (src/subsetting), `undefined` when every endpoint is a candidate. */
+  readonly #subset: Subset | undefined;
 
   constructor(options: BalancerOptions) {
     super();
@@ -131,6 +134,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.#clusterSettings = new ClusterSettings(parsed.raw);
     this.#addressPolicy = parsed.addressPolicy;
     for (const extension of this.#extensions) extension.attach?.(this.#extensionContext());
+    this.#subset = parsed.subset;
+    this.#subset?.attach(this.#extensionContext());
     const initial = parsed.endpoints;
     if (initial !== undefined) this.#apply(this.#admit(initial, 'static', 'static') ?? [], 'static');
     this.#resolver = parsed.resolver;
@@ -272,6 +277,14 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    */
   get limits(): CircuitBreakerLimits {
     return this.#limits;
+  }
+
+  /**
+   * The subsetting layer from the `subset` option (`undefined` without it): its members, ring fingerprint, and
+   * `setCoordinate()` to move this client on the peer ring. See docs/subsetting.md.
+   */
+  get subset(): Subset | undefined {
+    return this.#subset;
   }
 
   /** The clock this balancer measures with (adapters share it to pass `now`). */
@@ -564,7 +577,10 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     if (this.#closed) return;
     const now = this.#clock.now();
     for (const extension of this.#extensions) extension.beforeRebuild?.(now);
-    const routable = selectRoutable(this.#states.values(), this.#routing);
+    const candidates =
+      this.#subset?.select(this.#states.values(), this.#health.slowStart !== undefined) ??
+      this.#states.values();
+    const routable = selectRoutable(candidates, this.#routing);
     for (const state of this.#states.values()) state.routable = false;
     for (const state of routable.endpoints) state.routable = true;
     this.#routableCount = routable.endpoints.length;

@@ -16,6 +16,7 @@ import type { PolicyConfig } from '../pickers/registry.js';
 import type { RandomSource } from '../random.js';
 import type { CircuitBreakerOptions } from '../resilience/circuit-breaker.js';
 import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
+import type { SubsetOptions } from '../subsetting/subset.js';
 import type { AddressPolicyOptions } from './address-policy.js';
 import type { BalancerExtension } from './extension.js';
 
@@ -69,6 +70,11 @@ export interface BalancerOptions {
    * Envoy's defaults (1024 each). See resilience/circuit-breaker.ts.
    */
   readonly circuitBreaker?: CircuitBreakerOptions;
+  /**
+   * Route to a subset of the endpoints only (deterministic aperture with a `coordinate`, random subsetting without),
+   * so N clients × M backends are not N × M connections. Default off. See docs/subsetting.md.
+   */
+  readonly subset?: SubsetOptions;
 }
 
 /**
@@ -143,6 +149,7 @@ export const BALANCER_KEYS = [
   'localZone',
   'zoneAwareMinClusterSize',
   'circuitBreaker',
+  'subset',
 ];
 
 /** Cluster-level routing settings a resolver sent (xDS CDS/EDS), validated; the old ones when absent. */

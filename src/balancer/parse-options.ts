@@ -14,6 +14,7 @@ import { type ParsedPolicy, parsePolicyConfig } from '../pickers/registry.js';
 import type { RandomSource } from '../random.js';
 import { type CircuitBreakerLimits, parseCircuitBreakerOptions } from '../resilience/circuit-breaker.js';
 import type { Resolver } from '../resolvers/resolver.js';
+import { Subset } from '../subsetting/subset.js';
 import { AddressPolicy, type AddressPolicyOptions } from './address-policy.js';
 import type { BalancerExtension } from './extension.js';
 import { BALANCER_KEYS, checkExtensions, checkResolver, defaultBalancerOptions } from './options.js';
@@ -37,6 +38,8 @@ export interface ParsedBalancerOptions {
   /** The resolver, checked for shape only: it is not started. */
   readonly resolver: Resolver | undefined;
   readonly extensions: readonly BalancerExtension[];
+  /** The subsetting layer from `subset` (built, not attached: it draws its seed when the Balancer attaches it). */
+  readonly subset: Subset | undefined;
 }
 
 /**
@@ -72,6 +75,7 @@ export function parseBalancerOptions(options: unknown): ParsedBalancerOptions {
     addressPolicy: new AddressPolicy((raw.addressPolicy ?? {}) as AddressPolicyOptions),
     endpoints: raw.endpoints === undefined ? undefined : parseEndpoints(raw.endpoints, 'endpoints'),
     resolver: checkResolver(raw.resolver),
+    subset: raw.subset === undefined ? undefined : new Subset(raw.subset, 'subset'),
   };
 }
 

@@ -25,6 +25,7 @@ import { join, readNumber, readObject, readString } from '../config/validate.js'
 import { ConfigError, isConfigError } from '../errors/config-error.js';
 import type { HealthCheckConfig } from '../health/options.js';
 import { type PolicyConfig, parsePolicyConfig } from '../pickers/registry.js';
+import { Subset } from '../subsetting/subset.js';
 import { grpcHealthProber } from './health-check.js';
 import { type OrcaOptions, parseOrcaOptions } from './orca.js';
 import { DEFAULT_FAILURE_STATUSES, parseStatusList, statusName } from './status.js';
@@ -138,6 +139,8 @@ export function parseGrpcLbOptions(raw: unknown): GrpcLbOptions {
     unstartedPickTimeoutMs,
     orca: parseOrcaOptions(obj.orca, 'orca'),
   };
+  // The policy applies `subset` itself, before subchannels exist (lb-policy.ts): validate it here.
+  if (balancerOptions.subset !== undefined) void new Subset(balancerOptions.subset, 'balancer.subset');
   // The Balancer's own validation (including options added by health/resilience modules), as a pure function, so
   // this file does not re-declare them.
   try {
@@ -163,8 +166,10 @@ export function createBalancer(options: GrpcLbOptions): Balancer {
 
 /** The options `createBalancer` builds with; `parseGrpcLbOptions` validates exactly these. */
 function balancerOptionsOf(options: GrpcLbOptions): BalancerOptions {
+  // `subset` is the policy's: it decides which endpoints get subchannels, and the Balancer sees only those.
+  const { subset: _policyApplies, ...balancer } = options.balancer;
   return {
-    ...options.balancer,
+    ...balancer,
     ...withGrpcProber(options.balancer.healthCheck),
     policy: options.policy,
     endpoints: [],

@@ -34,6 +34,7 @@ import {
 import { OrcaWeights } from './orca.js';
 import { SwitchyardPicker } from './picker.js';
 import { StatusClassifier } from './status.js';
+import { grpcSubset } from './subset.js';
 
 /** One endpoint's subchannel and its watchers. */
 interface Child {
@@ -42,6 +43,8 @@ interface Child {
   readonly subchannel: experimental.SubchannelInterface;
   readonly onState: experimental.ConnectivityStateListener;
   readonly onHealth: (healthy: boolean) => void;
+  /** Failed to connect (TRANSIENT_FAILURE) and not READY since: unhealthy for subset widening. */
+  failed: boolean;
 }
 
 const liveBalancers = new Set<Balancer>();
@@ -72,6 +75,12 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
   #skipped = 0;
   #destroyed = false;
   #updating = false;
+  /** The `balancer.subset` option, applied here so only the subset gets subchannels (src/grpc/subset.ts). */
+  #subset: ReturnType<typeof grpcSubset> | undefined;
+  #subsetKey: string | undefined;
+  /** The resolver's last list and channel options, to recompute the subset when health changes. */
+  #mapped = new Map<string, MappedEndpoint>();
+  #channelOptions: ChannelOptions = {};
 
   constructor(helper: experimental.ChannelControlHelper) {
     this.#helper = helper;
@@ -118,12 +127,9 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
       if (m === undefined) this.#skipped++;
       else if (!mapped.has(m.address)) mapped.set(m.address, m);
     }
-    this.#updating = true;
-    for (const [address, child] of this.#children) {
-      if (!mapped.has(address)) this.#retire(child);
-    }
-    for (const m of mapped.values()) this.#add(m, options);
-    this.#updating = false;
+    this.#mapped = mapped;
+    this.#channelOptions = options;
+    this.#sync();
     this.#refresh();
     return mapped.size > 0;
   }
@@ -183,6 +189,11 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
       this.#pending = new PendingPicks(balancer.clock, options.unstartedPickTimeoutMs);
     }
     this.#classifier = new StatusClassifier(options.failureStatuses);
+    const subsetKey = JSON.stringify(options.balancer.subset);
+    if (subsetKey !== this.#subsetKey) {
+      this.#subsetKey = subsetKey;
+      this.#subset = options.balancer.subset === undefined ? undefined : grpcSubset(options.balancer.subset);
+    }
     if (
       JSON.stringify(previous?.options?.orca) !== JSON.stringify(options.orca) ||
       this.#orca === undefined
@@ -208,6 +219,30 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
     this.#retiring.clear();
   }
 
+  /** Subchannels for the wanted endpoints (all, or the subset), retiring the rest. */
+  #sync(): void {
+    const wanted =
+      this.#subset === undefined
+        ? this.#mapped
+        : this.#subset.wanted(this.#mapped, (address) => this.#connectable(address));
+    this.#updating = true;
+    for (const [address, child] of this.#children) {
+      if (!wanted.has(address)) this.#retire(child);
+    }
+    for (const m of wanted.values()) this.#add(m, this.#channelOptions);
+    this.#updating = false;
+  }
+
+  /** For subset widening: an endpoint without a subchannel yet counts as healthy until tried. */
+  #connectable(address: string): boolean {
+    const child = this.#children.get(address);
+    if (child === undefined) return true;
+    if (child.failed) return false;
+    return (
+      child.subchannel.getConnectivityState() !== ConnectivityState.READY || child.subchannel.isHealthy()
+    );
+  }
+
   #add(m: MappedEndpoint, options: ChannelOptions): void {
     const existing = this.#children.get(m.address) ?? this.#retiring.get(m.address);
     if (existing !== undefined) {
@@ -223,7 +258,11 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
       subchannel,
       onState: (_sub, previous, next, _keepalive, errorMessage) =>
         this.#onState(child, previous, next, errorMessage),
-      onHealth: () => this.#refresh(),
+      onHealth: () => {
+        if (this.#subset !== undefined) this.#sync();
+        this.#refresh();
+      },
+      failed: false,
     };
     subchannel.ref();
     // Lists the subchannel under the channel in channelz, as grpc-js's own policies do.
@@ -276,6 +315,13 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
     // READY -> IDLE on GOAWAY or a dropped connection, TRANSIENT_FAILURE -> IDLE after backoff: nobody reconnects
     // a subchannel unless its policy does.
     if (next === ConnectivityState.IDLE) child.subchannel.startConnecting();
+    const failed =
+      next === ConnectivityState.TRANSIENT_FAILURE || (child.failed && next !== ConnectivityState.READY);
+    if (failed !== child.failed) {
+      child.failed = failed;
+      // The subset widens past a member that cannot connect, and narrows again once it is back.
+      if (this.#subset !== undefined) this.#sync();
+    }
     this.#refresh();
   }
 

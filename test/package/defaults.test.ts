@@ -29,6 +29,7 @@ const acceptors: Record<string, (d: Defaults) => unknown> = {
   defaultRingHashOptions: (d) => core.parsePolicyConfig({ ...d, name: 'ring_hash' }),
   defaultMaglevOptions: (d) => core.parsePolicyConfig({ ...d, name: 'maglev' }),
   defaultMultiprobeOptions: (d) => core.parsePolicyConfig({ ...d, name: 'multiprobe' }),
+  defaultSubsetOptions: (d) => new core.Subset({ ...d, kind: 'aperture' }),
   defaultBackoffOptions: (d) => parseBackoffOptions(d, 'backoff'),
   defaultRetryBudgetOptions: (d) => parseRetryBudgetOptions(d, 'budget'),
   defaultCircuitBreakerOptions: (d) => new core.Balancer({ endpoints: [], circuitBreaker: d }).close(),
