@@ -53,4 +53,4 @@ export const SUCCESS: Outcome = Object.freeze({ ok: true });
  * The shared `cancelled` outcome: the caller gave up, or the adapter let go of a lease it never used. Every adapter
  * and the executor release with this one object (in-flight bookkeeping only, never latency or health).
  */
-export const CANCELLED: Outcome = Object.freeze({ ok: false, failure: 'cancelled' });
+export const CANCELLED: Outcome = /* @__PURE__ */ Object.freeze({ ok: false, failure: 'cancelled' });

@@ -36,7 +36,6 @@ export type GrpcCodeName = keyof typeof GRPC_STATUS_CODES;
 /** Highest gRPC status code (`UNAUTHENTICATED` = 16). */
 export const MAX_GRPC_CODE = 16;
 
-const NAME_BY_CODE: readonly string[] = Object.keys(GRPC_STATUS_CODES);
 
 /** True when `status` is a gRPC status code (an integer 0–16) rather than an HTTP status. */
 export function isGrpcCode(status: number): boolean {
@@ -50,7 +49,8 @@ export function isHttpStatus(status: number): boolean {
 
 /** The name of a gRPC status code (`14` → `UNAVAILABLE`); the number as text for anything else. */
 export function grpcCodeName(code: number): string {
-  return isGrpcCode(code) ? NAME_BY_CODE[code]! : String(code);
+  // Looked up when asked (messages, serialisation), not at load: bundles that never name a code leave the table out.
+  return isGrpcCode(code) ? Object.keys(GRPC_STATUS_CODES)[code]! : String(code);
 }
 
 /** The code of a gRPC status name (`"UNAVAILABLE"` → 14), or `undefined` for an unknown name. */
@@ -63,7 +63,7 @@ export function grpcCodeOf(name: string): number | undefined {
  * server-health signals (gRFC A6's retryable `UNAVAILABLE`, plus `DEADLINE_EXCEEDED`, `RESOURCE_EXHAUSTED`,
  * `INTERNAL`). Every other code is the application answering and counts as a success.
  */
-export const DEFAULT_GRPC_FAILURE_CODES: readonly number[] = Object.freeze([
+export const DEFAULT_GRPC_FAILURE_CODES: readonly number[] = /* @__PURE__ */ Object.freeze([
   GRPC_STATUS_CODES.UNAVAILABLE,
   GRPC_STATUS_CODES.DEADLINE_EXCEEDED,
   GRPC_STATUS_CODES.RESOURCE_EXHAUSTED,

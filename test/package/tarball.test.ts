@@ -20,7 +20,8 @@ import { builtinPolicies } from '../../src/pickers/builtin.js';
  * p-limit included). 51 KiB when set (2026-12); the budget leaves room for a few more policies, and a change that
  * drags a client library (grpc-js alone is ~1 MB) or a large dependency into the core fails it.
  */
-const CORE_BUNDLE_BUDGET_BYTES = 72 * 1024;
+// 72 KiB → 73 KiB (issue 15): the pure options parser and the shared request semantics added ~0.1 KiB over 72.
+const CORE_BUNDLE_BUDGET_BYTES = 73 * 1024;
 
 const root = join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
