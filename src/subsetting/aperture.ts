@@ -85,7 +85,13 @@ export function windowMembers(offset: number, width: number, serverCount: number
   const members: WindowMember[] = [];
   for (let k = Math.floor(start + EPSILON); k < end - EPSILON; k++) {
     const overlap = Math.min(k + 1, end) - Math.max(k, start);
-    if (overlap > EPSILON) members.push({ rank: k % serverCount, overlap: Math.min(1, overlap) });
+    if (overlap <= EPSILON) continue;
+    const rank = k % serverCount;
+    // A window narrower than the ring can still end inside the arc it started in (start late in arc k, end early in
+    // arc k + N_s): one backend, two partial overlaps, whose shares add up (a second entry would replace the first).
+    if (members.length > 0 && members[0]!.rank === rank) {
+      members[0] = { rank, overlap: Math.min(1, members[0]!.overlap + overlap) };
+    } else members.push({ rank, overlap: Math.min(1, overlap) });
   }
   return members;
 }
