@@ -535,11 +535,25 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    * and `ring_hash` must build the same ring from the same list (docs/consistent-hashing.md).
    */
   #keepListOrder(endpoints: readonly Endpoint[]): void {
+    if (this.#inListOrder(endpoints)) return;
     for (const endpoint of endpoints) {
       const state = this.#states.get(endpoint.address)!;
       this.#states.delete(endpoint.address);
       this.#states.set(endpoint.address, state);
     }
+  }
+
+  /**
+   * True when the listed endpoints already come in list order among the states (unlisted ones may sit anywhere):
+   * the usual update (one endpoint removed, or added at the end) then skips re-inserting every state, which cost
+   * ~10 ms at 10,000 endpoints.
+   */
+  #inListOrder(endpoints: readonly Endpoint[]): boolean {
+    let next = 0;
+    for (const address of this.#states.keys()) {
+      if (next < endpoints.length && endpoints[next]!.address === address) next++;
+    }
+    return next === endpoints.length;
   }
 
   /** Marks every endpoint not `listed` as removed (it drains; forgotten at once when idle), adding it to `removed`. */
@@ -628,7 +642,26 @@ function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
     a.weight === b.weight &&
     a.priority === b.priority &&
     a.health === b.health &&
-    JSON.stringify(a.locality) === JSON.stringify(b.locality) &&
-    JSON.stringify(a.metadata) === JSON.stringify(b.metadata)
+    sameStrings(a.locality, b.locality) &&
+    sameStrings(a.metadata, b.metadata)
   );
+}
+
+/**
+ * Same keys with the same string values, in the same order (what the former JSON.stringify comparison meant). Called
+ * per listed endpoint on every update: no serialisation, no allocation for the shared empty objects.
+ */
+function sameStrings(
+  a: Readonly<Record<string, string | undefined>>,
+  b: Readonly<Record<string, string | undefined>>,
+): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(a);
+  const other = Object.keys(b);
+  if (keys.length !== other.length) return false;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (key !== other[i] || a[key] !== b[key]) return false;
+  }
+  return true;
 }

@@ -331,3 +331,37 @@ describe('cluster settings from a resolver', () => {
     expect(pickers).toEqual([1, 2]);
   });
 });
+
+describe('endpoint-set updates (issue 17: the diff without serialising)', () => {
+  const ep = (port: number, extra: Record<string, unknown> = {}) => ({ host: '10.0.0.1', port, ...extra });
+  const addresses = (b: Balancer) => b.stats().endpoints.map((e) => e.address);
+
+  it('reports locality and metadata changes, and only those, as changed', () => {
+    const b = balancer([ep(1, { metadata: { a: 'x' } }), ep(2, { locality: { zone: 'z1' } }), ep(3)]);
+    const updates: { changed: string[] }[] = [];
+    b.on('update', (u) => updates.push(u));
+    // Equal values in new objects: unchanged.
+    b.setEndpoints([ep(1, { metadata: { a: 'x' } }), ep(2, { locality: { zone: 'z1' } }), ep(3)]);
+    b.setEndpoints([ep(1, { metadata: { a: 'y' } }), ep(2, { locality: { zone: 'z2' } }), ep(3, { metadata: {} })]);
+    b.setEndpoints([ep(1, { metadata: { a: 'y', b: 'x' } }), ep(2, { locality: { zone: 'z2' } }), ep(3)]);
+    b.setEndpoints([ep(1, { metadata: { b: 'x', a: 'y' } }), ep(2, { locality: { region: 'z2' } }), ep(3)]);
+    expect(updates.map((u) => u.changed)).toEqual([
+      [],
+      ['10.0.0.1:1', '10.0.0.1:2'],
+      ['10.0.0.1:1'],
+      ['10.0.0.1:1', '10.0.0.1:2'],
+    ]);
+    void b.close();
+  });
+
+  it('keeps the states in the order of the latest list, whether or not it changed', () => {
+    const b = balancer([ep(1), ep(2), ep(3)]);
+    b.setEndpoints([ep(2), ep(3), ep(4)]); // removal and append: already in order
+    expect(addresses(b)).toEqual(['10.0.0.1:2', '10.0.0.1:3', '10.0.0.1:4']);
+    b.setEndpoints([ep(4), ep(1), ep(2)]);
+    expect(addresses(b)).toEqual(['10.0.0.1:4', '10.0.0.1:1', '10.0.0.1:2']);
+    b.setEndpoints([ep(2), ep(4), ep(1)]);
+    expect(addresses(b)).toEqual(['10.0.0.1:2', '10.0.0.1:4', '10.0.0.1:1']);
+    void b.close();
+  });
+});

@@ -109,3 +109,42 @@ describe('endpoint parsing properties', () => {
     );
   });
 });
+
+describe('the plain-IPv4 fast path of parseEndpoint (issue 17)', () => {
+  // `{ host: <IPv4>, port, weight? }` skips building field names; `priority: 0` (same meaning) forces the fully
+  // checked path, so the two must agree on every input: the same frozen endpoint, or the same ConfigError.
+  const anyValue = fc.oneof(
+    fc.integer({ min: -2, max: 70000 }),
+    fc.double(),
+    fc.constantFrom(undefined, null, '80', 1e6, 1e6 + 1, Number.NaN, Number.POSITIVE_INFINITY),
+  );
+  const host = fc.oneof(fc.ipV4(), fc.constantFrom('010.0.0.1', '1.2.3', '256.0.0.1', ''), fc.domain());
+  const outcome = (input: object, path: string) => {
+    try {
+      return parseEndpoint(input, path);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as ConfigError).message.replace('.priority', '');
+    }
+  };
+  it('agrees with the checked path on valid and invalid hosts, ports and weights', () => {
+    checkProperty(
+      fc.property(host, anyValue, fc.option(anyValue, { nil: undefined }), (h, port, weight) => {
+        const fast = outcome(weight === undefined ? { host: h, port } : { host: h, port, weight }, 'e[0]');
+        const checked = outcome({ host: h, port, weight, priority: 0 }, 'e[0]');
+        expect(fast).toEqual(checked);
+        if (typeof fast === 'object') expect(Object.isFrozen(fast)).toBe(true);
+      }),
+      { seed: 1701, numRuns: 500 },
+    );
+  });
+
+  it('still names the field of a bad value in a list', () => {
+    expect(() => parseEndpoints([{ host: '10.0.0.1', port: 80 }, { host: '10.0.0.2', port: 0 }], 'endpoints')).toThrow(
+      /endpoints\[1\]\.port/,
+    );
+    expect(() => parseEndpoints([{ host: '10.0.0.2', port: 80, weight: 0 }], 'endpoints')).toThrow(
+      /endpoints\[0\]\.weight/,
+    );
+  });
+});
