@@ -651,17 +651,15 @@ function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
  * Same keys with the same string values, in the same order (what the former JSON.stringify comparison meant). Called
  * per listed endpoint on every update: no serialisation, no allocation for the shared empty objects.
  */
-function sameStrings(
-  a: Readonly<Record<string, string | undefined>>,
-  b: Readonly<Record<string, string | undefined>>,
-): boolean {
+function sameStrings(a: object, b: object): boolean {
   if (a === b) return true;
   const keys = Object.keys(a);
   const other = Object.keys(b);
   if (keys.length !== other.length) return false;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    if (key !== other[i] || a[key] !== b[key]) return false;
+    if (key !== other[i] || (a as Record<string, unknown>)[key] !== (b as Record<string, unknown>)[key])
+      return false;
   }
   return true;
 }

@@ -338,11 +338,15 @@ describe('endpoint-set updates (issue 17: the diff without serialising)', () => 
 
   it('reports locality and metadata changes, and only those, as changed', () => {
     const b = balancer([ep(1, { metadata: { a: 'x' } }), ep(2, { locality: { zone: 'z1' } }), ep(3)]);
-    const updates: { changed: string[] }[] = [];
+    const updates: { changed: readonly string[] }[] = [];
     b.on('update', (u) => updates.push(u));
     // Equal values in new objects: unchanged.
     b.setEndpoints([ep(1, { metadata: { a: 'x' } }), ep(2, { locality: { zone: 'z1' } }), ep(3)]);
-    b.setEndpoints([ep(1, { metadata: { a: 'y' } }), ep(2, { locality: { zone: 'z2' } }), ep(3, { metadata: {} })]);
+    b.setEndpoints([
+      ep(1, { metadata: { a: 'y' } }),
+      ep(2, { locality: { zone: 'z2' } }),
+      ep(3, { metadata: {} }),
+    ]);
     b.setEndpoints([ep(1, { metadata: { a: 'y', b: 'x' } }), ep(2, { locality: { zone: 'z2' } }), ep(3)]);
     b.setEndpoints([ep(1, { metadata: { b: 'x', a: 'y' } }), ep(2, { locality: { region: 'z2' } }), ep(3)]);
     expect(updates.map((u) => u.changed)).toEqual([

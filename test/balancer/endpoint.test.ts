@@ -140,9 +140,15 @@ describe('the plain-IPv4 fast path of parseEndpoint (issue 17)', () => {
   });
 
   it('still names the field of a bad value in a list', () => {
-    expect(() => parseEndpoints([{ host: '10.0.0.1', port: 80 }, { host: '10.0.0.2', port: 0 }], 'endpoints')).toThrow(
-      /endpoints\[1\]\.port/,
-    );
+    expect(() =>
+      parseEndpoints(
+        [
+          { host: '10.0.0.1', port: 80 },
+          { host: '10.0.0.2', port: 0 },
+        ],
+        'endpoints',
+      ),
+    ).toThrow(/endpoints\[1\]\.port/);
     expect(() => parseEndpoints([{ host: '10.0.0.2', port: 80, weight: 0 }], 'endpoints')).toThrow(
       /endpoints\[0\]\.weight/,
     );
