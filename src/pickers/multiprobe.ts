@@ -91,28 +91,45 @@ export function effectivePointsPerWeight(weights: ArrayLike<number>, pointsPerWe
   return perWeight;
 }
 
-/** Stable LSD radix sort of positions (11 + 11 + 10 bits), carrying owners. Consumes its inputs. */
-function sortPoints(positions: Uint32Array, owners: Int32Array): Pick<ProbeRing, 'positions' | 'owners'> {
+/**
+ * Sorts the points by position (stable: equal positions keep their input order) straight into the successor
+ * buckets: one counting pass by bucket (the top bits), one stable scatter, then an insertion sort inside each bucket
+ * (about half a point on average). Replaced a three-pass LSD radix sort plus a separate bucket scan, which cost
+ * ~35 ms of a 10,000-endpoint update (400,000 points; issue 17). Consumes neither input.
+ */
+function sortIntoBuckets(
+  positions: Uint32Array,
+  owners: Int32Array,
+  shift: number,
+  buckets: number,
+): ProbeRing {
   const size = positions.length;
-  let from: Uint32Array = positions;
-  let fromOwners: Int32Array = owners;
-  let to: Uint32Array = new Uint32Array(size);
-  let toOwners: Int32Array = new Int32Array(size);
-  for (let pass = 0; pass < 3; pass++) {
-    const shift = pass * 11;
-    const mask = pass === 2 ? 0x3ff : 0x7ff;
-    const next = new Int32Array(mask + 2);
-    for (let j = 0; j < size; j++) next[((from[j]! >>> shift) & mask) + 1]!++;
-    for (let d = 1; d <= mask + 1; d++) next[d]! += next[d - 1]!;
-    for (let j = 0; j < size; j++) {
-      const at = next[(from[j]! >>> shift) & mask]!++;
-      to[at] = from[j]!;
-      toOwners[at] = fromOwners[j]!;
-    }
-    [from, to] = [to, from];
-    [fromOwners, toOwners] = [toOwners, fromOwners];
+  const starts = new Int32Array(buckets + 1);
+  for (let j = 0; j < size; j++) starts[(positions[j]! >>> shift) + 1]!++;
+  for (let b = 1; b <= buckets; b++) starts[b]! += starts[b - 1]!;
+  const next = starts.slice(0, buckets);
+  const sorted = new Uint32Array(size);
+  const sortedOwners = new Int32Array(size);
+  for (let j = 0; j < size; j++) {
+    const at = next[positions[j]! >>> shift]!++;
+    sorted[at] = positions[j]!;
+    sortedOwners[at] = owners[j]!;
   }
-  return { positions: from, owners: fromOwners };
+  for (let b = 0; b < buckets; b++) {
+    const end = starts[b + 1]!;
+    for (let j = starts[b]! + 1; j < end; j++) {
+      const position = sorted[j]!;
+      const owner = sortedOwners[j]!;
+      let k = j - 1;
+      for (; k >= starts[b]! && sorted[k]! > position; k--) {
+        sorted[k + 1] = sorted[k]!;
+        sortedOwners[k + 1] = sortedOwners[k]!;
+      }
+      sorted[k + 1] = position;
+      sortedOwners[k + 1] = owner;
+    }
+  }
+  return { positions: sorted, owners: sortedOwners, starts, shift };
 }
 
 /** Builds the ring for endpoints named `addresses` (canonical order) with `weights`. */
@@ -136,20 +153,10 @@ export function buildProbeRing(
       owners[p++] = i;
     }
   }
-  const sorted = sortPoints(positions, owners);
   // About two buckets per point: a successor search reads a bucket and scans its zero to two points. Measured
   // 1.6× faster per pick than a binary search over one-point buckets (branchy, mispredicted), for 4 bytes/point.
   const bits = Math.min(21, Math.max(1, Math.ceil(Math.log2(size)) + 1));
-  const shift = 32 - bits;
-  const buckets = 2 ** bits;
-  const starts = new Int32Array(buckets + 1);
-  let j = 0;
-  for (let b = 0; b < buckets; b++) {
-    while (j < size && sorted.positions[j]! >>> shift < b) j++;
-    starts[b] = j;
-  }
-  starts[buckets] = size;
-  return { ...sorted, starts, shift };
+  return sortIntoBuckets(positions, owners, 32 - bits, 2 ** bits);
 }
 
 /** Index of the first point at or after `position`, wrapping to 0 past the last one. */

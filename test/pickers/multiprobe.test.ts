@@ -5,11 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Balancer } from '../../src/balancer/balancer.js';
+import { xxh32Pair, xxh32String } from '../../src/hash/xxh32.js';
 import {
   buildProbeRing,
   defaultMultiprobeOptions,
   MAX_PROBE_POINTS,
   multiprobe,
+  pointsFor,
   successor,
   winningPoint,
 } from '../../src/pickers/multiprobe.js';
@@ -30,6 +32,28 @@ describe('multiprobe options', () => {
 });
 
 describe('multiprobe ring', () => {
+  it('sorts every point by position (ties in input order) and buckets them by their top bits (oracle: Array sort)', () => {
+    for (const n of [1, 7, 120]) {
+      const addresses = range(n).map(address);
+      const weights = Float64Array.from(range(n), (i) => 1 + (i % 4) / 2);
+      const ring = buildProbeRing(addresses, weights, 16);
+      const points: [position: number, owner: number][] = [];
+      for (let i = 0; i < n; i++) {
+        const idA = xxh32String(addresses[i]!);
+        const idB = xxh32String(addresses[i]!, 0x5bd1e995);
+        for (let k = 0; k < pointsFor(weights[i]!, 16); k++) points.push([xxh32Pair(k, idB, idA), i]);
+      }
+      points.sort((a, b) => a[0] - b[0]); // stable: equal positions keep generation order
+      expect([...ring.positions]).toEqual(points.map((p) => p[0]));
+      expect([...ring.owners]).toEqual(points.map((p) => p[1]));
+      const buckets = ring.starts.length - 1;
+      for (let b = 0; b <= buckets; b++) {
+        const first = points.findIndex((p) => p[0] >>> ring.shift >= b);
+        expect(ring.starts[b]).toBe(first === -1 ? points.length : first);
+      }
+    }
+  });
+
   it('a key goes to the point closest after any of its probes (brute force as the oracle)', () => {
     const ring = buildProbeRing(range(9).map(address), new Float64Array(9).fill(1), 3);
     const positions = [...ring.positions];
