@@ -36,7 +36,6 @@ export type GrpcCodeName = keyof typeof GRPC_STATUS_CODES;
 /** Highest gRPC status code (`UNAUTHENTICATED` = 16). */
 export const MAX_GRPC_CODE = 16;
 
-
 /** True when `status` is a gRPC status code (an integer 0–16) rather than an HTTP status. */
 export function isGrpcCode(status: number): boolean {
   return Number.isInteger(status) && status >= 0 && status <= MAX_GRPC_CODE;
