@@ -116,7 +116,20 @@ describe('the plain-IPv4 fast path of parseEndpoint (issue 17)', () => {
   const anyValue = fc.oneof(
     fc.integer({ min: -2, max: 70000 }),
     fc.double(),
-    fc.constantFrom(undefined, null, '80', 1e6, 1e6 + 1, Number.NaN, Number.POSITIVE_INFINITY),
+    fc.constantFrom(
+      undefined,
+      null,
+      '80',
+      0,
+      1,
+      1.5,
+      65535,
+      65536,
+      1e6,
+      1e6 + 1,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+    ),
   );
   const host = fc.oneof(fc.ipV4(), fc.constantFrom('010.0.0.1', '1.2.3', '256.0.0.1', ''), fc.domain());
   const outcome = (input: object, path: string) => {
