@@ -1,13 +1,13 @@
 /**
  * The CPU-only benchmark suites run as a smoke test, untimed, so they never rot (issue 17): each registers its rows
  * with a recording `Bench`, then every row's function runs a few times. Nothing here measures time; a suite or a row
- * that throws fails. The network suites (undici, grpc, dns)
- * start servers and run load for minutes and are not covered here.
+ * that throws fails. The network suites (undici, grpc) start servers and run load for minutes and are not covered
+ * here.
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Bench } from '../../benchmarks/harness.js';
 
-const CPU_SUITES = ['pickers', 'update', 'health', 'subsetting', 'hashing', 'resilience'] as const;
+const CPU_SUITES = ['pickers', 'update', 'health', 'subsetting', 'hashing', 'resilience', 'dns'] as const;
 
 function recordingBench(): Bench & { rows: Map<string, () => unknown>; values: Map<string, number> } {
   const rows = new Map<string, () => unknown>();
