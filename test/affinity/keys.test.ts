@@ -59,7 +59,8 @@ describe('headerKey', () => {
   it('finds the same value whatever the case of the name in the record (property)', () => {
     checkProperty(
       fc.property(
-        fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/),
+        // Binary (-bin) names are refused by design (gRFC A76), tested above.
+        fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/).filter((name) => !name.endsWith('-bin')),
         fc.string({ minLength: 1 }),
         fc.nat(),
         (name, value, mask) => {
