@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import xxhashWasm from 'xxhash-wasm';
 import { xxh32, xxh32Pair, xxh32String } from '../../src/hash/xxh32.js';
+import { checkProperty } from '../helpers/properties.js';
 
 const PRIME = 0x9e3779b1;
 
@@ -37,7 +38,7 @@ describe('xxh32', () => {
   });
 
   it('hashes a string as its UTF-8 bytes, ASCII fast path or not (any Unicode, lone surrogates included)', () => {
-    fc.assert(
+    checkProperty(
       fc.property(fc.string({ unit: 'binary', maxLength: 80 }), fc.nat({ max: 0xffffffff }), (s, seed) => {
         expect(xxh32String(s, seed)).toBe(xxh32(new Uint8Array(Buffer.from(s, 'utf8')), seed));
       }),
@@ -47,7 +48,7 @@ describe('xxh32', () => {
 
   it('agrees with an independent implementation (the xxhash-wasm package) on random keys and seeds', async () => {
     const wasm = await xxhashWasm();
-    fc.assert(
+    checkProperty(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 64 }), fc.nat({ max: 0xffffffff }), (s, seed) => {
         expect(xxh32String(s, seed)).toBe(wasm.h32(s, seed));
       }),
@@ -56,7 +57,7 @@ describe('xxh32', () => {
   });
 
   it('hashes byte ranges at any offset the same as a copy of the range', () => {
-    fc.assert(
+    checkProperty(
       fc.property(fc.uint8Array({ maxLength: 100 }), fc.nat(), fc.nat(), (bytes, a, b) => {
         const start = bytes.length === 0 ? 0 : a % (bytes.length + 1);
         const end = start + (bytes.length - start === 0 ? 0 : b % (bytes.length - start + 1));
@@ -67,7 +68,7 @@ describe('xxh32', () => {
   });
 
   it('xxh32Pair equals XXH32 of the two integers as 8 little-endian bytes', () => {
-    fc.assert(
+    checkProperty(
       fc.property(
         fc.nat({ max: 0xffffffff }),
         fc.nat({ max: 0xffffffff }),

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import xxhashWasm from 'xxhash-wasm';
 import { xxh64BigInt, xxh64Into, xxh64StringInto } from '../../src/hash/xxh64.js';
+import { checkProperty } from '../helpers/properties.js';
 
 const PRIME32 = 0x9e3779b1;
 const MASK = 0xffff_ffff_ffff_ffffn;
@@ -111,7 +112,7 @@ describe('xxh64', () => {
   });
 
   it('short ASCII strings (read in place, without a byte buffer) hash like their bytes, for any 64-bit seed', () => {
-    fc.assert(
+    checkProperty(
       fc.property(
         fc.string({ unit: 'binary-ascii', maxLength: 40 }),
         fc.bigInt({ min: 0n, max: MASK }),
@@ -125,7 +126,7 @@ describe('xxh64', () => {
 
   it('hashes strings as their UTF-8 bytes and agrees with xxhash-wasm (what grpc-js-xds uses)', async () => {
     const wasm = await xxhashWasm();
-    fc.assert(
+    checkProperty(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 70 }), (s) => {
         const expected = wasm.h64(s, 0n);
         expect(xxh64BigInt(s)).toBe(expected);
@@ -139,7 +140,7 @@ describe('xxh64', () => {
     const out = new Uint32Array(2);
     xxh64StringInto(out, 'user-42');
     expect([out[0], out[1]]).toEqual([0x397e9d3a, 0x76af7c81]);
-    fc.assert(
+    checkProperty(
       fc.property(fc.uint8Array({ maxLength: 80 }), fc.nat(), fc.nat(), (bytes, a, b) => {
         const start = bytes.length === 0 ? 0 : a % bytes.length;
         const end = start + (bytes.length === start ? 0 : b % (bytes.length - start + 1));

@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { checkProperty } from '../helpers/properties.js';
 import { rig } from './helpers.js';
 
 const ENDPOINTS = Array.from({ length: 8 }, (_, i) => `10.0.0.${i + 1}:80`);
@@ -14,7 +15,7 @@ describe.each([
   ['maglev with bounded load', { name: 'maglev', tableSize: 4099, balanceFactor: 1.5 }],
 ])('%s', (_label, policy) => {
   it('sends a retry to the same second choice every time, never the excluded endpoint', () => {
-    fc.assert(
+    checkProperty(
       fc.property(fc.string({ minLength: 1, maxLength: 30 }), (hashKey) => {
         const { balancer } = rig(ENDPOINTS, { policy });
         const first = balancer.pick({ hashKey })!;

@@ -5,6 +5,7 @@ import { ConfigError } from '../../src/errors/config-error.js';
 import { buildMaglevTable, defaultMaglevOptions, isPrime, maglev, slotOf } from '../../src/pickers/maglev.js';
 import { parsePolicyConfig } from '../../src/pickers/registry.js';
 import { seededRandom } from '../../src/random.js';
+import { checkProperty } from '../helpers/properties.js';
 import { address, makeKeys, makePolicy, makeStates, range, route, tally } from './ring-hash-fixtures.js';
 
 describe('maglev options', () => {
@@ -45,7 +46,7 @@ describe('maglev options', () => {
   });
 
   it('isPrime agrees with trial division by every smaller number', () => {
-    fc.assert(
+    checkProperty(
       fc.property(fc.integer({ min: -5, max: 20_000 }), (n) => {
         let prime = n >= 2;
         for (let d = 2; d < n && prime; d++) if (n % d === 0) prime = false;
@@ -59,7 +60,7 @@ describe('maglev options', () => {
 
 describe('maglev table', () => {
   it('fills every slot and gives each endpoint M/N slots, give or take one (equal weights)', () => {
-    fc.assert(
+    checkProperty(
       fc.property(fc.integer({ min: 1, max: 60 }), fc.constantFrom(251, 5003, 65537), (n, size) => {
         fc.pre(size >= n);
         const table = buildMaglevTable(range(n).map(address), new Float64Array(n).fill(1), size);
@@ -102,7 +103,7 @@ describe('maglev table', () => {
   });
 
   it('slotOf maps every 32-bit hash into [0, size)', () => {
-    fc.assert(
+    checkProperty(
       fc.property(fc.nat({ max: 0xffffffff }), fc.constantFrom(2, 3, 251, 65537, 5_000_011), (hash, size) => {
         const slot = slotOf(hash, size);
         expect(Number.isInteger(slot) && slot >= 0 && slot < size).toBe(true);

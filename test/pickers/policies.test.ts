@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Lease } from '../../src/balancer/lease.js';
+import { checkProperty } from '../helpers/properties.js';
 import { ALL_POLICIES, rig, shares } from './helpers.js';
 
 const addressArb = fc.integer({ min: 1, max: 12 }).map((p) => `10.0.0.1:${p}`);
@@ -21,7 +22,7 @@ const opArb = fc.oneof(
 
 describe.each(ALL_POLICIES)('%s', (policy) => {
   it('never returns an endpoint that is not in the current routable set', () => {
-    fc.assert(
+    checkProperty(
       fc.property(fc.array(opArb, { maxLength: 40 }), fc.integer(), (ops, seed) => {
         const { balancer, clock } = rig(['10.0.0.1:1'], { policy }, seed);
         let current = new Set(['10.0.0.1:1']);
@@ -130,7 +131,7 @@ describe('load awareness', () => {
     '%s never prefers the more loaded of its two candidates',
     (policy) => {
       // With two endpoints the distinct pair is always both, so the choice must be the less loaded one.
-      fc.assert(
+      checkProperty(
         fc.property(
           fc.integer({ min: 0, max: 50 }),
           fc.integer({ min: 0, max: 50 }),

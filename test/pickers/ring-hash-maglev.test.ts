@@ -10,6 +10,7 @@ import { multiprobe } from '../../src/pickers/multiprobe.js';
 import type { PolicyDefinition } from '../../src/pickers/picker.js';
 import { ringEntryCounts, ringHash } from '../../src/pickers/ring-hash.js';
 import { seededRandom } from '../../src/random.js';
+import { checkProperty } from '../helpers/properties.js';
 import { address, makeKeys, makePolicy, makeStates, range, route, tally } from './ring-hash-fixtures.js';
 
 const POLICIES: readonly [string, PolicyDefinition<unknown>, Record<string, unknown>][] = [
@@ -36,7 +37,7 @@ function rescaled(before: readonly number[], after: readonly number[]): number {
 
 describe.each(POLICIES)('%s', (name, definition, small) => {
   it('sends the same key to the same endpoint while the set is unchanged, across rebuilds and instances', () => {
-    fc.assert(
+    checkProperty(
       fc.property(
         fc.integer({ min: 1, max: 40 }),
         fc.array(fc.string(), { minLength: 1, maxLength: 50 }),
@@ -56,7 +57,7 @@ describe.each(POLICIES)('%s', (name, definition, small) => {
 
   it.skipIf(name === 'ring_hash')('does not depend on the order the endpoints are listed in', () => {
     // ring_hash follows list order on purpose (A42's carried fractions); tested in ring-hash.test.ts.
-    fc.assert(
+    checkProperty(
       fc.property(fc.shuffledSubarray(range(30), { minLength: 1 }), (order) => {
         const keys = makeKeys(200);
         const sorted = [...order].sort((x, y) => x - y);
@@ -166,7 +167,7 @@ describe.each(POLICIES)('%s', (name, definition, small) => {
   });
 
   it('bounded load: no endpoint goes past ⌈c × its weighted share of the in-flight⌉, and a key stays home while its endpoint has room', () => {
-    fc.assert(
+    checkProperty(
       fc.property(
         fc.integer({ min: 2, max: 12 }),
         fc.constantFrom(1, 1.1, 1.25, 1.5, 2),

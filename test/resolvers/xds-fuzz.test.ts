@@ -10,6 +10,7 @@ import { isXdsResourceError } from '../../src/errors/xds-resource-error.js';
 import { decodeCluster } from '../../src/resolvers/xds/cds.js';
 import { decodeAssignment } from '../../src/resolvers/xds/eds.js';
 import { XdsResolver } from '../../src/resolvers/xds/xds-resolver.js';
+import { checkAsyncProperty, checkProperty } from '../helpers/properties.js';
 import { type ControlPlane, envoyProtos, startControlPlane, TYPE } from '../helpers/xds-control-plane.js';
 import { assignmentBytes, clusterBytes, edsCluster } from '../helpers/xds-encode.js';
 import { localBootstrap, until } from '../helpers/xds-fixtures.js';
@@ -31,7 +32,7 @@ function outcome<T>(decode: () => T): T | 'rejected' {
 describe('raw bytes', () => {
   it('random bytes: a typed error or a resource the Balancer accepts, never a crash', () => {
     let rejected = 0;
-    fc.assert(
+    checkProperty(
       fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
         const assignment = outcome(() => decodeAssignment(bytes));
         if (assignment === 'rejected') rejected++;
@@ -68,7 +69,7 @@ describe('raw bytes', () => {
       }),
     );
     const seen = { rejected: 0, accepted: 0 };
-    fc.assert(
+    checkProperty(
       fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
         let bytes = Uint8Array.from(valid);
         for (const m of mutations) {
@@ -227,7 +228,7 @@ function build(
 describe('structured EDS', () => {
   it('accepts exactly the clean assignments, with every endpoint mapped; rejects any fault whole', () => {
     const verdicts = { accepted: 0, rejected: 0 };
-    fc.assert(
+    checkProperty(
       fc.property(
         fc.array(groupSpec, { maxLength: 4 }),
         fc.boolean(),
@@ -281,7 +282,7 @@ describe('structured CDS', () => {
         }),
       }),
     });
-    fc.assert(
+    checkProperty(
       fc.property(cluster, (c) => {
         const result = outcome(() => decodeCluster(clusterBytes(edsCluster(c))));
         if (result === 'rejected') return;
@@ -325,7 +326,7 @@ describe('garbage over a real ADS stream', () => {
   it('every garbage EDS push is answered (ACK or NACK) and the endpoint set stays', {
     timeout: 30_000,
   }, async () => {
-    await fc.assert(
+    await checkAsyncProperty(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 200 }), async (bytes) => {
         const before = cp.events.length;
         cp.update(TYPE.EDS, { 'svc-eds': { type_url: TYPE.EDS, value: Buffer.from(bytes) } });

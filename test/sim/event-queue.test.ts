@@ -2,10 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../src/sim/event-queue.js';
 import { SimClock } from '../../src/sim/sim-clock.js';
+import { checkProperty } from '../helpers/properties.js';
 
 describe('EventQueue', () => {
   it('pops in (time, insertion) order for any sequence of pushes', () => {
-    fc.assert(
+    checkProperty(
       fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 3000 }), (times) => {
         const queue = new EventQueue<number>();
         for (const [i, t] of times.entries()) queue.push(t, 1, i);
