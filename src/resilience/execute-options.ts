@@ -38,6 +38,32 @@ export interface ExecuteOptions<T> {
   readonly replayable: boolean;
   /** The caller's abort signal: aborts every attempt, releases their leases as `cancelled`, rejects with its reason. */
   readonly signal?: AbortSignal;
+  /**
+   * This request's own overall deadline, in ms from its start (from `resume.startedAt` when resuming), > 0. The
+   * earlier of this and the retry policy's `deadlineMs` applies. For protocols whose every call carries its own
+   * deadline (gRPC). Default: the retry policy's `deadlineMs`.
+   */
+  readonly deadlineMs?: number;
+  /**
+   * The first attempt was already made, outside the executor (an adapter's fast path: it picked through its own
+   * client, e.g. a grpc-js picker), and failed. The executor starts by deciding on that failure as it would on any
+   * failed attempt — retry elsewhere (its endpoint is excluded), or give up with its error — and deposits this
+   * request in the retry budget. The adapter has already released that attempt's lease and recorded it with the
+   * throttle. Default: none (the executor makes the first attempt).
+   */
+  readonly resume?: ExecuteResume;
+}
+
+/** The adapter-made first attempt of {@link ExecuteOptions.resume}. */
+export interface ExecuteResume {
+  /** Address of the endpoint it went to (`host:port`), excluded from the next pick. */
+  readonly address: string;
+  /** When it started, on the executor's clock (the retry policy's, else the balancer's). */
+  readonly startedAt: number;
+  /** How it failed (what `execute` rejects with if it is not retried). */
+  readonly error: unknown;
+  /** What the adapter's `classify` said about it. */
+  readonly classified: Classified;
 }
 
 /** What {@link execute} resolves with. */

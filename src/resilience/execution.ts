@@ -13,10 +13,11 @@ import { ThrottledError } from '../errors/throttled-error.js';
 import { channels, publish } from '../observability/channels.js';
 import type { PickContext } from '../pickers/picker.js';
 import { Attempt, type Classified } from './attempt.js';
-import type { ExecuteOptions, ExecuteResult } from './execute-options.js';
+import type { ExecuteOptions, ExecuteResult, ExecuteResume } from './execute-options.js';
 import type { ExecutorStats } from './executor-stats.js';
 import type { HedgingPolicy } from './hedging.js';
 import type { RetryBudget } from './retry-budget.js';
+import type { RetryDecision, RetryPolicy } from './retry-policy.js';
 
 type Result<T> = { readonly value: T } | { readonly error: unknown };
 
@@ -38,6 +39,8 @@ export class Execution<T> {
   readonly #hedging: HedgingPolicy | undefined;
   readonly #stats: ExecutorStats | undefined;
   readonly #startedAt: number;
+  /** The overall deadline in ms from the start: the earlier of the request's own and the retry policy's. */
+  readonly #deadlineMs: number | undefined;
   /** Endpoints already tried (created on the second attempt: most requests never need it). */
   #exclude: Set<string> | undefined;
   readonly #live: Attempt[] = [];
@@ -65,7 +68,8 @@ export class Execution<T> {
     this.#stats = o.stats ?? o.retry?.executorStats;
     // Hedging sends the request twice: only safe when it is idempotent and its body can be sent again.
     this.#hedging = o.idempotent && o.replayable ? o.hedging : undefined;
-    this.#startedAt = this.#clock.now();
+    this.#startedAt = o.resume?.startedAt ?? this.#clock.now();
+    this.#deadlineMs = earlier(o.deadlineMs, o.retry?.deadlineMs);
   }
 
   start(): void {
@@ -78,11 +82,35 @@ export class Execution<T> {
       this.#onAbort = () => this.#abort();
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
-    if (retry?.deadlineMs !== undefined) {
-      this.#deadlineTimer = this.#clock.setTimer(() => this.#onDeadline(retry.deadlineMs!), retry.deadlineMs);
+    const deadline = this.#deadlineMs;
+    if (deadline !== undefined) {
+      const left = this.#startedAt + deadline - this.#clock.now();
+      this.#deadlineTimer = this.#clock.setTimer(() => this.#onDeadline(deadline), Math.max(0, left));
     }
     this.#budget?.deposit(this.#budgetOnClock ? this.#startedAt : undefined);
-    this.#launch(false, this.#startedAt);
+    const resume = this.#o.resume;
+    if (resume === undefined) this.#launch(false, this.#startedAt);
+    else this.#resume(resume, retry);
+  }
+
+  /** The adapter's first attempt failed before the executor started: retry it elsewhere, or give up with it. */
+  #resume(first: ExecuteResume, retry: RetryPolicy | undefined): void {
+    this.#attempts = 1;
+    this.#firstAddress = first.address;
+    this.#lastError = first.error;
+    const { classified } = first;
+    const outcome = classified.outcome;
+    if (retry === undefined || outcome.ok || !classified.retryable) {
+      this.#fail(first.error);
+      return;
+    }
+    const decision = this.#decide(retry, outcome, classified);
+    if (!decision.retry) {
+      this.#fail(first.error);
+      return;
+    }
+    this.#publishRetry(outcome, decision.delayMs, first.address);
+    this.#launchAfter(decision.delayMs);
   }
 
   // ---- attempts --------------------------------------------------------------------------------------------
@@ -193,11 +221,11 @@ export class Execution<T> {
     const outcome = classified.outcome;
     if (outcome.ok) return;
     if ('error' in result) this.#lastError = result.error;
-    const bodySent = classified.bodySent ?? true;
     const retry = o.retry;
     const eligible =
       classified.retryable &&
-      (retry === undefined || retry.retryable(outcome.failure, outcome.status, o.idempotent, bodySent));
+      (retry === undefined ||
+        retry.retryable(outcome.failure, outcome.status, o.idempotent, classified.bodySent ?? true));
     if (eligible && this.#live.length > 0) {
       // Another attempt (a hedge) is still running and may succeed: let it.
       this.#drop(attempt, result, outcome);
@@ -207,48 +235,57 @@ export class Execution<T> {
       this.#commit(attempt, result, classified);
       return;
     }
-    // The policy decides (and counts) even a non-retryable failure, so its stats say why requests were not retried.
+    const decision = this.#decide(retry, outcome, classified);
+    if (!decision.retry) {
+      this.#commit(attempt, result, classified);
+      return;
+    }
+    this.#publishRetry(outcome, decision.delayMs, attempt.lease.endpoint.address);
+    this.#drop(attempt, result, outcome);
+    this.#launchAfter(decision.delayMs);
+  }
+
+  /**
+   * Asks the retry policy. It decides (and counts) even a non-retryable failure, so its stats say why requests were
+   * not retried.
+   */
+  #decide(retry: RetryPolicy, outcome: Outcome & { ok: false }, classified: Classified): RetryDecision {
+    const o = this.#o;
     const decision = retry.decide({
       attempt: this.#attempts,
       failure: outcome.failure,
       status: outcome.status,
       idempotent: o.idempotent,
-      bodySent,
+      bodySent: classified.bodySent ?? true,
       replayable: o.replayable,
       retryAfterMs: classified.retryAfterMs,
       elapsedMs: this.#clock.now() - this.#startedAt,
+      deadlineMs: this.#deadlineMs,
       balancer: this.#balancer,
     });
-    if (!decision.retry) {
-      if (decision.reason === 'budget') {
-        publish(channels.budgetExhausted, {
-          balancer: this.#balancer.name,
-          kind: 'retry',
-          attempts: this.#attempts,
-        });
-      }
-      this.#commit(attempt, result, classified);
-      return;
+    if (!decision.retry && decision.reason === 'budget') {
+      publish(channels.budgetExhausted, {
+        balancer: this.#balancer.name,
+        kind: 'retry',
+        attempts: this.#attempts,
+      });
     }
-    this.#scheduleRetry(attempt, result, outcome, decision.delayMs);
+    return decision;
   }
 
-  /** Drops the failed attempt and launches the next one after `delayMs` of backoff (no hedge meanwhile). */
-  #scheduleRetry(
-    attempt: Attempt,
-    result: Result<T>,
-    outcome: Outcome & { ok: false },
-    delayMs: number,
-  ): void {
+  #publishRetry(outcome: Outcome & { ok: false }, delayMs: number, address: string): void {
     publish(channels.retry, {
       balancer: this.#balancer.name,
       attempt: this.#attempts + 1,
       delayMs,
       failure: outcome.failure,
       status: outcome.status,
-      address: attempt.lease.endpoint.address,
+      address,
     });
-    this.#drop(attempt, result, outcome);
+  }
+
+  /** Launches the next attempt after `delayMs` of backoff (no hedge meanwhile). */
+  #launchAfter(delayMs: number): void {
     this.#hedgeTimer?.cancel();
     this.#hedgeTimer = undefined;
     this.#backoffTimer = this.#clock.setTimer(() => {
@@ -390,4 +427,9 @@ export class Execution<T> {
       // Disposing of a response nobody reads must not fail the request that is being answered.
     }
   }
+}
+
+function earlier(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.min(a, b);
 }

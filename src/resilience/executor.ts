@@ -23,7 +23,7 @@ import type { ExecuteOptions, ExecuteResult } from './execute-options.js';
 import { Execution } from './execution.js';
 
 export type { AttemptInfo, Classified } from './attempt.js';
-export type { ExecuteOptions, ExecuteResult } from './execute-options.js';
+export type { ExecuteOptions, ExecuteResult, ExecuteResume } from './execute-options.js';
 
 /**
  * Runs one request through `options.balancer` with retries, hedging and throttling.

@@ -25,6 +25,7 @@ export {
   type Classified,
   type ExecuteOptions,
   type ExecuteResult,
+  type ExecuteResume,
   execute,
 } from './executor.js';
 export { ExecutorStats, type ExecutorStatsSnapshot } from './executor-stats.js';

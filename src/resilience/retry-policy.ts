@@ -90,6 +90,11 @@ export interface RetryInfo {
   readonly retryAfterMs?: number;
   /** Time since the request started, in ms (for the deadline). */
   readonly elapsedMs: number;
+  /**
+   * This request's overall deadline in ms from its start, when it has one of its own (a gRPC call's deadline);
+   * replaces the policy's `deadlineMs`, which the caller folds in (the executor passes the earlier of the two).
+   */
+  readonly deadlineMs?: number;
   /** The balancer the request goes through: selects its retry budget. Default: the policy's own budget. */
   readonly balancer?: { readonly clock: Clock };
 }
@@ -236,7 +241,8 @@ export class RetryPolicy {
       return { retry: false, reason };
     }
     const delayMs = this.backoff.delay(info.attempt, info.retryAfterMs);
-    if (this.deadlineMs !== undefined && info.elapsedMs + delayMs >= this.deadlineMs) {
+    const deadlineMs = info.deadlineMs ?? this.deadlineMs;
+    if (deadlineMs !== undefined && info.elapsedMs + delayMs >= deadlineMs) {
       this.#refused.deadline++;
       return { retry: false, reason: 'deadline' };
     }
@@ -275,7 +281,8 @@ export class RetryPolicy {
     if (!this.retryable(info.failure, info.status, info.idempotent, info.bodySent)) return 'not-retryable';
     if (!info.replayable) return 'not-replayable';
     if (info.attempt >= this.maxAttempts) return 'max-attempts';
-    if (this.deadlineMs !== undefined && info.elapsedMs >= this.deadlineMs) return 'deadline';
+    const deadlineMs = info.deadlineMs ?? this.deadlineMs;
+    if (deadlineMs !== undefined && info.elapsedMs >= deadlineMs) return 'deadline';
     return undefined;
   }
 }

@@ -666,3 +666,96 @@ describe('execute lease discipline (property)', () => {
     );
   });
 });
+
+describe('execute: resume after an adapter-made first attempt', () => {
+  const failedFirst = (address: string, startedAt = 0) => ({
+    address,
+    startedAt,
+    error: new FakeTransportError('ECONNREFUSED'),
+    classified: {
+      outcome: { ok: false as const, failure: 'connect' as const },
+      retryable: true,
+      bodySent: false,
+    },
+  });
+
+  it('retries away from the first attempt’s endpoint and counts the request in the budget once', async () => {
+    const { balancer } = fakeBalancer(2);
+    const budget = new RetryBudget({ minRetriesPerSec: 0, percentCanRetry: 1 }, balancer.clock);
+    const retry = new RetryPolicy({ budget }, { random: seededRandom(1) });
+    const tried: string[] = [];
+    const run = track(
+      execute(
+        options(
+          balancer,
+          async (info) => {
+            tried.push(info.lease.endpoint.address);
+            return reply(info, 200);
+          },
+          { retry, resume: failedFirst('10.0.0.1:80') },
+        ),
+      ),
+    );
+    await advanceUntil(balancer.clock as ManualClock, run.settled);
+    const result = await run.result();
+    expect(tried).toEqual(['10.0.0.2:80']);
+    expect(result.attempts).toBe(2);
+    expect(budget.stats()).toMatchObject({ deposits: 1, withdrawals: 1 });
+    result.lease.release();
+  });
+
+  it('gives up with the first error when it is not retryable, releasing nothing it does not own', async () => {
+    const { balancer } = fakeBalancer(2);
+    const retry = new RetryPolicy({}, { random: seededRandom(1) });
+    const first = failedFirst('10.0.0.1:80');
+    let attempts = 0;
+    const error = await execute(
+      options(
+        balancer,
+        async (info) => {
+          attempts++;
+          return reply(info, 200);
+        },
+        { retry, resume: { ...first, classified: { ...first.classified, retryable: false } } },
+      ),
+    ).catch((e: unknown) => e);
+    expect(error).toBe(first.error);
+    expect(attempts).toBe(0);
+    expect(inFlight(balancer)).toBe(0);
+  });
+
+  it('a per-request deadline counts from the first attempt’s start and refuses a retry past it', async () => {
+    const { balancer, clock } = fakeBalancer(2);
+    clock.advance(1_000);
+    const retry = new RetryPolicy({ backoff: { baseMs: 100, maxMs: 100 } }, { random: () => 0.99 });
+    const first = failedFirst('10.0.0.1:80', 950);
+    let attempts = 0;
+    const error = await execute(
+      options(
+        balancer,
+        async (info) => {
+          attempts++;
+          return reply(info, 200);
+        },
+        // 50 ms already spent of 100: a ~99 ms backoff would end past the deadline.
+        { retry, resume: first, deadlineMs: 100 },
+      ),
+    ).catch((e: unknown) => e);
+    expect(error).toBe(first.error);
+    expect(attempts).toBe(0);
+    expect(retry.stats().refused.deadline).toBe(1);
+  });
+
+  it('a per-request deadline shorter than the policy’s ends the request with DeadlineExceededError', async () => {
+    const { balancer, clock } = fakeBalancer(2);
+    const retry = new RetryPolicy({ deadlineMs: 10_000 }, { random: seededRandom(1) });
+    const run = track(
+      execute(options(balancer, () => new Promise<FakeReply>(() => {}), { retry, deadlineMs: 200 })),
+    );
+    await advanceUntil(clock, run.settled);
+    expect(clock.now()).toBe(200);
+    const error = await run.result().catch((e: unknown) => e);
+    expect(isDeadlineExceededError(error)).toBe(true);
+    expect(inFlight(balancer)).toBe(0);
+  });
+});
