@@ -17,6 +17,7 @@ import { experimental, type Metadata, type status } from '@grpc/grpc-js';
 import type { Lease } from '../balancer/lease.js';
 import { CANCELLED } from '../balancer/outcome.js';
 import type { Clock, TimerHandle } from '../clock.js';
+import type { AttemptRoute } from './call-route.js';
 import type { OrcaWeights } from './orca.js';
 import type { StatusClassifier } from './status.js';
 
@@ -37,6 +38,8 @@ export class CallTracker implements experimental.PickResult {
   next: CallTracker | null = null;
   pending = false;
   startedAt = -1;
+  /** The interceptor's view of this attempt, when the call came through it: says when response metadata arrived. */
+  route: AttemptRoute | null = null;
 
   constructor(
     subchannel: experimental.SubchannelInterface,
@@ -56,13 +59,18 @@ export class CallTracker implements experimental.PickResult {
       if (this.startedAt < 0 || lease.released) return;
       orca?.record(lease.endpoint.address, trailers);
       const outcome = classifier.outcome(code);
-      if (this.startedAt - lease.startedAt <= LATE_START_MS) {
+      const route = this.route;
+      if (route !== null) route.ended = true;
+      const headersAt = route === null ? -1 : route.headersAt;
+      if (headersAt < 0 && this.startedAt - lease.startedAt <= LATE_START_MS) {
         lease.release(outcome);
         return;
       }
-      // Late start (slow call credentials): time the call, not the credentials. Rare, so the allocation is fine.
+      // Time to the response metadata when the interceptor saw it arrive (what latency means in switchyard), else to
+      // the end of the call; from the start, not the pick, when call credentials delayed the start.
+      const from = this.startedAt - lease.startedAt <= LATE_START_MS ? lease.startedAt : this.startedAt;
       const now = owner.clock.now();
-      lease.release({ ...outcome, latencyMs: now - this.startedAt, now });
+      lease.release({ ...outcome, latencyMs: (headersAt < 0 ? now : headersAt) - from, now });
     };
   }
 }

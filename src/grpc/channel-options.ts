@@ -10,61 +10,140 @@
  * Validates eagerly and throws {@link ConfigError} here, at the call site, rather than letting grpc-js discover the
  * problem at first resolution (and silently pick `pick_first`). Registers the policy and schemes if needed.
  */
-import { type ChannelOptions, experimental } from '@grpc/grpc-js';
+import { type ChannelOptions, experimental, type Interceptor, type InterceptorProvider } from '@grpc/grpc-js';
 import { ConfigError } from '../errors/config-error.js';
 import { LB_POLICY_NAME, parseGrpcLbOptions, type SwitchyardLbJson } from './config.js';
+import { switchyardInterceptor } from './interceptor.js';
+import type { GrpcResilienceOptions } from './retry-config.js';
 import { setup } from './setup.js';
+
+/** What {@link channelOptions} takes: the `switchyard` LB config plus the channel's resilience options. */
+export type ChannelConfig = SwitchyardLbJson & GrpcResilienceOptions;
 
 /** Extra choices of {@link channelOptions}. */
 export interface ChannelOptionsExtras {
   /**
    * Wrap the policy in grpc-js's own `outlier_detection` (gRFC A50) with this raw config (snake_case, durations as
    * `{ seconds, nanos }`). The `child_policy` is filled in. Validated with grpc-js's own parser. Default: not wrapped —
-   * switchyard's outlier detection (a Balancer option) is the usual choice.
+   * switchyard's outlier detection (a Balancer option, on by default) is the usual choice.
    */
   readonly grpcOutlierDetection?: Readonly<Record<string, unknown>>;
-  /** Other channel options to merge in (e.g. `grpc.client_idle_timeout_ms`). */
+  /**
+   * Other channel/client options to merge in (e.g. `grpc.client_idle_timeout_ms`). A `grpc.service_config` here is
+   * merged: its `methodConfig` (timeouts, wait-for-ready), `retryThrottling` and the rest are kept, and its
+   * `loadBalancingConfig` is refused (this function builds it). Its own `interceptors` / `interceptor_providers` run
+   * before switchyard's.
+   */
   readonly options?: ChannelOptions;
 }
 
 /**
- * Returns `{ 'grpc.service_config': … }` selecting the `switchyard` policy with `config`, merged with
- * `extras.options`. Throws {@link ConfigError} naming the field when `config` is invalid.
+ * Returns client options: `{ 'grpc.service_config': … }` selecting the `switchyard` policy with the LB part of
+ * `config`, merged with `extras.options`, and `interceptors` holding {@link switchyardInterceptor} with the
+ * `retry` / `throttle` / `idempotentMethods` part (retries through switchyard's executor; time-to-headers latency
+ * for every call). Pass them to a generated client's constructor. Throws {@link ConfigError} naming the field when
+ * `config` is invalid, and when the service config in `extras.options` has a grpc-js `retryPolicy` or
+ * `hedgingPolicy` while `retry` is on (both would retry the same calls).
  */
 export function channelOptions(
-  config: SwitchyardLbJson = {},
+  config: ChannelConfig = {},
   extras: ChannelOptionsExtras = {},
 ): ChannelOptions {
   setup();
-  parseGrpcLbOptions(config);
-  let entry: Record<string, unknown> = { [LB_POLICY_NAME]: config };
-  if (extras.grpcOutlierDetection !== undefined) {
-    const od = extras.grpcOutlierDetection;
-    if (typeof od !== 'object' || od === null || Array.isArray(od) || 'child_policy' in od) {
-      throw new ConfigError({
-        field: 'grpcOutlierDetection',
-        allowed: 'an outlier_detection config object without child_policy',
-        received: od,
-      });
-    }
-    entry = { outlier_detection: { ...od, child_policy: [entry] } };
-    try {
-      experimental.parseLoadBalancingConfig(entry as never);
-    } catch (error) {
-      throw new ConfigError({
-        field: 'grpcOutlierDetection',
-        allowed: `a config grpc-js accepts (${(error as Error).message})`,
-        received: od,
-      });
-    }
-  }
-  const serviceConfig = extras.options?.['grpc.service_config'];
-  if (serviceConfig !== undefined) {
+  const { retry, throttle, idempotentMethods, ...lbConfig } = config;
+  const interceptor = switchyardInterceptor({ retry, throttle, idempotentMethods });
+  parseGrpcLbOptions(lbConfig);
+  let entry: Record<string, unknown> = { [LB_POLICY_NAME]: lbConfig };
+  if (extras.grpcOutlierDetection !== undefined)
+    entry = wrapInOutlierDetection(entry, extras.grpcOutlierDetection);
+  const serviceConfig = mergeServiceConfig(
+    extras.options?.['grpc.service_config'],
+    entry,
+    retry !== undefined && retry !== false,
+  );
+  return {
+    ...extras.options,
+    'grpc.service_config': JSON.stringify(serviceConfig),
+    ...withInterceptor(extras.options, interceptor),
+  };
+}
+
+function wrapInOutlierDetection(
+  entry: Record<string, unknown>,
+  od: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  if (typeof od !== 'object' || od === null || Array.isArray(od) || 'child_policy' in od) {
     throw new ConfigError({
-      field: "options['grpc.service_config']",
-      allowed: 'absent: channelOptions() builds the service config',
-      received: serviceConfig,
+      field: 'grpcOutlierDetection',
+      allowed: 'an outlier_detection config object without child_policy',
+      received: od,
     });
   }
-  return { ...extras.options, 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [entry] }) };
+  const wrapped = { outlier_detection: { ...od, child_policy: [entry] } };
+  try {
+    experimental.parseLoadBalancingConfig(wrapped as never);
+  } catch (error) {
+    throw new ConfigError({
+      field: 'grpcOutlierDetection',
+      allowed: `a config grpc-js accepts (${(error as Error).message})`,
+      received: od,
+    });
+  }
+  return wrapped;
+}
+
+const FIELD = "options['grpc.service_config']";
+
+/** The user's service config (if any) with our `loadBalancingConfig`; refuses what would conflict. */
+function mergeServiceConfig(
+  raw: unknown,
+  entry: Record<string, unknown>,
+  retrying: boolean,
+): Record<string, unknown> {
+  if (raw === undefined) return { loadBalancingConfig: [entry] };
+  let parsed: unknown;
+  try {
+    parsed = typeof raw === 'string' ? JSON.parse(raw) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError({
+      field: FIELD,
+      allowed: 'a JSON string of a service config object',
+      received: raw,
+    });
+  }
+  const user = parsed as Record<string, unknown>;
+  if ('loadBalancingConfig' in user || 'loadBalancingPolicy' in user) {
+    throw new ConfigError({
+      field: `${FIELD}.loadBalancingConfig`,
+      allowed: 'absent: channelOptions() selects the switchyard policy (configure it in the first argument)',
+      received: user.loadBalancingConfig ?? user.loadBalancingPolicy,
+    });
+  }
+  const methods = Array.isArray(user.methodConfig) ? (user.methodConfig as unknown[]) : [];
+  methods.forEach((method, i) => {
+    if (!retrying || typeof method !== 'object' || method === null) return;
+    for (const key of ['retryPolicy', 'hedgingPolicy'] as const) {
+      if (key in method) {
+        throw new ConfigError({
+          field: `${FIELD}.methodConfig[${i}].${key}`,
+          allowed: `absent while switchyard retries (\`retry\`): both would retry the same calls. Drop one — switchyard's retries go to endpoints not yet tried, under a retry budget`,
+          received: (method as Record<string, unknown>)[key],
+        });
+      }
+    }
+  });
+  return { ...user, loadBalancingConfig: [entry] };
+}
+
+/** Adds switchyard's interceptor after the caller's own (so theirs see one logical call). */
+function withInterceptor(options: ChannelOptions | undefined, interceptor: Interceptor): ChannelOptions {
+  const providers = options?.interceptor_providers as InterceptorProvider[] | undefined;
+  if (providers !== undefined && providers.length > 0) {
+    return { interceptor_providers: [...providers, () => interceptor] };
+  }
+  const own = (options?.interceptors as Interceptor[] | undefined) ?? [];
+  return { interceptors: [...own, interceptor] };
 }

@@ -10,7 +10,7 @@
  *
  * @module switchyard-lb/grpc
  */
-export type { ChannelOptionsExtras } from './channel-options.js';
+export type { ChannelConfig, ChannelOptionsExtras } from './channel-options.js';
 export { channelOptions } from './channel-options.js';
 export type { GrpcLbOptions, SwitchyardLbJson } from './config.js';
 export { defaultGrpcLbOptions, LB_POLICY_NAME, parseGrpcLbOptions, SwitchyardLbConfig } from './config.js';
@@ -26,6 +26,7 @@ export {
   HEALTH_CHECK_METHOD,
   SERVING_STATUS,
 } from './health-check.js';
+export { switchyardInterceptor } from './interceptor.js';
 export { activeBalancers, SwitchyardLoadBalancer } from './lb-policy.js';
 export type { OrcaOptions, OrcaReport } from './orca.js';
 export { decodeOrcaReport, defaultOrcaOptions, ORCA_TRAILER, OrcaWeights, parseOrcaOptions } from './orca.js';
@@ -38,6 +39,8 @@ export {
   setStaticEndpoints,
   staticResolverFactory,
 } from './resolver-schemes.js';
+export type { GrpcResilienceOptions, GrpcRetryOptions } from './retry-config.js';
+export { defaultGrpcRetryOptions } from './retry-config.js';
 export { setup } from './setup.js';
 export { DEFAULT_FAILURE_STATUSES, parseStatusList, StatusClassifier, statusName } from './status.js';
 export type { XdsSchemeOptions } from './xds-scheme.js';

@@ -4,6 +4,7 @@
  *   lease on a connected endpoint   → COMPLETE, with onCallStarted/onCallEnded feeding the lease (call-tracker.ts)
  *   'unavailable' (nothing routable) → TRANSIENT_FAILURE, UNAVAILABLE with why (wait_for_ready calls keep waiting)
  *   'overflow' (every endpoint full) → DROP, UNAVAILABLE: the circuit breaker's answer is final, not retried
+ *   a retry the executor picked        → COMPLETE on its lease's endpoint (call-route.ts), or DROP if it left
  *
  * The policy gives the Balancer only endpoints whose subchannel is READY and healthy (lb-policy.ts), so a lease maps
  * to a usable subchannel; the map lookup is the one guard against a race.
@@ -11,8 +12,10 @@
 import { experimental, Metadata, status as Status } from '@grpc/grpc-js';
 import { readHeader } from '../affinity/keys.js';
 import type { Balancer } from '../balancer/balancer.js';
+import type { Lease } from '../balancer/lease.js';
 import { CANCELLED } from '../balancer/outcome.js';
 import type { PickContext } from '../pickers/picker.js';
+import { type AttemptRoute, routeOf } from './call-route.js';
 import { CallTracker, type PendingPicks } from './call-tracker.js';
 import type { OrcaWeights } from './orca.js';
 import type { StatusClassifier } from './status.js';
@@ -61,6 +64,7 @@ export class SwitchyardPicker implements experimental.Picker {
   readonly #source: PickerSource;
   readonly #unavailable: experimental.PickResult;
   readonly #overflow: experimental.PickResult;
+  readonly #unroutable: experimental.PickResult;
   /** Reused context for hash keys: `tryPick` is synchronous and keeps no reference to it. */
   readonly #ctx: { hashKey: string | undefined } = { hashKey: undefined };
 
@@ -71,18 +75,26 @@ export class SwitchyardPicker implements experimental.Picker {
       PickResultType.DROP,
       `switchyard (${source.balancer.name}): every routable endpoint is at its in-flight limit (circuit breaker open)`,
     );
+    this.#unroutable = failure(
+      PickResultType.DROP,
+      `switchyard (${source.balancer.name}): the endpoint picked for this retry is no longer connected`,
+    );
   }
 
   pick(args: experimental.PickArgs): experimental.PickResult {
     const source = this.#source;
+    const route = routeOf(args.metadata);
+    if (route?.lease !== undefined) return this.#routed(route, route.lease);
     let ctx = NO_CONTEXT;
     if (source.hashHeader !== undefined) {
       this.#ctx.hashKey = hashKeyOf(args.metadata, source.hashHeader);
       ctx = this.#ctx;
     }
     const result = source.balancer.tryPick(ctx);
-    if (result === 'unavailable') return this.#unavailable;
-    if (result === 'overflow') return this.#overflow;
+    if (typeof result === 'string') {
+      if (route !== undefined) route.local = result;
+      return result === 'unavailable' ? this.#unavailable : this.#overflow;
+    }
     const subchannel = source.subchannels.get(result.endpoint.address);
     if (subchannel === undefined) {
       // The endpoint left between the Balancer's update and ours; the next picker will not offer it.
@@ -91,7 +103,39 @@ export class SwitchyardPicker implements experimental.Picker {
     }
     const tracker = new CallTracker(subchannel, result, source.pending, source.classifier, source.orca);
     source.pending.add(tracker);
+    if (route !== undefined) {
+      // Tell the interceptor where this attempt went, so a retry can pick elsewhere on the same Balancer.
+      route.balancer = source.balancer;
+      route.address = result.endpoint.address;
+      route.classifier = source.classifier;
+      route.local = undefined;
+      tracker.route = route;
+    }
     return tracker;
+  }
+
+  /**
+   * An attempt the executor picked (a retry): send it to its lease's endpoint, untracked here — the interceptor
+   * releases that lease. If the endpoint is no longer connected on this picker's Balancer, fail it locally with
+   * UNAVAILABLE (the interceptor retries elsewhere) rather than queue it for an endpoint that may never return.
+   */
+  #routed(route: AttemptRoute, lease: Lease): experimental.PickResult {
+    const source = this.#source;
+    route.classifier = source.classifier;
+    const subchannel =
+      route.balancer === source.balancer ? source.subchannels.get(lease.endpoint.address) : undefined;
+    if (subchannel === undefined || lease.released) {
+      route.local = 'unroutable';
+      return this.#unroutable;
+    }
+    route.local = undefined;
+    return {
+      pickResultType: PickResultType.COMPLETE,
+      subchannel,
+      status: null,
+      onCallStarted: null,
+      onCallEnded: null,
+    };
   }
 }
 

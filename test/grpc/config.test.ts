@@ -133,8 +133,67 @@ describe('channelOptions', () => {
     expect((thrown as Error).message).toMatch(/interval/);
   });
 
-  it('refuses a service config of its own in extra options', () => {
-    expect(() => channelOptions({}, { options: { 'grpc.service_config': '{}' } })).toThrow(ConfigError);
+  it('merges a service config of its own in extra options, keeping its methodConfig and timeouts', () => {
+    const methodConfig = [{ name: [{ service: 'test.Echo' }], timeout: '2s', waitForReady: true }];
+    const out = channelOptions(
+      { balancer: { name: 'merged' } },
+      { options: { 'grpc.service_config': JSON.stringify({ methodConfig }) } },
+    );
+    const merged = JSON.parse(out['grpc.service_config'] as string);
+    expect(merged.methodConfig).toEqual(methodConfig);
+    expect(merged.loadBalancingConfig).toEqual([{ switchyard: { balancer: { name: 'merged' } } }]);
+  });
+
+  it('refuses, naming the field, what would conflict in a merged service config', () => {
+    const attempt = (serviceConfig: unknown, retry?: boolean) =>
+      fieldOf(() =>
+        channelOptions({ retry }, { options: { 'grpc.service_config': JSON.stringify(serviceConfig) } }),
+      );
+    expect(attempt({ loadBalancingConfig: [{ round_robin: {} }] })).toBe(
+      "options['grpc.service_config'].loadBalancingConfig",
+    );
+    const retryPolicy = {
+      maxAttempts: 3,
+      initialBackoff: '0.1s',
+      maxBackoff: '1s',
+      backoffMultiplier: 2,
+      retryableStatusCodes: ['UNAVAILABLE'],
+    };
+    const methodConfig = [{ name: [{}] }, { name: [{ service: 'test.Echo' }], retryPolicy }];
+    // grpc-js's own retries and switchyard's would both retry the same call: refused while `retry` is on...
+    expect(attempt({ methodConfig }, true)).toBe(
+      "options['grpc.service_config'].methodConfig[1].retryPolicy",
+    );
+    expect(attempt({ methodConfig: [{ name: [{}], hedgingPolicy: { maxAttempts: 2 } }] }, true)).toBe(
+      "options['grpc.service_config'].methodConfig[0].hedgingPolicy",
+    );
+    // ...and kept when switchyard does not retry.
+    expect(() =>
+      channelOptions({}, { options: { 'grpc.service_config': JSON.stringify({ methodConfig }) } }),
+    ).not.toThrow();
+    expect(fieldOf(() => channelOptions({}, { options: { 'grpc.service_config': 'not json' } }))).toBe(
+      "options['grpc.service_config']",
+    );
+  });
+
+  it('installs the switchyard interceptor after the caller’s own', () => {
+    const mine: grpc.Interceptor = (options, next) => new grpc.InterceptingCall(next(options));
+    const out = channelOptions({}, { options: { interceptors: [mine] } });
+    expect(out.interceptors).toHaveLength(2);
+    expect(out.interceptors[0]).toBe(mine);
+    const provided = channelOptions({}, { options: { interceptor_providers: [() => mine] } });
+    expect(provided.interceptors).toBeUndefined();
+    expect(provided.interceptor_providers).toHaveLength(2);
+  });
+
+  it('validates the resilience options, naming the field', () => {
+    expect(fieldOf(() => channelOptions({ retry: { codes: ['NOPE'] } as never }))).toBe('retry.codes[0]');
+    expect(fieldOf(() => channelOptions({ retry: { codes: ['CANCELLED'] } }))).toBe('retry.codes[0]');
+    expect(fieldOf(() => channelOptions({ retry: { maxAttempts: 0 } }))).toBe('retry.maxAttempts');
+    expect(fieldOf(() => channelOptions({ retry: { perTryTimeoutMs: 0 } }))).toBe('retry.perTryTimeoutMs');
+    expect(fieldOf(() => channelOptions({ retry: { extra: 1 } as never }))).toBe('retry.extra');
+    expect(fieldOf(() => channelOptions({ idempotentMethods: ['Echo/Who'] }))).toBe('idempotentMethods[0]');
+    expect(fieldOf(() => channelOptions({ throttle: { k: 0 } }))).toBe('throttle.k');
   });
 });
 
@@ -266,3 +325,13 @@ describe('a service config from the resolver that turns bad', () => {
     }
   });
 });
+
+function fieldOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.field;
+    throw error;
+  }
+  return undefined;
+}

@@ -1,0 +1,73 @@
+/**
+ * How the switchyard client interceptor (interceptor.ts) and the switchyard picker (picker.ts) talk about one
+ * attempt of a call.
+ *
+ * grpc-js hands a picker only the call's metadata (`PickArgs.metadata`, a fresh clone per pick). The carrier is that
+ * metadata's *options* object (`Metadata.getOptions()`, where grpc-js keeps `waitForReady` and friends): `clone()`
+ * passes it on by reference, and it is never serialised — only the metadata's key/value entries become HTTP/2
+ * headers. So the interceptor puts an {@link AttemptRoute} there under a symbol, the picker reads it, and nothing
+ * switchyard-internal ever goes on the wire (a test checks what the server receives). A metadata entry would have
+ * needed the picker to strip it on every pick, and a picker of another policy would have sent it.
+ *
+ * What travels each way:
+ * - interceptor → picker: for an attempt the executor picked (a retry), the lease whose endpoint it must go to;
+ * - picker → interceptor: for an attempt the picker picked (the first), which Balancer and endpoint it used — what a
+ *   retry needs to pick elsewhere on the same Balancer — or that it failed locally (no endpoint, circuit breaker);
+ * - interceptor → call tracker: when the response metadata arrived, so the lease is fed time-to-headers latency as
+ *   the undici adapter's is (docs/choosing-a-policy.md, "What latency means").
+ */
+import type { Metadata } from '@grpc/grpc-js';
+import type { Balancer } from '../balancer/balancer.js';
+import type { Lease } from '../balancer/lease.js';
+import type { StatusClassifier } from './status.js';
+
+/** The metadata-options key of an attempt's {@link AttemptRoute}. */
+export const ROUTE: unique symbol = Symbol.for('switchyard.grpc.route') as never;
+
+/** Why a pick failed before the call reached any endpoint. */
+export type LocalFailure = 'unavailable' | 'overflow' | 'unroutable';
+
+/** One attempt's shared state between the interceptor, the picker and the call tracker. */
+export class AttemptRoute {
+  /** Interceptor → picker: send this attempt to this lease's endpoint (a retry the executor picked). */
+  readonly lease: Lease | undefined;
+  /** The Balancer that picked: set by the interceptor with `lease`, else by the picker. */
+  balancer: Balancer | undefined;
+  /** Picker → interceptor: the endpoint the attempt went to (`host:port`). */
+  address: string | undefined;
+  /** Picker → interceptor: how the channel classifies status codes into outcomes. */
+  classifier: StatusClassifier | undefined;
+  /** Picker → interceptor: the pick failed locally; the attempt reached no endpoint. */
+  local: LocalFailure | undefined;
+  /** The attempt's gRPC deadline is its per-try timeout, earlier than the call's own deadline. */
+  perTryCut = false;
+  /** Interceptor → call tracker: when the response metadata arrived, on the Balancer's clock; -1 before. */
+  headersAt = -1;
+  /** The attempt is over: a stale route (a caller reusing its Metadata) is ignored by the picker. */
+  ended = false;
+
+  constructor(lease?: Lease, balancer?: Balancer) {
+    this.lease = lease;
+    this.balancer = balancer;
+  }
+
+  /** Records the arrival of response metadata (first response metadata, or trailers-only). */
+  markHeaders(): void {
+    if (this.headersAt < 0 && this.balancer !== undefined) this.headersAt = this.balancer.clock.now();
+  }
+}
+
+interface RouteCarrier {
+  readonly [ROUTE]?: AttemptRoute;
+}
+
+/** The live route of the attempt whose (cloned) metadata this is, if the interceptor set one. */
+export function routeOf(metadata: Metadata): AttemptRoute | undefined {
+  const route = (metadata.getOptions() as RouteCarrier)[ROUTE];
+  return route === undefined || route.ended ? undefined : route;
+}
+
+/** Attaches `route` to `metadata` (a new options object: the caller's own options object is not changed). */
+export function attachRoute(metadata: Metadata, route: AttemptRoute): void {
+  metadata.setOptions({ ...metadata.getOptions(), [ROUTE]: route } as never);
+}

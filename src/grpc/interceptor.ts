@@ -1,0 +1,409 @@
+/**
+ * The switchyard client interceptor: retries and adaptive throttling for grpc-js calls through the shared executor
+ * (resilience/executor.ts), and time-to-headers latency for every call.
+ *
+ *   call ─▶ throttle? ─▶ attempt 1: grpc-js picks (switchyard picker, queueing and wait-for-ready as usual)
+ *                          │ response metadata ─▶ committed: the rest of the call flows to the caller
+ *                          │ retryable status (UNAVAILABLE, …) before any response metadata
+ *                          ▼
+ *            execute({ resume: attempt 1 }) ─▶ budget, backoff / pushback, deadline ─▶ tryPick(exclude tried)
+ *                          ▲                                                               │
+ *                          └──── attempt n: a new grpc-js call routed to that lease ◀──────┘
+ *
+ * Why an interceptor: it is the one grpc-js extension point that sees a whole call (metadata, messages, status) and
+ * can start it again; an LB policy sees only picks. Why the first attempt is grpc-js's own pick: calls made before
+ * the first resolution, or while nothing is connected, must queue in grpc-js until the call's deadline
+ * (wait-for-ready included), exactly as without switchyard — and the common, successful call then pays for no
+ * executor at all. The picker tells the interceptor which Balancer and endpoint that attempt used (call-route.ts),
+ * so the retry excludes it; the executor picks every later attempt itself, and the picker routes each to its lease.
+ *
+ * What is retried (gRFC A6): a call is committed — never retried — once response metadata arrives, so nothing is
+ * retried after a response message. Only calls with a single request message (unary and server-streaming) are
+ * retried: their one message is kept to send again. Client-streaming and bidirectional calls are never retried (they
+ * still get time-to-headers latency). A status with `grpc-retry-pushback-ms` waits that long instead of the
+ * backoff; a negative or malformed pushback means do not retry.
+ */
+import {
+  type CallOptions,
+  type InterceptingCall,
+  type InterceptingListener,
+  type Interceptor,
+  type InterceptorOptions,
+  Metadata,
+  type NextCall,
+  status as Status,
+  type StatusObject,
+} from '@grpc/grpc-js';
+import type { Balancer } from '../balancer/balancer.js';
+import type { Lease } from '../balancer/lease.js';
+import type { Outcome } from '../balancer/outcome.js';
+import { systemClock } from '../clock.js';
+import { isDeadlineExceededError } from '../errors/deadline-exceeded-error.js';
+import type { AttemptInfo, Classified } from '../resilience/attempt.js';
+import { execute } from '../resilience/executor.js';
+import { parseGrpcPushback } from '../semantics/http.js';
+import { failureOfGrpcCode } from '../semantics/status.js';
+import { AttemptRoute, attachRoute } from './call-route.js';
+import { type GrpcResilience, type GrpcResilienceOptions, parseGrpcResilience } from './retry-config.js';
+import { StatusClassifier } from './status.js';
+
+type ChildCall = ReturnType<NextCall>;
+type MessageContext = Parameters<InterceptingCall['sendMessageWithContext']>[0];
+
+const DEFAULT_CLASSIFIER = new StatusClassifier();
+const CONNECT: Outcome = Object.freeze({ ok: false, failure: 'connect' });
+const TIMEOUT: Outcome = Object.freeze({ ok: false, failure: 'timeout', status: Status.DEADLINE_EXCEEDED });
+const PUSHBACK = 'grpc-retry-pushback-ms';
+
+/**
+ * A grpc-js client interceptor that gives calls switchyard's retries (under the retry budget, to endpoints not yet
+ * tried) and adaptive throttling, and feeds the `switchyard` policy time-to-first-metadata latency.
+ * `channelOptions()` installs it; for a client built another way pass it in the client's `interceptors` option:
+ *
+ * ```ts
+ * new OrdersClient(target, creds, { ...myOptions, interceptors: [switchyardInterceptor({ retry: true })] });
+ * ```
+ *
+ * Works only on channels whose policy is `switchyard` (elsewhere it passes calls through untouched). Interceptors
+ * given per call (`CallOptions.interceptors`) replace the client's, this one included (grpc-js rule).
+ * Throws {@link ConfigError} for invalid options.
+ */
+export function switchyardInterceptor(options: GrpcResilienceOptions = {}): Interceptor {
+  const resilience = parseGrpcResilience(options);
+  return (callOptions, nextCall) =>
+    new SwitchyardCall(callOptions, nextCall, resilience) as unknown as InterceptingCall;
+}
+
+/** A failed attempt, as the executor sees it (the rejection of `attempt`). */
+class AttemptFailed {
+  constructor(
+    readonly status: StatusObject,
+    readonly route: AttemptRoute,
+    readonly perTryCut: boolean,
+  ) {}
+}
+
+/** One logical call: its attempts, and the one that is committed to the caller. */
+class SwitchyardCall {
+  readonly #options: InterceptorOptions;
+  readonly #next: NextCall;
+  readonly #r: GrpcResilience;
+  /** Unary and server-streaming calls: one request message, kept for replay. */
+  readonly #replayable: boolean;
+  #listener: Partial<InterceptingListener> = {};
+  #metadata: Metadata | undefined;
+  #message: { context: MessageContext; message: unknown } | undefined;
+  #halfClosed = false;
+  #reading = false;
+  #child: ChildCall | undefined;
+  #route: AttemptRoute | undefined;
+  #committed = false;
+  #done = false;
+  #startedAt = 0;
+  #deadline = Number.POSITIVE_INFINITY;
+  #idempotent = false;
+  #abort: AbortController | undefined;
+  #lastStatus: StatusObject | undefined;
+
+  constructor(options: InterceptorOptions, next: NextCall, resilience: GrpcResilience) {
+    this.#options = options;
+    this.#next = next;
+    this.#r = resilience;
+    this.#replayable = !options.method_definition.requestStream;
+  }
+
+  start(metadata: Metadata, listener?: Partial<InterceptingListener>): void {
+    this.#listener = listener ?? {};
+    this.#metadata = metadata;
+    this.#startedAt = systemClock.now();
+    this.#deadline = deadlineOf(this.#options.deadline);
+    this.#idempotent =
+      metadata.getOptions().idempotentRequest === true ||
+      this.#r.isIdempotent(this.#options.method_definition.path);
+    const throttle = this.#r.throttle;
+    if (throttle?.shouldReject()) {
+      const details = `switchyard: call rejected locally by adaptive throttling (p=${throttle.rejectionProbability.toFixed(2)})`;
+      process.nextTick(() => this.#finish({ code: Status.UNAVAILABLE, details, metadata: new Metadata() }));
+      return;
+    }
+    const route = new AttemptRoute();
+    this.#route = route;
+    this.#child = this.#launch(route, this.#firstListener(route));
+  }
+
+  sendMessageWithContext(context: MessageContext, message: unknown): void {
+    if (this.#replayable && !this.#committed) this.#message = { context, message };
+    this.#child?.sendMessageWithContext(context, message);
+  }
+
+  sendMessage(message: unknown): void {
+    this.sendMessageWithContext({}, message);
+  }
+
+  halfClose(): void {
+    this.#halfClosed = true;
+    this.#child?.halfClose();
+  }
+
+  startRead(): void {
+    this.#reading = true;
+    this.#child?.startRead();
+  }
+
+  cancelWithStatus(code: Status, details: string): void {
+    if (this.#done) return;
+    if (this.#abort === undefined) {
+      // Attempt 1 is running: grpc-js ends it and reports the status through its listener.
+      this.#child?.cancelWithStatus(code, details);
+      return;
+    }
+    // Retrying: stop the executor (it aborts the attempt in flight) and answer now.
+    this.#abort.abort();
+    this.#child?.cancelWithStatus(code, details);
+    this.#finish({ code, details, metadata: new Metadata() });
+  }
+
+  getPeer(): string {
+    return this.#child?.getPeer() ?? '';
+  }
+
+  getAuthContext(): ReturnType<InterceptingCall['getAuthContext']> {
+    return this.#child?.getAuthContext() ?? null;
+  }
+
+  // ---- attempts --------------------------------------------------------------------------------------------
+
+  /** Starts one grpc-js call carrying `route`, replaying what the caller has sent so far. */
+  #launch(route: AttemptRoute, listener: InterceptingListener): ChildCall {
+    const metadata = this.#metadata!.clone();
+    attachRoute(metadata, route);
+    const perTry = this.#r.perTryTimeoutMs;
+    let options: CallOptions = this.#options;
+    if (perTry !== undefined && this.#replayable) {
+      const cut = Date.now() + perTry;
+      if (cut < this.#deadline) {
+        options = { ...this.#options, deadline: cut };
+        route.perTryCut = true;
+      }
+    }
+    const child = this.#next(options as InterceptorOptions);
+    child.start(metadata, listener);
+    if (this.#message !== undefined)
+      child.sendMessageWithContext(this.#message.context, this.#message.message);
+    if (this.#halfClosed) child.halfClose();
+    if (this.#reading) child.startRead();
+    return child;
+  }
+
+  #firstListener(route: AttemptRoute): InterceptingListener {
+    return {
+      onReceiveMetadata: (metadata) => {
+        if (this.#done) return;
+        route.markHeaders();
+        this.#commit(metadata);
+      },
+      onReceiveMessage: (message) => {
+        // Before commit the only message is the unary null that precedes a failed status: dropped, as the caller
+        // gets the status.
+        if (this.#committed) this.#listener.onReceiveMessage?.(message);
+      },
+      onReceiveStatus: (status) => {
+        route.markHeaders();
+        if (this.#committed) {
+          this.#depositAndRecord(route, status.code);
+          this.#finish(status);
+        } else this.#firstFailed(route, status);
+      },
+    };
+  }
+
+  #commit(metadata: Metadata): void {
+    this.#committed = true;
+    this.#message = undefined;
+    this.#listener.onReceiveMetadata?.(metadata);
+  }
+
+  /** Attempt 1 ended without response metadata: retry it through the executor, or answer with its status. */
+  #firstFailed(route: AttemptRoute, status: StatusObject): void {
+    const retry = this.#r.retry;
+    const balancer = route.balancer;
+    const classified = this.#classify(status, route, route.perTryCut);
+    this.#r.throttle?.record(classified.outcome.ok);
+    if (
+      retry === undefined ||
+      balancer === undefined ||
+      route.address === undefined ||
+      !classified.retryable ||
+      !this.#replayable ||
+      this.#done
+    ) {
+      if (retry !== undefined && balancer !== undefined) retry.budgetFor(balancer)?.deposit();
+      this.#finish(status);
+      return;
+    }
+    this.#lastStatus = status;
+    this.#abort = new AbortController();
+    this.#child = undefined;
+    execute<Metadata>({
+      balancer,
+      retry,
+      throttle: this.#r.throttle,
+      idempotent: this.#idempotent,
+      replayable: true,
+      signal: this.#abort.signal,
+      deadlineMs:
+        this.#deadline === Number.POSITIVE_INFINITY ? undefined : this.#deadlineLeftFrom(this.#startedAt),
+      resume: {
+        address: route.address,
+        startedAt: this.#startedAt,
+        error: new AttemptFailed(status, route, false),
+        classified,
+      },
+      attempt: (info) => this.#retryAttempt(info, balancer),
+      classify: (result) =>
+        'value' in result
+          ? { outcome: { ok: true }, retryable: false }
+          : result.error instanceof AttemptFailed
+            ? this.#classify(result.error.status, result.error.route, result.error.perTryCut)
+            : { outcome: CONNECT, retryable: false },
+    }).then(
+      () => {
+        // The winner committed when its metadata arrived (#retryAttempt); its lease is released at its status.
+      },
+      (error: unknown) => this.#executionFailed(error),
+    );
+  }
+
+  /** One attempt the executor picked: a new grpc-js call routed to `info.lease`. Resolves at response metadata. */
+  #retryAttempt(info: AttemptInfo, balancer: Balancer): Promise<Metadata> {
+    return new Promise<Metadata>((resolve, reject) => {
+      const route = new AttemptRoute(info.lease, balancer);
+      let aborted = false;
+      let mine = false;
+      const listener: InterceptingListener = {
+        onReceiveMetadata: (metadata) => {
+          if (aborted || this.#done) return;
+          route.markHeaders();
+          mine = true;
+          this.#child = child;
+          this.#route = route;
+          this.#commit(metadata);
+          resolve(metadata);
+        },
+        onReceiveMessage: (message) => {
+          if (mine) this.#listener.onReceiveMessage?.(message);
+        },
+        onReceiveStatus: (status) => {
+          route.markHeaders();
+          if (mine) {
+            releaseWinner(info.lease, route, status.code);
+            this.#finish(status);
+          } else if (!aborted) {
+            route.ended = true;
+            this.#lastStatus = status;
+            reject(new AttemptFailed(status, route, route.perTryCut));
+          }
+        },
+      };
+      info.signal.addEventListener(
+        'abort',
+        () => {
+          // A committed attempt belongs to the caller now; grpc-js enforces the call's deadline on it.
+          if (mine) return;
+          aborted = true;
+          route.ended = true;
+          child.cancelWithStatus(Status.CANCELLED, 'switchyard: attempt abandoned');
+        },
+        { once: true },
+      );
+      const child = this.#launch(route, listener);
+      if (!mine) this.#child = child;
+    });
+  }
+
+  /** The executor gave up: answer with the last attempt's status, or DEADLINE_EXCEEDED at the call's deadline. */
+  #executionFailed(error: unknown): void {
+    if (this.#committed || this.#done) return;
+    if (error instanceof AttemptFailed) {
+      this.#finish(error.status);
+    } else if (isDeadlineExceededError(error)) {
+      this.#finish({
+        code: Status.DEADLINE_EXCEEDED,
+        details: `Deadline exceeded while retrying (last attempt: ${this.#lastStatus?.details ?? 'none'})`,
+        metadata: new Metadata(),
+      });
+    } else {
+      // No endpoint, circuit breaker or throttle stopped the retry: the caller gets what the last attempt got.
+      this.#finish(this.#lastStatus!);
+    }
+  }
+
+  /**
+   * What an attempt's status means for the executor: the channel's outcome for the code; retryable when the code is
+   * in `codes` (any call — classified as not processed), in `idempotentCodes` for an idempotent call, or a per-try
+   * timeout; never when the server's pushback says stop.
+   */
+  #classify(status: StatusObject, route: AttemptRoute, perTryCut: boolean): Classified {
+    if (route.local === 'unroutable') return { outcome: CONNECT, retryable: true, bodySent: false };
+    const code = status.code;
+    if (route.local !== undefined || code === Status.CANCELLED) {
+      return { outcome: DEFAULT_CLASSIFIER.outcome(code), retryable: false };
+    }
+    if (code === Status.DEADLINE_EXCEEDED && perTryCut && Date.now() < this.#deadline) {
+      return { outcome: TIMEOUT, retryable: true, bodySent: true };
+    }
+    const pushback = parseGrpcPushback(pushbackOf(status.metadata));
+    const anyCall = this.#r.anyCallCodes.has(code);
+    const retryable = pushback !== 'stop' && (anyCall || this.#r.idempotentCodes.has(code));
+    let outcome = (route.classifier ?? DEFAULT_CLASSIFIER).outcome(code);
+    if (retryable && outcome.ok) outcome = { ok: false, failure: failureOfGrpcCode(code), status: code };
+    return {
+      outcome,
+      retryable,
+      bodySent: !anyCall,
+      ...(typeof pushback === 'number' ? { retryAfterMs: pushback } : {}),
+    };
+  }
+
+  /** A call answered by attempt 1 alone: count it in the budget and the throttle. */
+  #depositAndRecord(route: AttemptRoute, code: number): void {
+    const balancer = route.balancer;
+    if (balancer !== undefined) this.#r.retry?.budgetFor(balancer)?.deposit();
+    const throttle = this.#r.throttle;
+    if (throttle !== undefined) throttle.record((route.classifier ?? DEFAULT_CLASSIFIER).outcome(code).ok);
+  }
+
+  #deadlineLeftFrom(startedAt: number): number {
+    return Math.max(1, this.#deadline - Date.now() + (systemClock.now() - startedAt));
+  }
+
+  #finish(status: StatusObject): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (this.#route !== undefined) this.#route.ended = true;
+    this.#message = undefined;
+    this.#listener.onReceiveStatus?.(status);
+  }
+}
+
+/** The winning retry's lease, released at the end of its call with time-to-headers latency. */
+function releaseWinner(lease: Lease, route: AttemptRoute, code: number): void {
+  route.ended = true;
+  const outcome = (route.classifier ?? DEFAULT_CLASSIFIER).outcome(code);
+  if (route.headersAt < 0) {
+    lease.release(outcome);
+    return;
+  }
+  lease.release({ ...outcome, latencyMs: route.headersAt - lease.startedAt });
+}
+
+function pushbackOf(metadata: Metadata | undefined): string | undefined {
+  const value = metadata?.get(PUSHBACK)[0];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function deadlineOf(deadline: CallOptions['deadline']): number {
+  if (deadline === undefined) return Number.POSITIVE_INFINITY;
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(ms) ? ms : Number.POSITIVE_INFINITY;
+}
