@@ -17,7 +17,10 @@ const descriptor = {
         WhoRequest: { fields: { key: { type: 'string', id: 1 } } },
         WhoReply: { fields: { server: { type: 'string', id: 1 } } },
         Echo: {
-          methods: { Who: { requestType: 'WhoRequest', responseType: 'WhoReply' } },
+          methods: {
+            Who: { requestType: 'WhoRequest', responseType: 'WhoReply' },
+            Watch: { requestType: 'WhoRequest', responseType: 'WhoReply', responseStream: true },
+          },
         },
       },
     },
@@ -43,6 +46,12 @@ export interface Behaviour {
   serving: boolean;
   /** An encoded ORCA load report to send in the `endpoint-load-metrics-bin` trailer of every answer. */
   orca: Buffer | undefined;
+  /** A `grpc-retry-pushback-ms` trailer value to send with failures (gRFC A6). */
+  pushback: string | undefined;
+  /** `Watch`: messages sent before failing with `failWith` (default 0: a trailers-only failure). */
+  streamMessages: number;
+  /** `Watch`: response metadata is sent at once; the call ends this long after it (ms). */
+  streamHoldMs: number;
 }
 
 /**
@@ -71,6 +80,8 @@ export interface TestServer {
   calls: number;
   /** Calls currently being handled. */
   active: number;
+  /** Metadata keys of the last call received. */
+  lastMetadataKeys: string[];
   stop(): Promise<void>;
   /** Binds the same port again after `stop()`. */
   restart(): Promise<void>;
@@ -86,18 +97,29 @@ function listen(server: grpc.Server, port: number): Promise<number> {
 
 /** Starts a named Echo server on an ephemeral 127.0.0.1 port. */
 export async function startServer(name: string, behaviour: Partial<Behaviour> = {}): Promise<TestServer> {
-  const state: Behaviour = { delayMs: 0, failWith: undefined, serving: true, orca: undefined, ...behaviour };
+  const state: Behaviour = {
+    delayMs: 0,
+    failWith: undefined,
+    serving: true,
+    orca: undefined,
+    pushback: undefined,
+    streamMessages: 0,
+    streamHoldMs: 0,
+    ...behaviour,
+  };
   let server: grpc.Server | undefined;
   const make = () => {
     const s = new grpc.Server();
     s.addService(echoService, {
-      Who: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      Who: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        result.lastMetadataKeys = Object.keys(call.metadata.getMap());
         result.active++;
         const answer = () => {
           result.active--;
           result.calls++;
           const trailer = new grpc.Metadata();
           if (state.orca !== undefined) trailer.set('endpoint-load-metrics-bin', state.orca);
+          if (state.pushback !== undefined) trailer.set('grpc-retry-pushback-ms', state.pushback);
           if (state.failWith !== undefined)
             callback({ code: state.failWith, details: `${name} fails`, metadata: trailer });
           else callback(null, { server: name }, trailer);
@@ -105,6 +127,7 @@ export async function startServer(name: string, behaviour: Partial<Behaviour> = 
         if (state.delayMs > 0) setTimeout(answer, state.delayMs);
         else answer();
       },
+      Watch: (call: grpc.ServerWritableStream<unknown, unknown>) => watch(call, state, result),
     });
     s.addService(healthService, {
       Check: (_call: grpc.ServerUnaryCall<Buffer, number>, callback: grpc.sendUnaryData<number>) =>
@@ -121,6 +144,7 @@ export async function startServer(name: string, behaviour: Partial<Behaviour> = 
     behaviour: state,
     calls: 0,
     active: 0,
+    lastMetadataKeys: [],
     async stop() {
       const s = server;
       server = undefined;
@@ -135,6 +159,34 @@ export async function startServer(name: string, behaviour: Partial<Behaviour> = 
   return result;
 }
 
+/** `Watch`: `streamMessages` replies, then `failWith` (or, without it, metadata first and OK after `streamHoldMs`). */
+function watch(
+  call: grpc.ServerWritableStream<unknown, unknown>,
+  state: Behaviour,
+  server: TestServer,
+): void {
+  server.calls++;
+  server.lastMetadataKeys = Object.keys(call.metadata.getMap());
+  const fail = () => {
+    const trailer = new grpc.Metadata();
+    if (state.pushback !== undefined) trailer.set('grpc-retry-pushback-ms', state.pushback);
+    call.emit('error', { code: state.failWith, details: `${server.name} fails`, metadata: trailer });
+  };
+  if (state.failWith !== undefined && state.streamMessages === 0) {
+    fail();
+    return;
+  }
+  call.sendMetadata(new grpc.Metadata());
+  for (let i = 0; i < state.streamMessages; i++) call.write({ server: server.name });
+  setTimeout(() => {
+    if (state.failWith !== undefined) fail();
+    else {
+      call.write({ server: server.name });
+      call.end();
+    }
+  }, state.streamHoldMs);
+}
+
 /** Starts `n` servers named `s0`, `s1`, … */
 export function startServers(n: number, behaviour: Partial<Behaviour> = {}): Promise<TestServer[]> {
   return Promise.all(Array.from({ length: n }, (_, i) => startServer(`s${i}`, behaviour)));
@@ -147,6 +199,11 @@ export type Echo = grpc.Client & {
     options: grpc.CallOptions,
     callback: (error: grpc.ServiceError | null, reply?: { server: string }) => void,
   ): grpc.ClientUnaryCall;
+  Watch(
+    request: { key?: string },
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+  ): grpc.ClientReadableStream<{ server: string }>;
 };
 
 /** A client for `target`. */
@@ -243,6 +300,9 @@ export function useEchoFleet(n: number): EchoFleet {
       s.behaviour.failWith = undefined;
       s.behaviour.serving = true;
       s.behaviour.orca = undefined;
+      s.behaviour.pushback = undefined;
+      s.behaviour.streamMessages = 0;
+      s.behaviour.streamHoldMs = 0;
       await s.restart();
     }
   });
