@@ -40,6 +40,8 @@ export interface SwitchyardLbJson {
   /**
    * Options passed to `new Balancer(...)` as they are — `name`, `panicThreshold`, `closeTimeoutMs` and whatever
    * health and resilience options the Balancer accepts (outlier detection, active health checks, slow start, …).
+   * One adapter default differs from a bare Balancer's, the same as in the undici adapter: `outlierDetection` is on
+   * (Envoy's defaults) unless set; `outlierDetection: false` turns it off.
    * The Balancer validates them. `endpoints`, `resolver`, `policy`, `clock`, `random` and `extensions` are not
    * allowed here: the policy supplies endpoints from grpc-js, and the rest are not JSON.
    */
@@ -169,6 +171,8 @@ function balancerOptionsOf(options: GrpcLbOptions): BalancerOptions {
   // `subset` is the policy's: it decides which endpoints get subchannels, and the Balancer sees only those.
   const { subset: _policyApplies, ...balancer } = options.balancer;
   return {
+    // On unless set, as in the undici adapter (docs/grpc.md): without it a server failing every call keeps its share.
+    outlierDetection: true,
     ...balancer,
     ...withGrpcProber(options.balancer.healthCheck),
     policy: options.policy,

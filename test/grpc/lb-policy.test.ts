@@ -88,7 +88,8 @@ it('configurable failure statuses', async () => {
     channelOptions({
       policy: 'round_robin',
       failureStatuses: ['NOT_FOUND'],
-      balancer: { name: 'custom-failures', panicThreshold: 0 },
+      // Counting every failure: no ejection (on by default) may take s1 out of the rotation.
+      balancer: { name: 'custom-failures', panicThreshold: 0, outlierDetection: false },
     }),
   );
   await who(client);
@@ -103,6 +104,25 @@ it('configurable failure statuses', async () => {
   expect(results['ERR 5: s1 fails']).toBe(10);
   expect(s1().failures - before.failures).toBe(10);
   expect(s1().successes - before.successes).toBe(0);
+});
+
+it('outlier detection is on by default, as in the undici adapter: a server failing every call is ejected', async () => {
+  const lost = async (name: string, outlierDetection?: false) => {
+    const client = open(channelOptions({ policy: 'round_robin', balancer: { name, outlierDetection } }));
+    await who(client);
+    await waitRoutable(name, 3, 3_000);
+    servers[1]!.behaviour.failWith = grpc.status.UNAVAILABLE;
+    const results = await burst(client, 90);
+    servers[1]!.behaviour.failWith = undefined;
+    return results['ERR 14: s1 fails'] ?? 0;
+  };
+  // Without ejection a third of the calls fail; with the default, s1 leaves after 5 consecutive failures.
+  expect(await lost('od-off', false)).toBe(30);
+  expect(await lost('od-default')).toBeLessThanOrEqual(6);
+  const s1 = balancerNamed('od-default')!
+    .stats()
+    .endpoints.find((e) => e.address === servers[1]!.address)!;
+  expect(s1.condition).toBe('ejected');
 });
 
 it('circuit breaker overflow drops the call with UNAVAILABLE (no retry, no queueing)', async () => {
