@@ -52,6 +52,7 @@ type MessageContext = Parameters<InterceptingCall['sendMessageWithContext']>[0];
 
 const DEFAULT_CLASSIFIER = new StatusClassifier();
 const CONNECT: Outcome = Object.freeze({ ok: false, failure: 'connect' });
+const RESET: Outcome = Object.freeze({ ok: false, failure: 'reset', status: Status.CANCELLED });
 const TIMEOUT: Outcome = Object.freeze({ ok: false, failure: 'timeout', status: Status.DEADLINE_EXCEEDED });
 const PUSHBACK = 'grpc-retry-pushback-ms';
 
@@ -103,6 +104,7 @@ class SwitchyardCall {
   #deadline = Number.POSITIVE_INFINITY;
   #idempotent = false;
   #abort: AbortController | undefined;
+  #callerCancelled = false;
   #lastStatus: StatusObject | undefined;
 
   constructor(options: InterceptorOptions, next: NextCall, resilience: GrpcResilience) {
@@ -152,6 +154,7 @@ class SwitchyardCall {
 
   cancelWithStatus(code: Status, details: string): void {
     if (this.#done) return;
+    this.#callerCancelled = true;
     if (this.#abort === undefined) {
       // Attempt 1 is running: grpc-js ends it and reports the status through its listener.
       this.#child?.cancelWithStatus(code, details);
@@ -346,8 +349,11 @@ class SwitchyardCall {
   #classify(status: StatusObject, route: AttemptRoute, perTryCut: boolean): Classified {
     if (route.local === 'unroutable') return { outcome: CONNECT, retryable: true, bodySent: false };
     const code = status.code;
-    if (route.local !== undefined || code === Status.CANCELLED) {
-      return { outcome: DEFAULT_CLASSIFIER.outcome(code), retryable: false };
+    if (route.local !== undefined) return { outcome: DEFAULT_CLASSIFIER.outcome(code), retryable: false };
+    if (code === Status.CANCELLED) {
+      // Not the caller (that ends the call first): the server or its connection reset the stream — a server shutting
+      // down cancels the calls it holds. Retried like an HTTP reset: for idempotent calls only.
+      return { outcome: RESET, retryable: !this.#callerCancelled, bodySent: true };
     }
     if (code === Status.DEADLINE_EXCEEDED && perTryCut && Date.now() < this.#deadline) {
       return { outcome: TIMEOUT, retryable: true, bodySent: true };

@@ -35,6 +35,11 @@ export interface GrpcRetryOptions {
   readonly perTryTimeoutMs?: number;
   /** Retry per-try timeouts of idempotent calls. Default `true` (Envoy retries per-try timeouts). */
   readonly timeouts?: boolean;
+  /**
+   * Retry idempotent calls whose stream the server or its connection cut (`CANCELLED` the caller did not ask for:
+   * a server shutting down cancels the calls it holds). Default `true` (Envoy `reset`).
+   */
+  readonly resets?: boolean;
   /** Backoff between attempts (docs/retries.md). Default 25 ms base, 250 ms max, full jitter. */
   readonly backoff?: BackoffOptions;
   /** The retry budget (docs/retries.md). Default one per Balancer: 20 % of calls + 10/s, 10 s ttl. */
@@ -60,6 +65,7 @@ export const defaultGrpcRetryOptions = {
   codes: ['UNAVAILABLE'],
   idempotentCodes: [],
   timeouts: true,
+  resets: true,
 } as const;
 
 /** The validated form of {@link GrpcResilienceOptions}. */
@@ -82,6 +88,7 @@ const RETRY_KEYS = [
   'idempotentCodes',
   'perTryTimeoutMs',
   'timeouts',
+  'resets',
   'backoff',
   'budget',
 ];
@@ -121,6 +128,7 @@ export function parseGrpcResilience(raw: GrpcResilienceOptions): GrpcResilience 
     max: 3_600_000,
   });
   const timeouts = readBoolean(obj, 'timeouts', 'retry', defaultGrpcRetryOptions.timeouts);
+  const resets = readBoolean(obj, 'resets', 'retry', defaultGrpcRetryOptions.resets);
   const all = [...new Set([...anyCall, ...idempotent])];
   // The RetryPolicy decides on attempts, backoff and budget. Its idempotency rule (statuses are retried for
   // idempotent requests, or when nothing was processed) is met by the interceptor's classification: a code in
@@ -133,7 +141,7 @@ export function parseGrpcResilience(raw: GrpcResilienceOptions): GrpcResilience 
         statuses: [],
         grpcCodes: all.map((code) => statusName(code) as GrpcCodeName),
         connectFailures: true,
-        resets: false,
+        resets,
         timeouts,
       },
       backoff: obj.backoff as BackoffOptions | undefined,

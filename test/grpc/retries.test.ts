@@ -71,6 +71,34 @@ describe('unary retries through the executor', () => {
     expect(failing.calls - before).toBe(5); // one attempt each, never a second on the same server
   });
 
+  it('a server killed with idempotent calls in flight: those calls are retried elsewhere, none fails', async () => {
+    // The dying server cancels the streams it holds (CANCELLED the caller did not ask for): a reset.
+    const client = await ready('retry-killed', { retry: true, idempotentMethods: [WHO] });
+    for (const s of servers) s.behaviour.delayMs = 200;
+    const calls = Array.from({ length: 30 }, () => who(client, {}, 5_000));
+    await new Promise((r) => setTimeout(r, 80));
+    const inFlight = servers[1]!.active;
+    await servers[1]!.stop();
+    const results = await Promise.all(calls);
+    expect(inFlight).toBeGreaterThan(0);
+    expect(results.filter((r) => r.startsWith('ERR'))).toEqual([]);
+  });
+
+  it('a call the caller cancels is not retried', async () => {
+    const client = await ready('retry-cancel', { retry: true, idempotentMethods: [WHO] });
+    for (const s of servers) s.behaviour.delayMs = 200;
+    const before = totalCalls();
+    const code = await new Promise<number>((resolve) => {
+      const call = client.Who({}, new grpc.Metadata(), { deadline: Date.now() + 3_000 }, (error) =>
+        resolve(error?.code ?? 0),
+      );
+      setTimeout(() => call.cancel(), 50);
+    });
+    expect(code).toBe(grpc.status.CANCELLED);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(totalCalls() - before).toBe(1);
+  });
+
   it('without retries the same fleet loses calls (the control)', async () => {
     const client = await ready('retry-off', {});
     servers[1]!.behaviour.failWith = grpc.status.UNAVAILABLE;
@@ -197,5 +225,25 @@ describe('server-streaming calls', () => {
     expect(result.replies).toHaveLength(1);
     expect(result.code).toBe(grpc.status.UNAVAILABLE);
     expect(totalCalls() - before).toBe(1);
+  });
+});
+
+describe('latency fed to the balancer', () => {
+  it('is the time to the first response metadata, as in the undici adapter, not the length of the call', async () => {
+    const estimates = async (name: string, interceptor: boolean) => {
+      const options = channelOptions({ policy: 'round_robin', balancer: { name } });
+      const client = fleet.open(fleet.target(), interceptor ? options : { ...options, interceptors: [] });
+      await who(client);
+      await waitRoutable(name, 3, 3_000);
+      for (const s of servers) s.behaviour.streamHoldMs = 250;
+      await Promise.all(Array.from({ length: 9 }, () => watch(client)));
+      return fleet
+        .balancer(name)!
+        .stats()
+        .endpoints.map((e) => e.latencyEstimateMs);
+    };
+    // Headers come at once, the stream ends 250 ms later.
+    for (const ms of await estimates('latency-headers', true)) expect(ms).toBeLessThan(100);
+    for (const ms of await estimates('latency-whole-call', false)) expect(ms).toBeGreaterThan(200);
   });
 });
