@@ -123,6 +123,16 @@ export default async function suite(b: Bench): Promise<void> {
         { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }) },
       ],
       ['switchyard_round_robin', channelOptions({ policy: 'round_robin' })],
+      // Without the client interceptor: latency to the end of the call, no retries (what the policy alone costs).
+      [
+        'switchyard_round_robin_no_interceptor',
+        { ...channelOptions({ policy: 'round_robin' }), interceptors: [] },
+      ],
+      // Retries on, nothing failing: the interceptor's fast path plus a budget deposit per call.
+      [
+        'switchyard_round_robin_retry',
+        channelOptions({ policy: 'round_robin', retry: true, idempotentMethods: [METHOD] }),
+      ],
       ['switchyard_p2c_peak_ewma', channelOptions({ policy: 'p2c_peak_ewma' })],
     ];
     // A distinct option per client keeps the subchannel pools apart, so each variant has its own connections.
