@@ -202,6 +202,28 @@ describe('unary retries through the executor', () => {
   });
 });
 
+describe('adaptive throttling', () => {
+  it('sheds calls locally once the servers refuse most of them, and lets them through again after', async () => {
+    const client = await ready('throttle', { throttle: { windowMs: 1_000 } });
+    for (const s of servers) s.behaviour.failWith = grpc.status.UNAVAILABLE;
+    const before = totalCalls();
+    const counts = await burst(client, 200, 4);
+    const local = Object.entries(counts)
+      .filter(([k]) => k.includes('adaptive throttling'))
+      .reduce((sum, [, n]) => sum + n, 0);
+    // With K = 2 and every call refused, p climbs toward 1: most calls never leave the client.
+    expect(local).toBeGreaterThan(100);
+    expect(totalCalls() - before).toBe(200 - local);
+    for (const s of servers) s.behaviour.failWith = undefined;
+    await new Promise((r) => setTimeout(r, 1_200)); // the window slides past the failures
+    expect(await burst(client, 20, 2)).toEqual({
+      s0: expect.any(Number),
+      s1: expect.any(Number),
+      s2: expect.any(Number),
+    });
+  });
+});
+
 describe('server-streaming calls', () => {
   it('are retried before any response (trailers-only UNAVAILABLE)', async () => {
     const client = await ready('stream-retry', { retry: true });
