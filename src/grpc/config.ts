@@ -20,11 +20,13 @@
 import type { experimental } from '@grpc/grpc-js';
 import { isBinaryHeader } from '../affinity/keys.js';
 import { Balancer, type BalancerOptions, defaultBalancerOptions } from '../balancer/balancer.js';
+import { CLUSTER_SETTINGS, clusterBalancerOptions } from '../balancer/cluster-settings.js';
 import { parseBalancerOptions } from '../balancer/parse-options.js';
 import { join, readNumber, readObject, readString } from '../config/validate.js';
 import { ConfigError, isConfigError } from '../errors/config-error.js';
 import type { HealthCheckConfig } from '../health/options.js';
 import { type PolicyConfig, parsePolicyConfig } from '../pickers/registry.js';
+import type { Resolver, ResolverClusterConfig } from '../resolvers/resolver.js';
 import { Subset } from '../subsetting/subset.js';
 import { grpcHealthProber } from './health-check.js';
 import { type OrcaOptions, parseOrcaOptions } from './orca.js';
@@ -73,6 +75,13 @@ export interface SwitchyardLbJson {
    * replace the resolver's; use with a weight-aware policy such as `weighted_round_robin`. Default off.
    */
   readonly orca?: boolean | Partial<OrcaOptions>;
+  /**
+   * A control plane's cluster settings (`policy`, `panicThreshold`, `overprovisioningFactor`, `outlierDetection`,
+   * `circuitBreaker`, `slowStart`, in the resolver's shapes), written here by the switchyard resolver schemes
+   * (resolver-schemes.ts). The policy hands them to its Balancer as a resolver update would, so a change applies in
+   * place — latency estimates, ejections and in-flight counts survive it. Default none.
+   */
+  readonly cluster?: ResolverClusterConfig;
 }
 
 /** Defaults of {@link SwitchyardLbJson}. */
@@ -82,7 +91,22 @@ export const defaultGrpcLbOptions = {
   unstartedPickTimeoutMs: 5_000,
 } as const;
 
-const KEYS = ['policy', 'balancer', 'failureStatuses', 'hashHeader', 'unstartedPickTimeoutMs', 'orca'];
+const KEYS = [
+  'policy',
+  'balancer',
+  'failureStatuses',
+  'hashHeader',
+  'unstartedPickTimeoutMs',
+  'orca',
+  'cluster',
+];
+/** The cluster settings a control plane may send that this policy applies (each also a Balancer option). */
+export const CLUSTER_KEYS = [
+  'policy',
+  'panicThreshold',
+  'overprovisioningFactor',
+  ...CLUSTER_SETTINGS,
+] as const;
 /** Balancer options the policy owns itself, or that cannot travel in JSON. */
 const RESERVED_BALANCER_KEYS = ['endpoints', 'resolver', 'policy', 'clock', 'random', 'extensions'];
 /** gRPC metadata keys: lower-case letters, digits, `-`, `_`, `.` (HTTP/2 header field names as gRPC allows them). */
@@ -96,6 +120,7 @@ export interface GrpcLbOptions {
   readonly hashHeader: string | undefined;
   readonly unstartedPickTimeoutMs: number;
   readonly orca: OrcaOptions | undefined;
+  readonly cluster: ResolverClusterConfig | undefined;
 }
 
 /**
@@ -104,6 +129,9 @@ export interface GrpcLbOptions {
  */
 export function parseGrpcLbOptions(raw: unknown): GrpcLbOptions {
   const obj = readObject(raw ?? {}, '', KEYS);
+  const cluster = readCluster(obj.cluster);
+  // The cluster settings as the Balancer will apply them must be valid too: check the config they make.
+  if (cluster !== undefined) parseGrpcLbOptions(withClusterApplied(obj, cluster));
   const policy = (obj.policy ?? defaultGrpcLbOptions.policy) as PolicyConfig;
   parsePolicyConfig(policy, 'policy');
   const balancerOptions = readBalancerOptions(obj.balancer);
@@ -140,6 +168,7 @@ export function parseGrpcLbOptions(raw: unknown): GrpcLbOptions {
     hashHeader,
     unstartedPickTimeoutMs,
     orca: parseOrcaOptions(obj.orca, 'orca'),
+    cluster,
   };
   // The policy applies `subset` itself, before subchannels exist (lb-policy.ts): validate it here.
   if (balancerOptions.subset !== undefined) void new Subset(balancerOptions.subset, 'balancer.subset');
@@ -159,11 +188,46 @@ export function parseGrpcLbOptions(raw: unknown): GrpcLbOptions {
 }
 
 /**
- * Builds the Balancer a policy instance owns, over no endpoints yet. A `healthCheck` with `protocol: "grpc"` gets
- * {@link grpcHealthProber}: service-config JSON cannot carry a function, and this entry loads grpc-js anyway.
+ * The config `raw` (without `cluster`) with the cluster settings written over its own, as the Balancer applies them:
+ * the control plane's policy, panic threshold and overprovisioning factor, and its outlier detection, circuit
+ * breaker and slow start mapped onto the Balancer's shapes (balancer/cluster-settings.ts).
  */
-export function createBalancer(options: GrpcLbOptions): Balancer {
-  return new Balancer(balancerOptionsOf(options));
+export function withClusterApplied(
+  raw: Readonly<Record<string, unknown>>,
+  cluster: ResolverClusterConfig,
+): Record<string, unknown> {
+  const { cluster: _applied, ...rest } = raw;
+  const own = (rest.balancer ?? {}) as Record<string, unknown>;
+  const balancer = {
+    ...own,
+    ...(cluster.panicThreshold === undefined ? {} : { panicThreshold: cluster.panicThreshold }),
+    ...(cluster.overprovisioningFactor === undefined
+      ? {}
+      : { overprovisioningFactor: cluster.overprovisioningFactor }),
+    ...clusterBalancerOptions(cluster, own),
+  };
+  return {
+    ...rest,
+    ...(cluster.policy === undefined ? {} : { policy: cluster.policy }),
+    ...(Object.keys(balancer).length === 0 ? {} : { balancer }),
+  };
+}
+
+function readCluster(raw: unknown): ResolverClusterConfig | undefined {
+  if (raw === undefined) return undefined;
+  const obj = readObject(raw, 'cluster', CLUSTER_KEYS);
+  return obj as ResolverClusterConfig;
+}
+
+/**
+ * Builds the Balancer a policy instance owns. With `feed`, the policy hands it endpoints and cluster settings as a
+ * resolver would (so cluster settings apply in place); without, it starts over no endpoints. A `healthCheck` with
+ * `protocol: "grpc"` gets {@link grpcHealthProber}: service-config JSON cannot carry a function, and this entry loads
+ * grpc-js anyway.
+ */
+export function createBalancer(options: GrpcLbOptions, feed?: Resolver): Balancer {
+  const { endpoints: _none, ...rest } = balancerOptionsOf(options);
+  return new Balancer(feed === undefined ? { ...rest, endpoints: [] } : { ...rest, resolver: feed });
 }
 
 /** The options `createBalancer` builds with; `parseGrpcLbOptions` validates exactly these. */
@@ -237,6 +301,7 @@ export class SwitchyardLbConfig implements experimental.TypedLoadBalancingConfig
         ...(o.hashHeader === undefined ? {} : { hashHeader: o.hashHeader }),
         unstartedPickTimeoutMs: o.unstartedPickTimeoutMs,
         ...(o.orca === undefined ? {} : { orca: o.orca }),
+        ...(o.cluster === undefined ? {} : { cluster: o.cluster }),
       },
     };
   }

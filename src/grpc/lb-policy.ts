@@ -23,6 +23,7 @@
 import { type ChannelOptions, connectivityState as ConnectivityState, experimental } from '@grpc/grpc-js';
 import type { Balancer } from '../balancer/balancer.js';
 import type { Endpoint } from '../endpoint.js';
+import { BalancerFeed } from './balancer-feed.js';
 import { PendingPicks } from './call-tracker.js';
 import { createBalancer, LB_POLICY_NAME, SwitchyardLbConfig } from './config.js';
 import {
@@ -61,6 +62,7 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
   readonly #helper: experimental.ChannelControlHelper;
   #config: SwitchyardLbConfig | undefined;
   #balancer: Balancer | undefined;
+  #feed: BalancerFeed | undefined;
   #pending: PendingPicks | undefined;
   #orca: OrcaWeights | undefined;
   #classifier = new StatusClassifier();
@@ -176,15 +178,22 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
     this.#config = config;
     const balancer = this.#balancer;
     if (balancer && previous?.sameBalancer(config)) {
-      if (JSON.stringify(previous.options?.policy) !== JSON.stringify(options.policy)) {
+      // The same Balancer: apply what changed in place, so its estimates, ejections and in-flight counts survive.
+      const before = previous.options!;
+      const clusterPolicyGone = before.cluster?.policy !== undefined && options.cluster?.policy === undefined;
+      if (clusterPolicyGone || JSON.stringify(before.policy) !== JSON.stringify(options.policy)) {
         balancer.setPolicy(options.policy);
       }
+      // Cluster settings go to the Balancer with the next endpoint push (#refresh).
+      if (JSON.stringify(before.cluster) !== JSON.stringify(options.cluster)) this.#usableKey = '';
     } else {
       this.#dropBalancer();
-      const balancer = createBalancer(options);
+      const feed = new BalancerFeed();
+      const balancer = createBalancer(options, feed);
       balancer.on('drained', this.#onDrained);
       liveBalancers.add(balancer);
       this.#balancer = balancer;
+      this.#feed = feed;
       this.#usableKey = '';
       this.#pending = new PendingPicks(balancer.clock, options.unstartedPickTimeoutMs);
     }
@@ -210,6 +219,7 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
     const balancer = this.#balancer;
     if (balancer === undefined) return;
     this.#balancer = undefined;
+    this.#feed = undefined;
     this.#pending?.releaseAll();
     balancer.off('drained', this.#onDrained);
     liveBalancers.delete(balancer);
@@ -355,8 +365,8 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
     const key = JSON.stringify(inputs);
     if (key !== this.#usableKey) {
       this.#usableKey = key;
-      // Addresses from the channel's name resolver: the address policy's resolver defaults apply.
-      balancer.setEndpoints(inputs, 'resolver');
+      // As a resolver update (the address policy's resolver defaults apply), with the control plane's settings.
+      this.#feed!.push(inputs, this.#config?.options?.cluster);
     }
     this.#report(balancer, inputs.length, connecting, unhealthy);
   }

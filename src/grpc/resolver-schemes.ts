@@ -20,17 +20,16 @@
  * - Cluster settings a control plane sends — `policy`, `panicThreshold`, `overprovisioningFactor`, `outlierDetection`,
  *   `circuitBreaker`, `slowStart` (mapped onto the Balancer's shapes by balancer/cluster-settings.ts), what the
  *   Balancer itself takes from cluster settings — override those of the channel's `switchyard` config: the wrapper hands
- *   grpc-js a service config that is the channel's own with those fields replaced (validated first; an invalid one
- *   rejects the update). Without cluster settings it hands `null`, so the channel's config applies; a channel not
+ *   grpc-js a service config that is the channel's own with those settings under the entry's `cluster` key
+ *   (validated first; an invalid one rejects the update), and the policy applies them to its Balancer in place. Without cluster settings it hands `null`, so the channel's config applies; a channel not
  *   configured with `switchyard` ignores them.
  */
 import { type ChannelOptions, experimental, Metadata, status as Status } from '@grpc/grpc-js';
-import { CLUSTER_SETTINGS, clusterBalancerOptions } from '../balancer/cluster-settings.js';
 import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
 import type { Resolver, ResolverClusterConfig, ResolverUpdate } from '../resolvers/resolver.js';
 import { StaticResolver } from '../resolvers/static.js';
-import { LB_POLICY_NAME, parseGrpcLbOptions } from './config.js';
+import { CLUSTER_KEYS, LB_POLICY_NAME, parseGrpcLbOptions } from './config.js';
 import { toGrpcEndpoint } from './endpoints.js';
 
 /** The parts of a grpc-js target a factory gets: `scheme://authority/path`. */
@@ -184,21 +183,15 @@ function withClusterSettings(
       if (e[LB_POLICY_NAME] !== undefined) {
         found = true;
         const mine = e[LB_POLICY_NAME];
-        const own = (mine.balancer ?? {}) as Record<string, unknown>;
-        // A changed balancer section makes the policy build a new Balancer (lb-policy.ts); an unchanged resend
-        // serialises the same and keeps it.
-        const balancer = {
-          ...own,
-          ...pick(cluster, 'panicThreshold'),
-          ...pick(cluster, 'overprovisioningFactor'),
-          ...clusterBalancerOptions(cluster, own),
-        };
+        // The settings travel as they are, under `cluster`: the policy hands them to its Balancer as a resolver
+        // update would, so a change applies in place (lb-policy.ts). Validated here, with what they make of the
+        // channel's config, so that an invalid one rejects the update.
+        const sent = clusterKeysOf(cluster);
         const next = {
           ...mine,
-          ...(cluster.policy === undefined ? {} : { policy: cluster.policy }),
           // The route's header hash_policy (xDS): the control plane wins, as for the cluster settings.
           ...(hashHeader === undefined ? {} : { hashHeader }),
-          ...(Object.keys(balancer).length === 0 ? {} : { balancer }),
+          ...(sent === undefined ? {} : { cluster: sent }),
         };
         parseGrpcLbOptions(next);
         return { [LB_POLICY_NAME]: next };
@@ -217,10 +210,13 @@ function withClusterSettings(
 }
 
 /** Cluster settings that change the service config. */
-const OVERRIDING_KEYS = ['policy', 'panicThreshold', 'overprovisioningFactor', ...CLUSTER_SETTINGS] as const;
+const OVERRIDING_KEYS = CLUSTER_KEYS;
 
-function pick(cluster: ResolverClusterConfig, key: 'panicThreshold' | 'overprovisioningFactor') {
-  return cluster[key] === undefined ? {} : { [key]: cluster[key] };
+/** The settings of `cluster` the policy applies, or `undefined` when it sends none. */
+function clusterKeysOf(cluster: ResolverClusterConfig): ResolverClusterConfig | undefined {
+  const out: Record<string, unknown> = {};
+  for (const key of CLUSTER_KEYS) if (cluster[key] !== undefined) out[key] = cluster[key];
+  return Object.keys(out).length === 0 ? undefined : out;
 }
 
 // ---- switchyard-static: ------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ describe('parseGrpcLbOptions', () => {
   it.each([
     [
       { polcy: 'x' },
-      'polcy: expected one of the known options (policy, balancer, failureStatuses, hashHeader, unstartedPickTimeoutMs, orca), got "an unknown option"',
+      'polcy: expected one of the known options (policy, balancer, failureStatuses, hashHeader, unstartedPickTimeoutMs, orca, cluster), got "an unknown option"',
     ],
     [{ policy: 'nope' }, /^policy: expected one of .*"round_robin".*, got "nope"$/],
     [

@@ -153,12 +153,18 @@ it("a control plane's cluster policy and panic threshold override the channel co
   await who(client);
   const balancer = () => activeBalancers().find((x) => x.name === 'hand6');
   expect(balancer()?.policy).toBe('round_robin');
+  await burst(client, 6);
+  const original = balancer()!;
+  const servedBefore = original.stats().endpoints.map((e) => e.successes);
   const resolver = live('svc6')[0]!;
   resolver.send({
     endpoints: [a.address, b.address],
     cluster: { policy: { name: 'least_request', choiceCount: 3 } },
   });
   await waitFor(() => balancer()?.policy === 'least_request', 2_000, 'least_request');
+  // Applied in place: the same Balancer, its endpoints' history kept.
+  expect(balancer()).toBe(original);
+  expect(original.stats().endpoints.map((e) => e.successes)).toEqual(servedBefore);
   // The rest of the channel's config (name, hashHeader, the outlier_detection parent) is kept.
   expect(await burst(client, 6)).toSatisfy((c: Record<string, number>) => (c.s0 ?? 0) + (c.s1 ?? 0) === 6);
   // An invalid cluster policy rejects the whole update: the last good state stays.
@@ -169,6 +175,7 @@ it("a control plane's cluster policy and panic threshold override the channel co
   // Without cluster settings the channel's own config applies again.
   resolver.send({ endpoints: [a.address, b.address] });
   await waitFor(() => balancer()?.policy === 'round_robin', 2_000, 'back to round_robin');
+  expect(balancer()).toBe(original);
 });
 
 it("a control plane's outlier detection and circuit breaker reach the channel's Balancer; a resend keeps it", async () => {
@@ -184,6 +191,7 @@ it("a control plane's outlier detection and circuit breaker reach the channel's 
   await who(client);
   const balancer = () => activeBalancers().find((x) => x.name === 'hand7');
   expect(balancer()?.health.outlierDetector?.options.consecutive5xx).toBe(9);
+  const original = balancer()!;
   const resolver = live('svc7')[0]!;
   // The xDS resolver's flat shapes (cds.ts), with Istio's "unlimited" uint32 max.
   const cluster = {
@@ -193,6 +201,8 @@ it("a control plane's outlier detection and circuit breaker reach the channel's 
   resolver.send({ endpoints: [a.address, b.address], cluster });
   await waitFor(() => balancer()?.health.outlierDetector?.options.consecutive5xx === 2, 2_000, 'the cluster');
   const applied = balancer()!;
+  // In place: the Balancer the channel had (its estimates, ejections, in-flight counts survive a settings change).
+  expect(applied).toBe(original);
   expect(applied.health.outlierDetector?.options.successRate.stdevFactor).toBe(1.2);
   expect(applied.limits).toEqual({ maxRequests: 64, maxRequestsPerEndpoint: 64, maxPending: 1_000_000_000 });
   resolver.send({ endpoints: [a.address, b.address], cluster: structuredClone(cluster) });
