@@ -39,6 +39,7 @@ const acceptors: Record<string, (d: Defaults) => unknown> = {
   defaultDnsResolverOptions: (d) => parseDnsResolverOptions({ ...d, name: 'orders.internal', port: 80 }),
   defaultGrpcLbOptions: (d) => grpcEntry.parseGrpcLbOptions(d),
   defaultOrcaOptions: (d) => grpcEntry.parseOrcaOptions(d, 'orca'),
+  defaultGrpcRetryOptions: (d) => grpcEntry.switchyardInterceptor({ retry: d as never }),
   defaultXdsResolverOptions: (d) =>
     new xdsEntry.XdsResolver({ ...d, cluster: 'orders', bootstrap: localBootstrap(1) }).close(),
 };
