@@ -213,3 +213,22 @@ it("a control plane's outlier detection and circuit breaker reach the channel's 
   await waitFor(() => balancer()?.health.outlierDetector?.options.consecutive5xx === 9, 2_000, 'back');
   expect(balancer()?.limits.maxRequests).toBe(Number.POSITIVE_INFINITY);
 });
+
+it('calls made before the first resolution wait for it, up to their deadline, retries on or off', async () => {
+  // Every switchyard scheme (static, DNS, xDS, registered ones) goes through this same wrapper.
+  const [a] = servers as [TestServer];
+  for (const retry of [false, true]) {
+    const path = `late-${retry}`;
+    const client = fleet.open(
+      `hand:///${path}`,
+      channelOptions({ policy: 'round_robin', balancer: { name: path }, retry }),
+    );
+    // No answer yet: a call with a short deadline ends with DEADLINE_EXCEEDED, not an early UNAVAILABLE...
+    expect(await who(client, {}, 150)).toMatch(/^ERR 4:/);
+    // ...and one issued now succeeds once the resolver answers, 300 ms later.
+    const pending = who(client, {}, 3_000);
+    await new Promise((r) => setTimeout(r, 300));
+    live(path)[0]!.push([a.address]);
+    expect(await pending).toBe('s0');
+  }
+});
