@@ -35,26 +35,19 @@ import {
   type StatusObject,
 } from '@grpc/grpc-js';
 import type { Balancer } from '../balancer/balancer.js';
-import type { Lease } from '../balancer/lease.js';
 import type { Outcome } from '../balancer/outcome.js';
 import { systemClock } from '../clock.js';
 import { isDeadlineExceededError } from '../errors/deadline-exceeded-error.js';
-import type { AttemptInfo, Classified } from '../resilience/attempt.js';
+import type { AttemptInfo } from '../resilience/attempt.js';
 import { execute } from '../resilience/executor.js';
-import { parseGrpcPushback } from '../semantics/http.js';
-import { failureOfGrpcCode } from '../semantics/status.js';
+import { type CallFacts, classifyAttempt, outcomeOf, releaseWinner } from './attempt-status.js';
 import { AttemptRoute, attachRoute } from './call-route.js';
 import { type GrpcResilience, type GrpcResilienceOptions, parseGrpcResilience } from './retry-config.js';
-import { StatusClassifier } from './status.js';
 
 type ChildCall = ReturnType<NextCall>;
 type MessageContext = Parameters<InterceptingCall['sendMessageWithContext']>[0];
 
-const DEFAULT_CLASSIFIER = new StatusClassifier();
 const CONNECT: Outcome = Object.freeze({ ok: false, failure: 'connect' });
-const RESET: Outcome = Object.freeze({ ok: false, failure: 'reset', status: Status.CANCELLED });
-const TIMEOUT: Outcome = Object.freeze({ ok: false, failure: 'timeout', status: Status.DEADLINE_EXCEEDED });
-const PUSHBACK = 'grpc-retry-pushback-ms';
 
 /**
  * A grpc-js client interceptor that gives calls switchyard's retries (under the retry budget, to endpoints not yet
@@ -80,12 +73,11 @@ class AttemptFailed {
   constructor(
     readonly status: StatusObject,
     readonly route: AttemptRoute,
-    readonly perTryCut: boolean,
   ) {}
 }
 
 /** One logical call: its attempts, and the one that is committed to the caller. */
-class SwitchyardCall {
+class SwitchyardCall implements CallFacts {
   readonly #options: InterceptorOptions;
   readonly #next: NextCall;
   readonly #r: GrpcResilience;
@@ -229,7 +221,7 @@ class SwitchyardCall {
   #firstFailed(route: AttemptRoute, status: StatusObject): void {
     const retry = this.#r.retry;
     const balancer = route.balancer;
-    const classified = this.#classify(status, route, route.perTryCut);
+    const classified = classifyAttempt(status, route, this);
     this.#r.throttle?.record(classified.outcome.ok);
     if (
       retry === undefined ||
@@ -250,7 +242,7 @@ class SwitchyardCall {
       balancer,
       retry,
       throttle: this.#r.throttle,
-      idempotent: this.#isIdempotent(),
+      idempotent: this.isIdempotent(),
       replayable: true,
       signal: this.#abort.signal,
       deadlineMs:
@@ -258,7 +250,7 @@ class SwitchyardCall {
       resume: {
         address: route.address,
         startedAt: this.#startedAt,
-        error: new AttemptFailed(status, route, false),
+        error: new AttemptFailed(status, route),
         classified,
       },
       attempt: (info) => this.#retryAttempt(info, balancer),
@@ -266,7 +258,7 @@ class SwitchyardCall {
         'value' in result
           ? { outcome: { ok: true }, retryable: false }
           : result.error instanceof AttemptFailed
-            ? this.#classify(result.error.status, result.error.route, result.error.perTryCut)
+            ? classifyAttempt(result.error.status, result.error.route, this)
             : { outcome: CONNECT, retryable: false },
     }).then(
       () => {
@@ -303,7 +295,7 @@ class SwitchyardCall {
           } else if (!aborted) {
             route.ended = true;
             this.#lastStatus = status;
-            reject(new AttemptFailed(status, route, route.perTryCut));
+            reject(new AttemptFailed(status, route));
           }
         },
       };
@@ -340,40 +332,22 @@ class SwitchyardCall {
     }
   }
 
-  /**
-   * What an attempt's status means for the executor: the channel's outcome for the code; retryable when the code is
-   * in `codes` (any call — classified as not processed), in `idempotentCodes` for an idempotent call, or a per-try
-   * timeout; never when the server's pushback says stop.
-   */
-  #classify(status: StatusObject, route: AttemptRoute, perTryCut: boolean): Classified {
-    if (route.local === 'unroutable') return { outcome: CONNECT, retryable: true, bodySent: false };
-    const code = status.code;
-    if (route.local !== undefined) return { outcome: DEFAULT_CLASSIFIER.outcome(code), retryable: false };
-    if (code === Status.CANCELLED) {
-      // Not the caller (that ends the call first): the server or its connection reset the stream — a server shutting
-      // down cancels the calls it holds. Retried like an HTTP reset: for idempotent calls only.
-      return { outcome: RESET, retryable: !this.#callerCancelled, bodySent: true };
-    }
-    if (code === Status.DEADLINE_EXCEEDED && perTryCut && Date.now() < this.#deadline) {
-      return { outcome: TIMEOUT, retryable: true, bodySent: true };
-    }
-    const pushback = parseGrpcPushback(pushbackOf(status.metadata));
-    const anyCall = this.#r.anyCallCodes.has(code);
-    const retryable =
-      pushback !== 'stop' && (anyCall || (this.#r.idempotentCodes.has(code) && this.#isIdempotent()));
-    let outcome = (route.classifier ?? DEFAULT_CLASSIFIER).outcome(code);
-    // Only failures get here: the idempotency lookup is not paid by successful calls.
-    if (retryable && outcome.ok) outcome = { ok: false, failure: failureOfGrpcCode(code), status: code };
-    return {
-      outcome,
-      retryable,
-      bodySent: !anyCall,
-      ...(typeof pushback === 'number' ? { retryAfterMs: pushback } : {}),
-    };
+  // ---- CallFacts (attempt-status.ts) ----------------------------------------------------------------------
+
+  get resilience(): GrpcResilience {
+    return this.#r;
+  }
+
+  get callerCancelled(): boolean {
+    return this.#callerCancelled;
+  }
+
+  get deadline(): number {
+    return this.#deadline;
   }
 
   /** Declared idempotent: by method (`idempotentMethods`) or per call (metadata options `idempotentRequest`). */
-  #isIdempotent(): boolean {
+  isIdempotent(): boolean {
     return (
       this.#metadata?.getOptions().idempotentRequest === true ||
       this.#r.isIdempotent(this.#options.method_definition.path)
@@ -385,7 +359,7 @@ class SwitchyardCall {
     const balancer = route.balancer;
     if (balancer !== undefined) this.#r.retry?.budgetFor(balancer)?.deposit();
     const throttle = this.#r.throttle;
-    if (throttle !== undefined) throttle.record((route.classifier ?? DEFAULT_CLASSIFIER).outcome(code).ok);
+    if (throttle !== undefined) throttle.record(outcomeOf(route, code).ok);
   }
 
   #deadlineLeftFrom(startedAt: number): number {
@@ -399,22 +373,6 @@ class SwitchyardCall {
     this.#message = undefined;
     this.#listener.onReceiveStatus?.(status);
   }
-}
-
-/** The winning retry's lease, released at the end of its call with time-to-headers latency. */
-function releaseWinner(lease: Lease, route: AttemptRoute, code: number): void {
-  route.ended = true;
-  const outcome = (route.classifier ?? DEFAULT_CLASSIFIER).outcome(code);
-  if (route.headersAt < 0) {
-    lease.release(outcome);
-    return;
-  }
-  lease.release({ ...outcome, latencyMs: route.headersAt - lease.startedAt });
-}
-
-function pushbackOf(metadata: Metadata | undefined): string | undefined {
-  const value = metadata?.get(PUSHBACK)[0];
-  return typeof value === 'string' ? value : undefined;
 }
 
 function deadlineOf(deadline: CallOptions['deadline']): number {
