@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { channelOptions, setup } from '../../src/grpc/index.js';
+import { channelOptions, setup, switchyardInterceptor } from '../../src/grpc/index.js';
 import { burst, type Echo, useEchoFleet, waitRoutable, who } from '../helpers/grpc-servers.js';
 
 setup();
@@ -201,6 +201,20 @@ describe('unary retries through the executor', () => {
     const bound = 1.2 * calls + budget.minRetriesPerSec * (seconds + budget.ttlMs / 1000);
     expect(attempts).toBeGreaterThan(calls);
     expect(attempts).toBeLessThanOrEqual(Math.ceil(bound));
+  });
+});
+
+describe('on a channel whose policy is not switchyard', () => {
+  it('passes calls through untouched: no retries (no Balancer to pick from), nothing internal on the wire', async () => {
+    const client = fleet.open(`ipv4:${servers.map((s) => s.address).join(',')}`, {
+      'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+      interceptors: [switchyardInterceptor({ retry: true })],
+    });
+    await burst(client, 3);
+    servers[1]!.behaviour.failWith = grpc.status.UNAVAILABLE;
+    const counts = await burst(client, 9, 1, () => ({ 'x-mine': 'yes' }));
+    expect(counts['ERR 14: s1 fails']).toBe(3);
+    for (const s of servers) expect(s.lastMetadataKeys.filter((k) => k.includes('switchyard'))).toEqual([]);
   });
 });
 
