@@ -12,18 +12,38 @@
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import type { ExtensionContext } from '../balancer/extension.js';
 import { checkNumber, join, readEnum, readNumber, readObject } from '../config/validate.js';
+import type { EndpointInput } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
+import type { Resolver } from '../resolvers/resolver.js';
 import {
   apertureWindow,
   type ClientCoordinate,
   type PeerRing,
   randomOrder,
   ringHash,
+  ringRest,
   serverRing,
 } from './aperture.js';
+import { PeerList } from './peer-list.js';
 
-/** A coordinate, or a function returning the current one (called at every rebuild of the subset). */
-export type CoordinateSource = ClientCoordinate | (() => ClientCoordinate);
+/**
+ * The coordinate taken from the clients of this service themselves: their addresses (a list, or a resolver of them,
+ * e.g. a `DnsResolver` for this service's own name) and this client's own address among them. Peers lie on the peer
+ * ring by a hash of their address, so one joining or leaving moves only the few windows around it
+ * (src/subsetting/peer-ring.ts). Until a resolver's first answer the client uses random subsetting.
+ */
+export interface PeerListCoordinate {
+  /** Every client of this service (this one may be missing: it is added), or a resolver of them. */
+  readonly peers: readonly EndpointInput[] | Resolver;
+  /** This client's address as the peers are spelled (`'10.0.0.5:8080'`, or `{ host, port }`). */
+  readonly self: EndpointInput;
+}
+
+/**
+ * A coordinate, a function returning the current one (called at every rebuild of the subset), or the peer list the
+ * coordinate is derived from.
+ */
+export type CoordinateSource = ClientCoordinate | (() => ClientCoordinate) | PeerListCoordinate;
 
 /** The `subset` option of a Balancer. */
 export interface SubsetOptions {
@@ -96,6 +116,7 @@ export class Subset {
   readonly minZones: number;
   #source: CoordinateSource | undefined;
   #coordinate: ClientCoordinate | undefined;
+  #peers: PeerList | undefined;
   #clientSeed = 0;
   #context: Pick<ExtensionContext, 'random' | 'invalidate'> | undefined;
   #members: readonly string[] = [];
@@ -121,11 +142,25 @@ export class Subset {
   attach(context: Pick<ExtensionContext, 'random' | 'invalidate'>): void {
     this.#context = context;
     this.#clientSeed = (context.random() * 2 ** 32) >>> 0;
+    this.#peers?.start(context.invalidate);
   }
 
-  /** The coordinate in force, `undefined` for random subsetting. */
+  /** @internal Called by the Balancer on close: stops a peer resolver. */
+  close(): void | Promise<void> {
+    return this.#peers?.close();
+  }
+
+  /**
+   * The coordinate in force, `undefined` for random subsetting. With a peer list: this client's rank in hash order
+   * and the peer count (once the peers are known).
+   */
   get coordinate(): ClientCoordinate | undefined {
-    return this.#coordinate;
+    return this.#peers !== undefined ? this.#peers.coordinate : this.#coordinate;
+  }
+
+  /** Peer-list updates rejected (invalid or duplicate entries); the last good list was kept. */
+  get peerUpdatesRejected(): number {
+    return this.#peers?.rejected ?? 0;
   }
 
   /** Addresses of the current subset, window first, then widened members (for diagnostics and tests). */
@@ -140,7 +175,7 @@ export class Subset {
 
   /** Fingerprint of the server ring (Finagle's `vector_hash`): clients of one service should all show the same. */
   get ringHash(): number {
-    return this.#coordinate === undefined ? 0 : this.#ringHash;
+    return this.coordinate === undefined ? 0 : this.#ringHash;
   }
 
   /**
@@ -148,10 +183,16 @@ export class Subset {
    * the subset. Throws {@link ConfigError} on a bad coordinate, keeping the old one.
    */
   setCoordinate(coordinate: CoordinateSource | undefined): void {
+    const previous = this.#peers;
     if (coordinate === undefined) {
       this.#source = undefined;
       this.#coordinate = undefined;
+      this.#peers = undefined;
     } else this.#setSource(coordinate, 'coordinate');
+    if (previous !== this.#peers) {
+      void previous?.close();
+      if (this.#context !== undefined) this.#peers?.start(this.#context.invalidate);
+    }
     this.#context?.invalidate();
   }
 
@@ -204,7 +245,16 @@ export class Subset {
   /** The window (with overlaps) and the rest of the endpoints in widening order. */
   #order(addresses: readonly string[]): { window: SubsetMember[]; rest: string[] } {
     const coordinate = this.#coordinate;
-    if (coordinate === undefined) {
+    const peers = this.#peers;
+    if (peers?.coordinate !== undefined) {
+      const ring = this.#ringFor(addresses);
+      const window = peers.window(ring.length, this.minAperture);
+      return {
+        window: window.map((m) => ({ address: ring[m.rank]!, overlap: m.overlap })),
+        rest: ringRest(ring, window),
+      };
+    }
+    if (coordinate === undefined || peers !== undefined) {
       const order = randomOrder(addresses, this.#clientSeed);
       const size = Math.min(this.minAperture, order.length);
       return {
@@ -273,6 +323,12 @@ export class Subset {
   }
 
   #setSource(source: unknown, path: string): void {
+    if (typeof source === 'object' && source !== null && 'peers' in source) {
+      this.#peers = PeerList.parse(source, path, this.seed);
+      this.#source = source as PeerListCoordinate;
+      this.#coordinate = undefined;
+      return;
+    }
     const coordinate = typeof source === 'function' ? (source as () => unknown)() : source;
     this.#coordinate = checkCoordinate(coordinate, path);
     this.#source = source as CoordinateSource;
