@@ -24,6 +24,7 @@ import {
   ringRest,
   serverRing,
 } from './aperture.js';
+import { DynamicAperture, type DynamicApertureOptions, parseDynamicAperture } from './dynamic-aperture.js';
 import { PeerList } from './peer-list.js';
 
 /**
@@ -79,6 +80,12 @@ export interface SubsetOptions {
    * zones that have a healthy endpoint. Default 1 (off).
    */
   readonly minZones?: number;
+  /**
+   * Load-driven aperture (Finagle's load band): widen by one while the smoothed requests in flight per member stay
+   * above `highLoad`, narrow by one below `lowLoad`, within [`minAperture`, `maxAperture`]. Default off; `{}` turns
+   * it on with Finagle's bounds. See src/subsetting/dynamic-aperture.ts for why it is off by default.
+   */
+  readonly dynamic?: DynamicApertureOptions;
 }
 
 /** Defaults of {@link SubsetOptions}. */
@@ -90,7 +97,16 @@ export const defaultSubsetOptions = {
   minZones: 1,
 } as const;
 
-const SUBSET_KEYS = ['kind', 'coordinate', 'minAperture', 'maxAperture', 'peerRing', 'seed', 'minZones'];
+const SUBSET_KEYS = [
+  'kind',
+  'coordinate',
+  'minAperture',
+  'maxAperture',
+  'peerRing',
+  'seed',
+  'minZones',
+  'dynamic',
+];
 const MAX_APERTURE = 10_000;
 const MAX_CLIENTS = 1_000_000;
 
@@ -101,6 +117,10 @@ export function checkCoordinate(value: unknown, path: string): ClientCoordinate 
   const index = checkNumber(raw.index, join(path, 'index'), { min: 0, max: count - 1, integer: true });
   return { index, count };
 }
+
+/** What a Subset gets from its owner: the Balancer gives all of it, the grpc-js policy only the first two. */
+export type SubsetContext = Pick<ExtensionContext, 'random' | 'invalidate'> &
+  Partial<Pick<ExtensionContext, 'clock' | 'states'>>;
 
 /** One endpoint of the subset and the fraction of its arc inside the window (1 for widened and random members). */
 export interface SubsetMember {
@@ -117,8 +137,14 @@ export class Subset {
   #source: CoordinateSource | undefined;
   #coordinate: ClientCoordinate | undefined;
   #peers: PeerList | undefined;
+  /** The logical aperture in force: `minAperture`, or what the dynamic aperture set. */
+  #aperture: number;
+  readonly #dynamic: DynamicAperture | undefined;
+  #memberSet: ReadonlySet<string> = new Set();
+  #endpointCount = 0;
+  readonly #path: string;
   #clientSeed = 0;
-  #context: Pick<ExtensionContext, 'random' | 'invalidate'> | undefined;
+  #context: SubsetContext | undefined;
   #members: readonly string[] = [];
   #widened = 0;
   #ringHash = 0;
@@ -127,6 +153,7 @@ export class Subset {
 
   constructor(options: unknown, path = 'subset') {
     const raw = readObject(options, path, SUBSET_KEYS);
+    this.#path = path;
     if (raw.kind !== 'aperture')
       throw new ConfigError({ field: join(path, 'kind'), allowed: '"aperture"', received: raw.kind });
     const range = { min: 1, max: MAX_APERTURE, integer: true };
@@ -135,19 +162,40 @@ export class Subset {
     this.peerRing = readEnum(raw, 'peerRing', path, ['even', 'stable'], defaultSubsetOptions.peerRing);
     this.seed = readNumber(raw, 'seed', path, { min: 0, max: 2 ** 32 - 1, integer: true }, 0);
     this.minZones = readNumber(raw, 'minZones', path, { min: 1, max: 100, integer: true }, 1);
+    this.#aperture = this.minAperture;
+    this.#dynamic =
+      raw.dynamic === undefined
+        ? undefined
+        : new DynamicAperture(
+            parseDynamicAperture(raw.dynamic, join(path, 'dynamic')),
+            this.minAperture,
+            this.maxAperture,
+          );
     if (raw.coordinate !== undefined) this.#setSource(raw.coordinate, join(path, 'coordinate'));
   }
 
   /** @internal Called by the Balancer (or the grpc-js policy) once: gives the rebuild trigger and the random source. */
-  attach(context: Pick<ExtensionContext, 'random' | 'invalidate'>): void {
+  attach(context: SubsetContext): void {
     this.#context = context;
     this.#clientSeed = (context.random() * 2 ** 32) >>> 0;
     this.#peers?.start(context.invalidate);
+    if (this.#dynamic !== undefined) this.#startDynamic(this.#dynamic, context);
   }
 
-  /** @internal Called by the Balancer on close: stops a peer resolver. */
+  /** @internal Called by the Balancer on close: stops a peer resolver and the dynamic aperture. */
   close(): void | Promise<void> {
+    this.#dynamic?.stop();
     return this.#peers?.close();
+  }
+
+  /** The logical aperture in force: `minAperture`, or what the dynamic aperture has set. */
+  get aperture(): number {
+    return this.#aperture;
+  }
+
+  /** The smoothed requests in flight per member the dynamic aperture last saw (0 without it). */
+  get load(): number {
+    return this.#dynamic?.load ?? 0;
   }
 
   /**
@@ -234,10 +282,12 @@ export class Subset {
     zoneOf: (address: string) => string | undefined = () => undefined,
   ): SubsetMember[] {
     this.#refreshCoordinate();
+    this.#endpointCount = addresses.length;
     const { window, rest } = this.#order(addresses);
     const members = this.#widen(window, rest, healthy);
     if (this.minZones > 1) this.#spanZones(members, rest, healthy, zoneOf);
     this.#members = members.map((m) => m.address);
+    this.#memberSet = new Set(this.#members);
     this.#widened = members.length - window.length;
     return members;
   }
@@ -248,7 +298,7 @@ export class Subset {
     const peers = this.#peers;
     if (peers?.coordinate !== undefined) {
       const ring = this.#ringFor(addresses);
-      const window = peers.window(ring.length, this.minAperture);
+      const window = peers.window(ring.length, this.#aperture);
       return {
         window: window.map((m) => ({ address: ring[m.rank]!, overlap: m.overlap })),
         rest: ringRest(ring, window),
@@ -256,14 +306,14 @@ export class Subset {
     }
     if (coordinate === undefined || peers !== undefined) {
       const order = randomOrder(addresses, this.#clientSeed);
-      const size = Math.min(this.minAperture, order.length);
+      const size = Math.min(this.#aperture, order.length);
       return {
         window: order.slice(0, size).map((address) => ({ address, overlap: 1 })),
         rest: order.slice(size),
       };
     }
     const ring = this.#ringFor(addresses);
-    const { members, rest } = apertureWindow(ring, coordinate, this.minAperture, this.peerRing);
+    const { members, rest } = apertureWindow(ring, coordinate, this.#aperture, this.peerRing);
     return { window: members, rest };
   }
 
@@ -293,7 +343,7 @@ export class Subset {
     let healthy = 0;
     for (const m of window) if (isHealthy(m.address)) healthy++;
     const members = [...window];
-    const wanted = Math.min(this.minAperture, window.length);
+    const wanted = Math.min(this.#aperture, window.length);
     const cap = Math.max(window.length, this.maxAperture);
     for (const address of rest) {
       if (healthy >= wanted || members.length >= cap) break;
@@ -320,6 +370,29 @@ export class Subset {
       members.push({ address, overlap: 1 });
       zones.add(zone);
     }
+  }
+
+  #startDynamic(dynamic: DynamicAperture, context: SubsetContext): void {
+    const { clock, states } = context;
+    if (clock === undefined || states === undefined)
+      throw new ConfigError({
+        field: join(this.#path, 'dynamic'),
+        allowed: 'a Balancer (the grpc-js policy has no in-flight counts to drive it)',
+        received: 'set',
+      });
+    const target = {
+      inFlight: () => {
+        let total = 0;
+        for (const state of states()) if (this.#memberSet.has(state.address)) total += state.inFlight;
+        return total;
+      },
+      aperture: () => this.#aperture,
+      setAperture: (aperture: number) => {
+        this.#aperture = aperture;
+        context.invalidate();
+      },
+    };
+    dynamic.start(clock, target, () => this.#endpointCount);
   }
 
   #setSource(source: unknown, path: string): void {
