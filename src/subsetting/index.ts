@@ -11,6 +11,8 @@ export {
   vanDerCorput,
   windowMembers,
 } from './aperture.js';
+export type { DynamicApertureOptions } from './dynamic-aperture.js';
+export { defaultDynamicApertureOptions } from './dynamic-aperture.js';
 export type { ClientSubset, FleetScheme, Spread } from './fleet.js';
 export { connectionChurn, fleetBalance, fleetSubsets, minimumChurn, peerAddress, spread } from './fleet.js';
 export { MAX_PEERS } from './peer-list.js';
