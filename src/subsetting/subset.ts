@@ -258,8 +258,10 @@ export class Subset {
       (address) => byAddress.get(address)!.endpoint.locality?.zone,
     );
     const chosen: EndpointState[] = [];
+    for (const state of byAddress.values()) state.inSubset = false;
     for (const { address, overlap } of members) {
       const state = byAddress.get(address)!;
+      state.inSubset = true;
       state.effectiveWeight = (slowStart ? state.effectiveWeight : state.endpoint.weight) * overlap;
       chosen.push(state);
     }
