@@ -21,36 +21,20 @@ import {
   type HealthExtensions,
   replaceHealthExtensions,
 } from '../health/extensions.js';
-import type { RoutingOptions } from '../health/options.js';
-import type { LatencyEstimator } from '../load/estimator.js';
 import { peakEwmaEstimator } from '../load/peak-ewma.js';
 import { channels, publish } from '../observability/channels.js';
-import {
-  EMPTY_PICKER,
-  type PickContext,
-  type Picker,
-  type Policy,
-  type SharedLoad,
-} from '../pickers/picker.js';
-import {
-  createPolicy,
-  type ParsedPolicy,
-  type PolicyConfig,
-  parsePolicyConfig,
-} from '../pickers/registry.js';
 import type { RandomSource } from '../random.js';
-import type { CircuitBreakerLimits } from '../resilience/circuit-breaker.js';
-import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
 import type { Subset } from '../subsetting/subset.js';
 import type { AddressPolicy, EndpointSource } from './address-policy.js';
 import { ClusterSettings, type ClusterSettingsChange } from './cluster-settings.js';
 import { EndpointState } from './endpoint-state.js';
+import type { LatencyEstimator } from './estimator.js';
 import type { BalancerExtension } from './extension.js';
 import { kRelease, Lease } from './lease.js';
+import type { CircuitBreakerLimits } from './limits.js';
 import {
   type BalancerEvents,
   type BalancerOptions,
-  clusterRouting,
   DEFAULT_LATENCY_DECAY_MS,
   DEFAULT_READY_TIMEOUT_MS,
   DEFAULT_RTT_MS,
@@ -58,7 +42,17 @@ import {
 } from './options.js';
 import type { Outcome } from './outcome.js';
 import { parseBalancerOptions } from './parse-options.js';
-import { buildPicker, selectRoutable } from './routable.js';
+import {
+  EMPTY_PICKER,
+  type PickContext,
+  type Picker,
+  type Policy,
+  type SharedLoad,
+} from './policy/picker.js';
+import { createPolicy, type ParsedPolicy, type PolicyConfig, parsePolicyConfig } from './policy/registry.js';
+import type { Resolver, ResolverUpdate } from './resolver.js';
+import { clusterRouting, type RoutingOptions } from './routing/options.js';
+import { buildPicker, selectRoutable } from './routing/routable.js';
 import { type BalancerStats, endpointStats } from './stats.js';
 
 export type { BalancerEvents, BalancerOptions, PickFailure, UpdateEvent } from './options.js';

@@ -25,8 +25,8 @@ import {
   defaultCircuitBreakerOptions,
   MAX_CIRCUIT_BREAKER_LIMIT,
   parseCircuitBreakerOptions,
-} from '../resilience/circuit-breaker.js';
-import type { ResolverClusterConfig } from '../resolvers/resolver.js';
+} from './limits.js';
+import type { ResolverClusterConfig } from './resolver.js';
 
 /** The cluster settings this module maps (each also a Balancer option of the same name). */
 export const CLUSTER_SETTINGS = ['outlierDetection', 'circuitBreaker', 'slowStart'] as const;

@@ -2,23 +2,18 @@
  * The Balancer's options, their defaults, its events, and the checks of the options that are not plain JSON.
  */
 import type { Clock } from '../clock.js';
-import { join, readNumber } from '../config/validate.js';
+import { join } from '../config/validate.js';
 import type { Endpoint, EndpointInput } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
-import {
-  defaultRoutingOptions,
-  type HealthCheckConfig,
-  type OutlierDetectionConfig,
-  type RoutingOptions,
-  type SlowStartConfig,
-} from '../health/options.js';
-import type { PolicyConfig } from '../pickers/registry.js';
+import type { HealthCheckConfig, OutlierDetectionConfig, SlowStartConfig } from '../health/options.js';
 import type { RandomSource } from '../random.js';
-import type { CircuitBreakerOptions } from '../resilience/circuit-breaker.js';
-import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
 import type { SubsetOptions } from '../subsetting/subset.js';
 import type { AddressPolicyOptions } from './address-policy.js';
 import type { BalancerExtension } from './extension.js';
+import type { CircuitBreakerOptions } from './limits.js';
+import type { PolicyConfig } from './policy/registry.js';
+import type { Resolver } from './resolver.js';
+import { defaultRoutingOptions } from './routing/options.js';
 
 /** Options of `Balancer`. Plain values except `resolver`, `clock` and `random`. */
 export interface BalancerOptions {
@@ -151,23 +146,6 @@ export const BALANCER_KEYS = [
   'circuitBreaker',
   'subset',
 ];
-
-/** Cluster-level routing settings a resolver sent (xDS CDS/EDS), validated; the old ones when absent. */
-export function clusterRouting(current: RoutingOptions, cluster: ResolverUpdate['cluster']): RoutingOptions {
-  if (cluster?.panicThreshold === undefined && cluster?.overprovisioningFactor === undefined) return current;
-  const path = 'resolver.cluster';
-  return {
-    ...current,
-    panicThreshold: readNumber(cluster, 'panicThreshold', path, { min: 0, max: 100 }, current.panicThreshold),
-    overprovisioningFactor: readNumber(
-      cluster,
-      'overprovisioningFactor',
-      path,
-      { min: 1, max: 100 },
-      current.overprovisioningFactor,
-    ),
-  };
-}
 
 /** Validates the `extensions` option. */
 export function checkExtensions(extensions: unknown): readonly BalancerExtension[] {

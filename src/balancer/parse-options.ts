@@ -9,15 +9,15 @@ import { type RawOptions, readNumber, readObject } from '../config/validate.js';
 import { type Endpoint, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
 import { type HealthOptions, parseHealthOptions } from '../health/extensions.js';
-import { parseRouting, type RoutingOptions } from '../health/options.js';
-import { type ParsedPolicy, parsePolicyConfig } from '../pickers/registry.js';
 import type { RandomSource } from '../random.js';
-import { type CircuitBreakerLimits, parseCircuitBreakerOptions } from '../resilience/circuit-breaker.js';
-import type { Resolver } from '../resolvers/resolver.js';
 import { Subset } from '../subsetting/subset.js';
 import { AddressPolicy, type AddressPolicyOptions } from './address-policy.js';
 import type { BalancerExtension } from './extension.js';
+import { type CircuitBreakerLimits, parseCircuitBreakerOptions } from './limits.js';
 import { BALANCER_KEYS, checkExtensions, checkResolver, defaultBalancerOptions } from './options.js';
+import { type ParsedPolicy, parsePolicyConfig } from './policy/registry.js';
+import type { Resolver } from './resolver.js';
+import { parseRouting, type RoutingOptions } from './routing/options.js';
 
 /** A Balancer's options, validated, with defaults applied. */
 export interface ParsedBalancerOptions {

@@ -3,12 +3,13 @@
  * the built-ins never depend on a module being imported for its side effects: a bundler that honours
  * `"sideEffects": false` keeps them whenever the registry (and so the Balancer) is used.
  */
+
+import type { PolicyDefinition } from '../balancer/policy/picker.js';
 import { leastRequest } from './least-request.js';
 import { maglev } from './maglev.js';
 import { multiprobe } from './multiprobe.js';
 import { p2cPeakEwma } from './p2c-peak-ewma.js';
 import { p2cRobustEwma } from './p2c-robust-ewma.js';
-import type { PolicyDefinition } from './picker.js';
 import { random } from './random.js';
 import { ringHash } from './ring-hash.js';
 import { roundRobin } from './round-robin.js';
