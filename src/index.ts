@@ -13,6 +13,8 @@ export { Balancer, defaultBalancerOptions } from './balancer/balancer.js';
 export { EndpointState } from './balancer/endpoint-state.js';
 export type { LatencyEstimator } from './balancer/estimator.js';
 export type { BalancerExtension, ExtensionContext } from './balancer/extension.js';
+export type { HealthExtensions, HealthMechanism, HealthPeers } from './balancer/health/mechanism.js';
+export { healthMechanisms, registerHealthMechanism } from './balancer/health/registry.js';
 export { Lease } from './balancer/lease.js';
 export type { FailureKind, Outcome } from './balancer/outcome.js';
 export { CANCELLED, isLocalFailure, LOCAL_FAILURES, SUCCESS } from './balancer/outcome.js';

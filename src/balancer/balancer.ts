@@ -15,12 +15,6 @@ import type { Clock } from '../clock.js';
 import { checkNumber } from '../config/validate.js';
 import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
-import {
-  attachReplaced,
-  createHealthExtensions,
-  type HealthExtensions,
-  replaceHealthExtensions,
-} from '../health/extensions.js';
 import { peakEwmaEstimator } from '../load/peak-ewma.js';
 import { channels, publish } from '../observability/channels.js';
 import type { RandomSource } from '../random.js';
@@ -30,6 +24,8 @@ import { ClusterSettings, type ClusterSettingsChange } from './cluster-settings.
 import { EndpointState } from './endpoint-state.js';
 import type { LatencyEstimator } from './estimator.js';
 import type { BalancerExtension } from './extension.js';
+import type { HealthExtensions } from './health/mechanism.js';
+import { HealthSet } from './health/set.js';
 import { kRelease, Lease } from './lease.js';
 import type { CircuitBreakerLimits } from './limits.js';
 import {
@@ -74,8 +70,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   readonly #clock: Clock;
   readonly #random: RandomSource;
   #routing: RoutingOptions;
-  /** Replaced (never mutated) when a control plane changes outlier detection or slow start. */
-  #health: HealthExtensions;
+  /** The health mechanisms (balancer/health/); a control plane may replace some of them. */
+  readonly #health: HealthSet;
   readonly #closeTimeoutMs: number;
   readonly #resolver: Resolver | undefined;
   readonly #addressPolicy: AddressPolicy;
@@ -119,7 +115,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.#routing = parsed.routing;
     this.#closeTimeoutMs = parsed.closeTimeoutMs;
     this.#policy = this.#createPolicy(parsed.policy);
-    this.#health = createHealthExtensions(parsed.health, () => this.#health.outlierDetector);
+    this.#health = new HealthSet(parsed.health);
     this.#userExtensions = parsed.extensions;
     this.#extensions = [];
     this.#outcomeObservers = [];
@@ -257,12 +253,13 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   }
 
   /**
-   * The health extensions built from `outlierDetection`, `healthCheck` and `slowStart` (each `undefined` when off):
-   * e.g. `balancer.health.healthChecker?.checkAll()`, `balancer.health.outlierDetector?.ejectedCount`. A control
-   * plane's cluster settings may replace the outlier detector and slow start: read this again rather than keep it.
+   * The running health mechanisms, each under its property (`undefined` when its option is off): for the built-ins
+   * `outlierDetector`, `healthChecker` and `slowStart`, e.g. `balancer.health.healthChecker?.checkAll()`,
+   * `balancer.health.outlierDetector?.ejectedCount`. A control plane's cluster settings may replace a mechanism:
+   * read this again rather than keep it.
    */
   get health(): HealthExtensions {
-    return this.#health;
+    return this.#health.view;
   }
 
   /**
@@ -439,12 +436,11 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    */
   #applyClusterSettings(change: ClusterSettingsChange): void {
     this.#clusterSettings.commit(change);
-    const previous = this.#health;
-    const context = this.#extensionContext();
-    this.#health = replaceHealthExtensions(previous, change, context);
-    if (this.#health !== previous) {
+    if (change.health.size > 0) {
+      const context = this.#extensionContext();
+      const created = this.#health.replace(change.health, context);
       this.#setExtensionLists();
-      attachReplaced(previous, this.#health, context);
+      this.#health.attach(created, context);
     }
     if (change.circuitBreaker !== undefined) {
       const limits = change.circuitBreaker;
@@ -586,8 +582,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     const now = this.#clock.now();
     for (const extension of this.#extensions) extension.beforeRebuild?.(now);
     const candidates =
-      this.#subset?.select(this.#states.values(), this.#health.slowStart !== undefined) ??
-      this.#states.values();
+      this.#subset?.select(this.#states.values(), this.#health.derivesWeights) ?? this.#states.values();
     const routable = selectRoutable(candidates, this.#routing);
     for (const state of this.#states.values()) state.routable = false;
     for (const state of routable.endpoints) state.routable = true;

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import { join } from '../config/validate.js';
 import type { Endpoint, EndpointInput } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
-import type { HealthCheckConfig, OutlierDetectionConfig, SlowStartConfig } from '../health/options.js';
+import type { BuiltinHealthOptions } from '../health/builtin.js';
 import type { RandomSource } from '../random.js';
 import type { SubsetOptions } from '../subsetting/subset.js';
 import type { AddressPolicyOptions } from './address-policy.js';
@@ -15,8 +15,12 @@ import type { PolicyConfig } from './policy/registry.js';
 import type { Resolver } from './resolver.js';
 import { defaultRoutingOptions } from './routing/options.js';
 
-/** Options of `Balancer`. Plain values except `resolver`, `clock` and `random`. */
-export interface BalancerOptions {
+/**
+ * Options of `Balancer`. Plain values except `resolver`, `clock` and `random`. The health options
+ * (`outlierDetection`, `healthCheck`, `slowStart`) come from the built-in health mechanisms
+ * ({@link BuiltinHealthOptions}); a registered mechanism adds its own option (merge it into this interface to type it).
+ */
+export interface BalancerOptions extends BuiltinHealthOptions {
   /** A fixed endpoint list: `'host:port'` strings or objects. Give this or `resolver`. */
   readonly endpoints?: readonly EndpointInput[];
   /** Where endpoints come from (DNS, xDS, …). Give this or `endpoints`. */
@@ -47,13 +51,6 @@ export interface BalancerOptions {
   readonly random?: RandomSource;
   /** Extra modules fed with lifecycle and outcomes (health checking, circuit breaking, observability). */
   readonly extensions?: readonly BalancerExtension[];
-  // ---- health (src/health/, docs/health.md) ----
-  /** Passive outlier detection: `true` for Envoy's defaults, or options. Default off (as in Envoy). */
-  readonly outlierDetection?: OutlierDetectionConfig;
-  /** Active HTTP or gRPC health checks. Default off. */
-  readonly healthCheck?: HealthCheckConfig;
-  /** Weight ramp for new and returning endpoints, `{ windowMs, aggression?, minWeightPercent? }`. Default off. */
-  readonly slowStart?: SlowStartConfig;
   /** Priority/locality spill-over factor, from 1 to 100. Default 1.4 (Envoy `overprovisioning_factor` 140). */
   readonly overprovisioningFactor?: number;
   /** The caller's zone: prefer endpoints with this `locality.zone` while the zone has capacity. Default none. */
@@ -124,28 +121,6 @@ export interface BalancerEvents {
 
 /** Why {@link Balancer.tryPick} gave no lease. */
 export type PickFailure = 'unavailable' | 'overflow';
-
-/** Every key {@link BalancerOptions} accepts; anything else is a ConfigError naming it. */
-export const BALANCER_KEYS = [
-  'endpoints',
-  'resolver',
-  'addressPolicy',
-  'policy',
-  'panicThreshold',
-  'closeTimeoutMs',
-  'name',
-  'clock',
-  'random',
-  'extensions',
-  'outlierDetection',
-  'healthCheck',
-  'slowStart',
-  'overprovisioningFactor',
-  'localZone',
-  'zoneAwareMinClusterSize',
-  'circuitBreaker',
-  'subset',
-];
 
 /** Validates the `extensions` option. */
 export function checkExtensions(extensions: unknown): readonly BalancerExtension[] {

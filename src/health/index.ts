@@ -9,7 +9,7 @@ export { HealthChecker } from './active/health-checker.js';
 export { HttpProber } from './active/http-check.js';
 export type { ProberFactory } from './active/options.js';
 export type { ProbeResult, Prober } from './active/prober.js';
-export type { HealthExtensions } from './extensions.js';
+export { type BuiltinHealthOptions, builtinHealthMechanisms } from './builtin.js';
 export type {
   FailurePercentageOptions,
   HealthCheckConfig,
