@@ -21,7 +21,9 @@ import { builtinPolicies } from '../../src/pickers/builtin.js';
  * drags a client library (grpc-js alone is ~1 MB) or a large dependency into the core fails it.
  */
 // 72 KiB → 73 KiB (issue 15): the pure options parser and the shared request semantics added ~0.1 KiB over 72.
-const CORE_BUNDLE_BUDGET_BYTES = 73 * 1024;
+// 73 KiB → 74 KiB (issue 15, health-mechanism port): the registry, the per-Balancer mechanism set and the generic
+// cluster-settings table replace code that named each mechanism, ~0.8 KiB minified over 73.
+const CORE_BUNDLE_BUDGET_BYTES = 74 * 1024;
 
 const root = join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
