@@ -15,7 +15,6 @@ import type { Clock } from '../clock.js';
 import { checkNumber } from '../config/validate.js';
 import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
-import { peakEwmaEstimator } from '../load/peak-ewma.js';
 import { channels, publish } from '../observability/channels.js';
 import type { RandomSource } from '../random.js';
 import type { Subset } from '../subsetting/subset.js';
@@ -45,7 +44,13 @@ import {
   type Policy,
   type SharedLoad,
 } from './policy/picker.js';
-import { createPolicy, type ParsedPolicy, type PolicyConfig, parsePolicyConfig } from './policy/registry.js';
+import {
+  createPolicy,
+  type ParsedPolicy,
+  type PolicyConfig,
+  parsePolicyConfig,
+  policyEstimator,
+} from './policy/registry.js';
 import type { Resolver, ResolverUpdate } from './resolver.js';
 import { clusterRouting, type RoutingOptions } from './routing/options.js';
 import { buildPicker, selectRoutable } from './routing/routable.js';
@@ -93,7 +98,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   /** The last policy configuration a resolver sent, serialised, to skip rebuilding an unchanged policy. */
   #clusterPolicyKey: string | undefined;
   /** The policy's latency estimator, cached off the hot path. */
-  #estimator: LatencyEstimator = peakEwmaEstimator(DEFAULT_LATENCY_DECAY_MS);
+  #estimator!: LatencyEstimator;
   #picker: Picker = EMPTY_PICKER;
   #routableCount = 0;
   #panic = false;
@@ -324,8 +329,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   #createPolicy(parsed: ParsedPolicy): Policy {
     const policy = createPolicy(parsed, { random: this.#random, clock: this.#clock, load: this.#load });
-    this.#estimator =
-      policy.latency?.estimator ?? peakEwmaEstimator(policy.latency?.decayMs ?? DEFAULT_LATENCY_DECAY_MS);
+    this.#estimator = policyEstimator(policy, DEFAULT_LATENCY_DECAY_MS);
     return policy;
   }
 

@@ -5,6 +5,7 @@
  */
 
 import type { PolicyDefinition } from '../balancer/policy/picker.js';
+import { peakEwmaEstimator } from '../load/peak-ewma.js';
 import { leastRequest } from './least-request.js';
 import { maglev } from './maglev.js';
 import { multiprobe } from './multiprobe.js';
@@ -27,3 +28,9 @@ export const builtinPolicies: readonly PolicyDefinition<unknown>[] = [
   maglev,
   multiprobe,
 ] as unknown as readonly PolicyDefinition<unknown>[];
+
+/**
+ * The load metric a Balancer keeps for a policy that brings no estimator of its own (`policy.latency.estimator`):
+ * classic Peak-EWMA (Finagle/Linkerd) with the policy's decay. It feeds stats and the failure-raise rule.
+ */
+export const defaultLatencyEstimator = peakEwmaEstimator;

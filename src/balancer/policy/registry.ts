@@ -3,7 +3,8 @@
  * work from code (`policy: { name: 'maglev', tableSize: 65537 }`), from a grpc-js service config and from xDS.
  */
 import { ConfigError } from '../../errors/config-error.js';
-import { builtinPolicies } from '../../pickers/builtin.js';
+import { builtinPolicies, defaultLatencyEstimator } from '../../pickers/builtin.js';
+import type { LatencyEstimator } from '../estimator.js';
 import type { Policy, PolicyDefinition, PolicyEnvironment } from './picker.js';
 
 /**
@@ -89,4 +90,12 @@ export function parsePolicyConfig(config: unknown, path = 'policy'): ParsedPolic
 /** Instantiates a validated selection for one Balancer. */
 export function createPolicy(parsed: ParsedPolicy, env: PolicyEnvironment): Policy {
   return parsed.definition.create(parsed.options, env);
+}
+
+/**
+ * The latency estimator a Balancer feeds for `policy`: the policy's own, else the default load metric (classic
+ * Peak-EWMA) with the policy's decay, else `decayMs`.
+ */
+export function policyEstimator(policy: Policy, decayMs: number): LatencyEstimator {
+  return policy.latency?.estimator ?? defaultLatencyEstimator(policy.latency?.decayMs ?? decayMs);
 }
