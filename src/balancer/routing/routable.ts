@@ -51,24 +51,7 @@ export function selectRoutable(
   options: RoutingOptions | number = defaultRoutingOptions,
 ): RoutableSet {
   const o = typeof options === 'number' ? { ...defaultRoutingOptions, panicThreshold: options } : options;
-  const levels = new Map<number, { all: EndpointState[]; healthy: EndpointState[] }>();
-  let candidates = 0;
-  let healthyCount = 0;
-  for (const state of states) {
-    if (state.removed) continue;
-    candidates++;
-    const p = state.endpoint.priority;
-    let level = levels.get(p);
-    if (level === undefined) {
-      level = { all: [], healthy: [] };
-      levels.set(p, level);
-    }
-    level.all.push(state);
-    if (state.healthy) {
-      level.healthy.push(state);
-      healthyCount++;
-    }
-  }
+  const { levels, candidates, healthyCount } = byPriority(states);
   const order = [...levels.keys()].sort((a, b) => a - b);
   const counts: LevelCounts[] = order.map((p) => ({
     total: levels.get(p)!.all.length,
@@ -98,6 +81,29 @@ export function selectRoutable(
     healthy: healthyCount,
     candidates,
   };
+}
+
+/** The listed endpoints by priority level, all and healthy, with the totals. */
+function byPriority(states: Iterable<EndpointState>) {
+  const levels = new Map<number, { all: EndpointState[]; healthy: EndpointState[] }>();
+  let candidates = 0;
+  let healthyCount = 0;
+  for (const state of states) {
+    if (state.removed) continue;
+    candidates++;
+    const p = state.endpoint.priority;
+    let level = levels.get(p);
+    if (level === undefined) {
+      level = { all: [], healthy: [] };
+      levels.set(p, level);
+    }
+    level.all.push(state);
+    if (state.healthy) {
+      level.healthy.push(state);
+      healthyCount++;
+    }
+  }
+  return { levels, candidates, healthyCount };
 }
 
 /**
