@@ -61,8 +61,8 @@ import {
 import { ReadyGate } from './ready-gate.js';
 import type { Resolver, ResolverUpdate } from './resolver.js';
 import type { RoutingOptions } from './routing/options.js';
-import { buildPicker, selectRoutable } from './routing/routable.js';
-import { type BalancerStats, endpointStats } from './stats.js';
+import { route } from './routing/routable.js';
+import { type BalancerStats, balancerStats } from './stats.js';
 
 export type { BalancerEvents, BalancerOptions, PickFailure, UpdateEvent } from './options.js';
 export { defaultBalancerOptions } from './options.js';
@@ -293,17 +293,15 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   /** A snapshot of every endpoint's state and the balancer's totals. Allocates; not for the hot path. */
   stats(): BalancerStats {
-    const now = this.#clock.now();
-    const estimator = this.#estimator;
-    return {
+    const summary = {
       name: this.name,
       policy: this.#policy.name,
       panic: this.#panic,
       routable: this.#routableCount,
       totalInFlight: this.#load.totalInFlight,
       closed: this.#closed,
-      endpoints: [...this.#states.values()].map((s) => endpointStats(s, estimator.estimate(s, now))),
     };
+    return balancerStats(summary, this.#states.values(), this.#estimator, this.#clock.now());
   }
 
   /**
@@ -479,11 +477,15 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     for (const extension of this.#extensions) extension.beforeRebuild?.(now);
     const candidates =
       this.#subset?.select(this.#states.values(), this.#health.derivesWeights) ?? this.#states.values();
-    const routable = selectRoutable(candidates, this.#routing);
-    for (const state of this.#states.values()) state.routable = false;
-    for (const state of routable.endpoints) state.routable = true;
+    const { routable, picker } = route(
+      this.#states.values(),
+      candidates,
+      this.#routing,
+      this.#policy,
+      this.#random,
+    );
     this.#routableCount = routable.endpoints.length;
-    this.#picker = buildPicker(routable, this.#policy, this.#random) ?? EMPTY_PICKER;
+    this.#picker = picker;
     if (routable.panic !== this.#panic) {
       this.#panic = routable.panic;
       this.emit('panic', routable.panic);

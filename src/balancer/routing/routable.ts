@@ -17,7 +17,7 @@
 
 import type { RandomSource } from '../../random.js';
 import type { EndpointState } from '../endpoint-state.js';
-import type { PickContext, Picker, Policy } from '../policy/picker.js';
+import { EMPTY_PICKER, type PickContext, type Picker, type Policy } from '../policy/picker.js';
 import { splitLevel } from './locality.js';
 import { defaultRoutingOptions, type RoutingOptions } from './options.js';
 import { type LevelCounts, priorityLoad } from './priority.js';
@@ -118,6 +118,23 @@ export function buildPicker(set: RoutableSet, policy: Policy, random: RandomSour
     set.groups.map((g) => g.share),
     random,
   );
+}
+
+/**
+ * One rebuild's routing: the routable set among `candidates` (every state's `routable` flag set to match) and a
+ * picker over it (the empty picker when nothing is routable). Off the hot path.
+ */
+export function route(
+  states: Iterable<EndpointState>,
+  candidates: Iterable<EndpointState>,
+  options: RoutingOptions,
+  policy: Policy,
+  random: RandomSource,
+): { routable: RoutableSet; picker: Picker } {
+  const routable = selectRoutable(candidates, options);
+  for (const state of states) state.routable = false;
+  for (const state of routable.endpoints) state.routable = true;
+  return { routable, picker: buildPicker(routable, policy, random) ?? EMPTY_PICKER };
 }
 
 /**
