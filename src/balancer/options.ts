@@ -59,7 +59,7 @@ export interface BalancerOptions extends BuiltinHealthOptions {
   readonly zoneAwareMinClusterSize?: number;
   /**
    * Concurrency limits that fail fast with `'overflow'` (Envoy circuit breakers). Off when absent; `{}` applies
-   * Envoy's defaults (1024 each). See resilience/circuit-breaker.ts.
+   * Envoy's defaults (1024 each). See balancer/limits.ts.
    */
   readonly circuitBreaker?: CircuitBreakerOptions;
   /**

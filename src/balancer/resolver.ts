@@ -23,9 +23,10 @@ export interface ResolverClusterConfig {
   /** Overprovisioning factor for priority failover (EDS), e.g. 1.4. */
   readonly overprovisioningFactor?: number;
   /**
-   * Anything else the control plane sent. The Balancer applies `outlierDetection`, `circuitBreaker` and `slowStart`
-   * in the xDS resolver's shapes (cds.ts), mapped by balancer/cluster-settings.ts; a setting sent here wins over the
-   * Balancer option of the same name.
+   * Anything else the control plane sent. The Balancer applies `circuitBreaker` and every registered health
+   * mechanism's option (built in: `outlierDetection`, `slowStart`) in the resolver's shapes (xDS: cds.ts), mapped by
+   * balancer/cluster-settings.ts and each mechanism's `fromCluster`; a setting sent here wins over the Balancer
+   * option of the same name.
    */
   readonly [key: string]: unknown;
 }

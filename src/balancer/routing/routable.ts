@@ -3,14 +3,14 @@
  *
  * Step 1: candidates are the endpoints the resolver still lists (removed ones are draining).
  * Step 2: candidates are grouped by priority level; each level's healthy share, times the overprovisioning factor,
- *   decides how much traffic it keeps and how much spills to the next level (src/health/priority.ts).
+ *   decides how much traffic it keeps and how much spills to the next level (./priority.ts).
  * Step 3 (panic, Envoy `healthy_panic_threshold`): when there is not enough healthy capacity across all levels and
  *   fewer than `panicThreshold` percent of a level's endpoints are healthy, that level routes across *all* its
  *   endpoints. Health checks are themselves fallible; when most of a fleet looks down at once, piling every request
  *   onto the few survivors usually takes them down too (a cascading failure), while spreading load lets requests to
  *   healthy-but-mislabelled endpoints succeed. 0 disables panic: the routable set may then be empty.
  * Step 4: within a level, traffic is divided over localities by weight, or the caller's own zone is preferred
- *   (src/health/locality.ts).
+ *   (./locality.ts).
  * The result is a list of groups with traffic shares. One group (the common case) builds the policy's picker
  * directly; several build one picker each behind a {@link GroupedPicker}.
  */
