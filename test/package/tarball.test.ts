@@ -21,9 +21,11 @@ import { builtinPolicies } from '../../src/pickers/builtin.js';
  * drags a client library (grpc-js alone is ~1 MB) or a large dependency into the core fails it.
  */
 // 72 KiB → 73 KiB (issue 15): the pure options parser and the shared request semantics added ~0.1 KiB over 72.
-// 73 KiB → 74 KiB (issue 15, health-mechanism port): the registry, the per-Balancer mechanism set and the generic
-// cluster-settings table replace code that named each mechanism, ~0.8 KiB minified over 73.
-const CORE_BUNDLE_BUDGET_BYTES = 74 * 1024;
+// 73 KiB → 75 KiB (issue 15): the health-mechanism port (registry, per-Balancer mechanism set, generic cluster-settings
+// table) adds ~0.8 KiB over the code that named each mechanism, and splitting balancer.ts into modules ~1.0 KiB
+// (minifiers shorten `#private` members, not the property names of the context objects module functions take).
+// 74.8 KiB measured.
+const CORE_BUNDLE_BUDGET_BYTES = 75 * 1024;
 
 const root = join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
