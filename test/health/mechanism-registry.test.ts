@@ -168,6 +168,10 @@ describe('a health mechanism registered from outside src/', () => {
     expect(() =>
       registerHealthMechanism({ ...drainedEjection, option: 'other', property: 'outlierDetector' }),
     ).toThrow(ConfigError);
+    expect(() => registerHealthMechanism({ ...drainedEjection, option: 'other', property: 'list' })).toThrow(
+      ConfigError,
+    );
+    expect(healthMechanisms().map((m) => m.option)).not.toContain('other');
   });
 });
 

@@ -32,7 +32,7 @@ let ordered: readonly HealthMechanism[] = [];
 const byOption = new Map<string, HealthMechanism>();
 for (const definition of builtinHealthMechanisms) add(definition);
 
-/** The Balancer's own option names, which mechanisms' options join (`balancerOptionKeys`). */
+/** The Balancer's own option names; the registered mechanisms' options join them (parse-options.ts). */
 export const CORE_BALANCER_KEYS: readonly string[] = [...RESERVED];
 
 /**
@@ -51,8 +51,11 @@ export function registerHealthMechanism<O, I extends BalancerExtension>(
       allowed: 'a camelCase name that is not a Balancer option',
       received: definition.option,
     });
-  const taken = ordered.find((m) => m.option !== definition.option && m.property === definition.property);
-  if ((byOption.has(definition.option) && !replace) || taken !== undefined)
+  // `list` is taken by `balancer.health.list` itself.
+  const taken =
+    definition.property === 'list' ||
+    ordered.some((m) => m.option !== definition.option && m.property === definition.property);
+  if ((byOption.has(definition.option) && !replace) || taken)
     throw new ConfigError({
       field,
       allowed: 'an option and property not already registered',
