@@ -13,20 +13,7 @@
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { channelOptions } from '../src/grpc/index.js';
-
-const METHOD = '/bench.Echo/Call';
-const ident = (b: Buffer) => b;
-const service: grpc.ServiceDefinition = {
-  Call: {
-    path: METHOD,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: ident,
-    requestDeserialize: ident,
-    responseSerialize: ident,
-    responseDeserialize: ident,
-  },
-};
+import { ident, METHOD, service } from './suites/grpc.js';
 
 interface Server {
   port: number;

@@ -14,9 +14,10 @@ import { PendingPicks } from '../../src/grpc/call-tracker.js';
 import { channelOptions, StatusClassifier, SwitchyardPicker } from '../../src/grpc/index.js';
 import type { Bench } from '../harness.js';
 
-const METHOD = '/bench.Echo/Call';
-const ident = (b: Buffer) => b;
-const service: grpc.ServiceDefinition = {
+/** The echo method every grpc benchmark calls (also benchmarks/grpc-resilience.ts). */
+export const METHOD = '/bench.Echo/Call';
+export const ident = (b: Buffer) => b;
+export const service: grpc.ServiceDefinition = {
   Call: {
     path: METHOD,
     requestStream: false,
