@@ -1,9 +1,10 @@
 /**
  * The executor: the adapter-neutral engine that runs one logical request as one or more attempts against a
  * Balancer — picking (away from endpoints already tried), timing out, retrying with backoff, hedging, throttling —
- * and feeds every attempt's outcome back to the balancer. The undici adapter drives it (the grpc-js adapter does not
- * yet: gRPC calls use grpc-js's own retries); it knows nothing about HTTP or gRPC: an attempt is a function that
- * resolves at "response headers", and the adapter's `classify` says what the result means.
+ * and feeds every attempt's outcome back to the balancer. Both adapters drive it — the undici dispatcher from the
+ * first attempt, the grpc-js client interceptor from the first failure (`resume`); it knows nothing about HTTP or
+ * gRPC: an attempt is a function that resolves at "response headers", and the adapter's `classify` says what the
+ * result means.
  *
  *   execute ─▶ throttle? ─▶ tryPick(exclude) ─▶ attempt() ─▶ classify ─┬─ ok / fatal ─▶ resolve (lease unreleased)
  *                 ▲                                   │ hedge timer      └─ retryable ─▶ decide ─▶ backoff ─┐
