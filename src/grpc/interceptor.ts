@@ -170,7 +170,9 @@ class SwitchyardCall implements CallFacts {
     attachRoute(metadata, route);
     const perTry = this.#r.perTryTimeoutMs;
     let options: CallOptions = this.#options;
-    if (perTry !== undefined && this.#replayable) {
+    // Unary calls only: the per-try timeout is the attempt's gRPC deadline, which would also cut a server stream
+    // after it committed.
+    if (perTry !== undefined && this.#replayable && !this.#options.method_definition.responseStream) {
       const cut = Date.now() + perTry;
       if (cut < this.#deadline) {
         options = { ...this.#options, deadline: cut };

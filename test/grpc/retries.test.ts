@@ -252,6 +252,17 @@ describe('server-streaming calls', () => {
     expect(servers[0]!.calls).toBeGreaterThan(0);
   });
 
+  it('are not cut by the per-try timeout once they are streaming', async () => {
+    const client = await ready('stream-per-try', {
+      retry: { perTryTimeoutMs: 100 },
+      idempotentMethods: ['/test.Echo/*'],
+    });
+    for (const s of servers) s.behaviour.streamHoldMs = 300;
+    const result = await watch(client);
+    expect(result.code).toBe(grpc.status.OK);
+    expect(result.replies).toHaveLength(1);
+  });
+
   it('are never retried after the first response message (gRFC A6)', async () => {
     const client = await ready('stream-committed', { retry: true });
     for (const s of servers) {
