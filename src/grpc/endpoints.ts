@@ -18,9 +18,10 @@ export type GrpcEndpoint = experimental.Endpoint & { [SWITCHYARD_ENDPOINT]?: End
 
 /** A grpc-js endpoint reduced to what the policy needs: the address it connects to and the Balancer input. */
 export interface MappedEndpoint {
-  /** `host:port`, the Balancer's key. */
+  /** `host:port` of the first TCP address, the Balancer's key. */
   readonly address: string;
-  readonly subchannelAddress: experimental.SubchannelAddress;
+  /** Every TCP address of the endpoint, in the resolver's order (dual-stack endpoints have several). */
+  readonly subchannelAddresses: readonly experimental.SubchannelAddress[];
   readonly input: EndpointObject;
 }
 
@@ -28,16 +29,17 @@ export interface MappedEndpoint {
 export type EndpointObject = Exclude<EndpointInput, string>;
 
 /**
- * Maps a grpc-js endpoint. Uses its first TCP address (one subchannel per endpoint; further addresses of a
- * dual-stack endpoint are not tried). Returns `undefined` for endpoints with only Unix-socket addresses, which have
- * no `host:port` identity in switchyard.
+ * Maps a grpc-js endpoint: one switchyard endpoint, named by its first TCP address, whose connection tries its TCP
+ * addresses in order (a dual-stack endpoint has an IPv6 and an IPv4 one; lb-policy.ts). Returns `undefined` for
+ * endpoints with only Unix-socket addresses, which have no `host:port` identity in switchyard.
  */
 export function fromGrpcEndpoint(endpoint: GrpcEndpoint): MappedEndpoint | undefined {
-  const subchannelAddress = endpoint.addresses.find(
+  const subchannelAddresses = endpoint.addresses.filter(
     (a): a is { host: string; port: number } => 'host' in a && typeof a.port === 'number',
   );
-  if (subchannelAddress === undefined) return undefined;
-  const { host, port } = subchannelAddress;
+  const first = subchannelAddresses[0];
+  if (first === undefined) return undefined;
+  const { host, port } = first;
   const attrs = endpoint[SWITCHYARD_ENDPOINT];
   const input: EndpointObject =
     attrs === undefined
@@ -51,7 +53,7 @@ export function fromGrpcEndpoint(endpoint: GrpcEndpoint): MappedEndpoint | undef
           health: attrs.health,
           metadata: attrs.metadata,
         };
-  return { address: formatAddress(host, port), subchannelAddress, input };
+  return { address: formatAddress(host, port), subchannelAddresses, input };
 }
 
 /** Maps a switchyard endpoint to a grpc-js endpoint carrying its attributes. */

@@ -1,7 +1,7 @@
 /**
  * The `switchyard` grpc-js LB policy: a switchyard {@link Balancer} driving grpc-js subchannels.
  *
- *   resolver ─endpoints─▶ policy ─one subchannel per endpoint (ref'd)─▶ connectivity + health watchers
+ *   resolver ─endpoints─▶ policy ─a subchannel per address of each endpoint (ref'd)─▶ connectivity + health watchers
  *                            │
  *                            └─ READY ∧ healthy endpoints ─▶ Balancer.setEndpoints ─▶ SwitchyardPicker (picker.ts)
  *
@@ -37,12 +37,15 @@ import { SwitchyardPicker } from './picker.js';
 import { StatusClassifier } from './status.js';
 import { grpcSubset } from './subset.js';
 
-/** One endpoint's subchannel and its watchers. */
+/** One endpoint's subchannels (one per address; the current one carries its calls) and their watchers. */
 interface Child {
   readonly address: string;
   input: EndpointObject;
-  readonly subchannel: experimental.SubchannelInterface;
-  readonly onState: experimental.ConnectivityStateListener;
+  /** The subchannel of the address in use: the one the Balancer's endpoint maps to. */
+  subchannel: experimental.SubchannelInterface;
+  /** One per TCP address of the endpoint, in order; a failed connection moves to the next. */
+  readonly subchannels: readonly experimental.SubchannelInterface[];
+  readonly onStates: readonly experimental.ConnectivityStateListener[];
   readonly onHealth: (healthy: boolean) => void;
   /** Failed to connect (TRANSIENT_FAILURE) and not READY since: unhealthy for subset widening. */
   failed: boolean;
@@ -261,24 +264,34 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
       this.#children.set(m.address, existing);
       return;
     }
-    const subchannel = this.#helper.createSubchannel(m.subchannelAddress, options);
+    const subchannels = m.subchannelAddresses.map((a) => this.#helper.createSubchannel(a, options));
+    const subchannel = subchannels[0]!;
     const child: Child = {
       address: m.address,
       input: m.input,
       subchannel,
-      onState: (_sub, previous, next, _keepalive, errorMessage) =>
-        this.#onState(child, previous, next, errorMessage),
+      subchannels,
+      // One listener per address (grpc-js passes listeners the inner subchannel, not the wrapper we hold): only the
+      // address in use matters, the others wait their turn.
+      onStates: subchannels.map(
+        (sub): experimental.ConnectivityStateListener =>
+          (_inner, previous, next, _keepalive, errorMessage) => {
+            if (sub === child.subchannel) this.#onState(child, previous, next, errorMessage);
+          },
+      ),
       onHealth: () => {
         if (this.#subset !== undefined) this.#sync();
         this.#refresh();
       },
       failed: false,
     };
-    subchannel.ref();
-    // Lists the subchannel under the channel in channelz, as grpc-js's own policies do.
-    this.#helper.addChannelzChild(subchannel.getChannelzRef());
-    subchannel.addConnectivityStateListener(child.onState);
-    subchannel.addHealthStateWatcher(child.onHealth);
+    subchannels.forEach((sub, i) => {
+      sub.ref();
+      // Lists the subchannel under the channel in channelz, as grpc-js's own policies do.
+      this.#helper.addChannelzChild(sub.getChannelzRef());
+      sub.addConnectivityStateListener(child.onStates[i]!);
+      sub.addHealthStateWatcher(child.onHealth);
+    });
     this.#children.set(m.address, child);
     // The pool may hand back a subchannel that is already READY (no event for that): #refresh reads the state.
     // startConnecting is a no-op unless IDLE.
@@ -297,10 +310,28 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
   }
 
   #release(child: Child): void {
-    child.subchannel.removeConnectivityStateListener(child.onState);
-    child.subchannel.removeHealthStateWatcher(child.onHealth);
-    this.#helper.removeChannelzChild(child.subchannel.getChannelzRef());
-    child.subchannel.unref();
+    child.subchannels.forEach((sub, i) => {
+      sub.removeConnectivityStateListener(child.onStates[i]!);
+      sub.removeHealthStateWatcher(child.onHealth);
+      this.#helper.removeChannelzChild(sub.getChannelzRef());
+      sub.unref();
+    });
+  }
+
+  /**
+   * A connection attempt to the address in use failed: move to the endpoint's next address (as pick_first does within
+   * an endpoint). Returns false when the endpoint has one address, or the next would start the round again.
+   */
+  #nextAddress(child: Child): boolean {
+    const subs = child.subchannels;
+    const i = subs.indexOf(child.subchannel);
+    if (subs.length < 2 || i === subs.length - 1) {
+      if (subs.length > 1) child.subchannel = subs[0]!; // the next round starts from the first address
+      return false;
+    }
+    child.subchannel = subs[i + 1]!;
+    child.subchannel.startConnecting();
+    return true;
   }
 
   readonly #onDrained = (endpoint: Endpoint): void => {
@@ -321,6 +352,11 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
     if (previous === ConnectivityState.READY && next !== ConnectivityState.READY) {
       // The endpoint set may have changed (a pod went away); resolvers rate-limit this.
       this.#helper.requestReresolution();
+    }
+    if (next === ConnectivityState.TRANSIENT_FAILURE && this.#nextAddress(child)) {
+      // Trying the endpoint's next address: connecting, not failed.
+      this.#refresh();
+      return;
     }
     // READY -> IDLE on GOAWAY or a dropped connection, TRANSIENT_FAILURE -> IDLE after backoff: nobody reconnects
     // a subchannel unless its policy does.

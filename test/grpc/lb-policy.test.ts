@@ -143,3 +143,55 @@ it('circuit breaker overflow drops the call with UNAVAILABLE (no retry, no queue
   ]);
   expect(balancerNamed('breaker')!.stats().totalInFlight).toBe(0);
 });
+
+describe('an endpoint with several addresses (dual-stack)', () => {
+  /** A grpc-js resolver (not a switchyard scheme) that answers with the endpoints the test sets. */
+  let answer: grpc.experimental.Endpoint[] = [];
+  class ListResolver implements grpc.experimental.Resolver {
+    constructor(
+      _target: grpc.experimental.GrpcUri,
+      readonly listener: grpc.experimental.ResolverListener,
+    ) {}
+    updateResolution(): void {
+      process.nextTick(() => this.listener(grpc.experimental.statusOrFromValue(answer), {}, null, 'list'));
+    }
+    destroy(): void {}
+    static getDefaultAuthority(): string {
+      return 'localhost';
+    }
+  }
+  grpc.experimental.registerResolver('sy-test-list', ListResolver);
+
+  it('is one endpoint whose connection tries its addresses in order', async () => {
+    // A port nothing listens on: bind one, then free it.
+    const dead = await new Promise<number>((resolve) => {
+      const s = new grpc.Server();
+      s.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (_e, port) => {
+        s.forceShutdown();
+        resolve(port);
+      });
+    });
+    const host = '127.0.0.1';
+    answer = [
+      {
+        addresses: [
+          { host, port: dead },
+          { host, port: servers[0]!.port },
+        ],
+      },
+      { addresses: [{ host, port: servers[1]!.port }] },
+    ];
+    const client = fleet.open(
+      'sy-test-list:///two',
+      channelOptions({ policy: 'round_robin', balancer: { name: 'dual' } }),
+    );
+    await who(client);
+    await waitRoutable('dual', 2, 5_000);
+    const stats = balancerNamed('dual')!.stats();
+    expect(stats.endpoints.map((e) => e.address).sort()).toEqual(
+      [`${host}:${dead}`, servers[1]!.address].sort(),
+    );
+    // The first endpoint's calls go over its second address.
+    expect(await burst(client, 10)).toEqual({ s0: 5, s1: 5 });
+  });
+});
