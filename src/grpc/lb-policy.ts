@@ -3,7 +3,7 @@
  *
  *   resolver ─endpoints─▶ policy ─a subchannel per address of each endpoint (ref'd)─▶ connectivity + health watchers
  *                            │
- *                            └─ READY ∧ healthy endpoints ─▶ Balancer.setEndpoints ─▶ SwitchyardPicker (picker.ts)
+ *                            └─ READY ∧ healthy endpoints ─▶ BalancerFeed (resolver update) ─▶ SwitchyardPicker (picker.ts)
  *
  * The Balancer only ever sees endpoints grpc-js can send on right now (READY, and healthy by any grpc-js parent such
  * as `outlier_detection`), so every lease maps to a usable subchannel and switchyard's own health rules (outlier
