@@ -27,29 +27,19 @@ import { BalancerFeed } from './balancer-feed.js';
 import { PendingPicks } from './call-tracker.js';
 import { createBalancer, LB_POLICY_NAME, SwitchyardLbConfig } from './config.js';
 import {
-  type EndpointObject,
-  fromGrpcEndpoint,
-  type GrpcEndpoint,
-  type MappedEndpoint,
-} from './endpoints.js';
+  type ConnectionEvents,
+  closeConnection,
+  type EndpointConnection,
+  nextAddress,
+  openConnection,
+} from './endpoint-connection.js';
+import { fromGrpcEndpoint, type GrpcEndpoint, type MappedEndpoint } from './endpoints.js';
 import { OrcaWeights } from './orca.js';
 import { SwitchyardPicker } from './picker.js';
 import { StatusClassifier } from './status.js';
 import { grpcSubset } from './subset.js';
 
-/** One endpoint's subchannels (one per address; the current one carries its calls) and their watchers. */
-interface Child {
-  readonly address: string;
-  input: EndpointObject;
-  /** The subchannel of the address in use: the one the Balancer's endpoint maps to. */
-  subchannel: experimental.SubchannelInterface;
-  /** One per TCP address of the endpoint, in order; a failed connection moves to the next. */
-  readonly subchannels: readonly experimental.SubchannelInterface[];
-  readonly onStates: readonly experimental.ConnectivityStateListener[];
-  readonly onHealth: (healthy: boolean) => void;
-  /** Failed to connect (TRANSIENT_FAILURE) and not READY since: unhealthy for subset widening. */
-  failed: boolean;
-}
+type Child = EndpointConnection;
 
 const liveBalancers = new Set<Balancer>();
 
@@ -264,39 +254,16 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
       this.#children.set(m.address, existing);
       return;
     }
-    const subchannels = m.subchannelAddresses.map((a) => this.#helper.createSubchannel(a, options));
-    const subchannel = subchannels[0]!;
-    const child: Child = {
-      address: m.address,
-      input: m.input,
-      subchannel,
-      subchannels,
-      // One listener per address (grpc-js passes listeners the inner subchannel, not the wrapper we hold): only the
-      // address in use matters, the others wait their turn.
-      onStates: subchannels.map(
-        (sub): experimental.ConnectivityStateListener =>
-          (_inner, previous, next, _keepalive, errorMessage) => {
-            if (sub === child.subchannel) this.#onState(child, previous, next, errorMessage);
-          },
-      ),
-      onHealth: () => {
-        if (this.#subset !== undefined) this.#sync();
-        this.#refresh();
-      },
-      failed: false,
-    };
-    subchannels.forEach((sub, i) => {
-      sub.ref();
-      // Lists the subchannel under the channel in channelz, as grpc-js's own policies do.
-      this.#helper.addChannelzChild(sub.getChannelzRef());
-      sub.addConnectivityStateListener(child.onStates[i]!);
-      sub.addHealthStateWatcher(child.onHealth);
-    });
-    this.#children.set(m.address, child);
-    // The pool may hand back a subchannel that is already READY (no event for that): #refresh reads the state.
-    // startConnecting is a no-op unless IDLE.
-    subchannel.startConnecting();
+    this.#children.set(m.address, openConnection(this.#helper, m, options, this.#connectionEvents));
   }
+
+  readonly #connectionEvents: ConnectionEvents = {
+    onState: (child, previous, next, errorMessage) => this.#onState(child, previous, next, errorMessage),
+    onHealth: () => {
+      if (this.#subset !== undefined) this.#sync();
+      this.#refresh();
+    },
+  };
 
   #retire(child: Child): void {
     this.#children.delete(child.address);
@@ -310,28 +277,7 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
   }
 
   #release(child: Child): void {
-    child.subchannels.forEach((sub, i) => {
-      sub.removeConnectivityStateListener(child.onStates[i]!);
-      sub.removeHealthStateWatcher(child.onHealth);
-      this.#helper.removeChannelzChild(sub.getChannelzRef());
-      sub.unref();
-    });
-  }
-
-  /**
-   * A connection attempt to the address in use failed: move to the endpoint's next address (as pick_first does within
-   * an endpoint). Returns false when the endpoint has one address, or the next would start the round again.
-   */
-  #nextAddress(child: Child): boolean {
-    const subs = child.subchannels;
-    const i = subs.indexOf(child.subchannel);
-    if (subs.length < 2 || i === subs.length - 1) {
-      if (subs.length > 1) child.subchannel = subs[0]!; // the next round starts from the first address
-      return false;
-    }
-    child.subchannel = subs[i + 1]!;
-    child.subchannel.startConnecting();
-    return true;
+    closeConnection(this.#helper, child);
   }
 
   readonly #onDrained = (endpoint: Endpoint): void => {
@@ -353,7 +299,7 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
       // The endpoint set may have changed (a pod went away); resolvers rate-limit this.
       this.#helper.requestReresolution();
     }
-    if (next === ConnectivityState.TRANSIENT_FAILURE && this.#nextAddress(child)) {
+    if (next === ConnectivityState.TRANSIENT_FAILURE && nextAddress(child)) {
       // Trying the endpoint's next address: connecting, not failed.
       this.#refresh();
       return;

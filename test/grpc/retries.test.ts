@@ -284,15 +284,15 @@ describe('latency fed to the balancer', () => {
       const client = fleet.open(fleet.target(), interceptor ? options : { ...options, interceptors: [] });
       await who(client);
       await waitRoutable(name, 3, 3_000);
-      for (const s of servers) s.behaviour.streamHoldMs = 250;
+      for (const s of servers) s.behaviour.streamHoldMs = 500;
       await Promise.all(Array.from({ length: 9 }, () => watch(client)));
       return fleet
         .balancer(name)!
         .stats()
         .endpoints.map((e) => e.latencyEstimateMs);
     };
-    // Headers come at once, the stream ends 250 ms later.
-    for (const ms of await estimates('latency-headers', true)) expect(ms).toBeLessThan(100);
-    for (const ms of await estimates('latency-whole-call', false)) expect(ms).toBeGreaterThan(200);
+    // Headers come at once, the stream ends 500 ms later (margins for a loaded machine).
+    for (const ms of await estimates('latency-headers', true)) expect(ms).toBeLessThan(250);
+    for (const ms of await estimates('latency-whole-call', false)) expect(ms).toBeGreaterThan(450);
   });
 });
