@@ -65,7 +65,7 @@ export class Execution<T> {
     this.#stats = o.stats ?? o.retry?.executorStats;
     // Hedging sends the request twice: only safe when it is idempotent and its body can be sent again.
     this.#hedging = o.idempotent && o.replayable ? o.hedging : undefined;
-    this.#startedAt = this.#clock.now();
+    this.#startedAt = o.first?.startedAt ?? this.#clock.now();
   }
 
   start(): void {
@@ -78,11 +78,29 @@ export class Execution<T> {
       this.#onAbort = () => this.#abort();
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
+    const first = this.#o.first;
+    // With an adapter-sent first attempt the request started then: timers count from its start.
+    const elapsed = first === undefined ? 0 : this.#clock.now() - this.#startedAt;
     if (retry?.deadlineMs !== undefined) {
-      this.#deadlineTimer = this.#clock.setTimer(() => this.#onDeadline(retry.deadlineMs!), retry.deadlineMs);
+      this.#deadlineTimer = this.#clock.setTimer(
+        () => this.#onDeadline(retry.deadlineMs!),
+        retry.deadlineMs - elapsed,
+      );
+    }
+    if (first !== undefined) {
+      this.#continueFirst(first, elapsed);
+      return;
     }
     this.#budget?.deposit(this.#budgetOnClock ? this.#startedAt : undefined);
     this.#launch(false, this.#startedAt);
+  }
+
+  /** Takes over attempt 1 from the adapter ({@link ExecuteOptions.first}); its budget deposit was the adapter's. */
+  #continueFirst(first: NonNullable<ExecuteOptions<T>['first']>, elapsed: number): void {
+    const attempt = new Attempt(++this.#attempts, false, first.lease, first.startedAt);
+    this.#firstAddress = first.lease.endpoint.address;
+    this.#live.push(attempt);
+    this.#run(attempt, () => first.adopt(attempt), elapsed);
   }
 
   // ---- attempts --------------------------------------------------------------------------------------------
@@ -107,9 +125,6 @@ export class Execution<T> {
     if (this.#attempts === 1) this.#firstAddress = picked.endpoint.address;
     this.#live.push(attempt);
     if (this.#attempts > 1) this.#exclude!.add(picked.endpoint.address);
-    const perTry = o.retry?.perTryTimeoutMs;
-    if (perTry !== undefined)
-      attempt.timer = this.#clock.setTimer(() => this.#onPerTryTimeout(attempt, perTry), perTry);
     if (hedge) {
       this.#hedging!.counters.hedges++;
       publish(channels.hedge, {
@@ -119,9 +134,17 @@ export class Execution<T> {
         address: picked.endpoint.address,
       });
     }
+    this.#run(attempt, () => o.attempt(attempt), 0);
+  }
+
+  /** Arms the attempt's per-try timeout, runs it, and schedules a hedge; `elapsed`: ms it has been running already. */
+  #run(attempt: Attempt, send: () => Promise<T>, elapsed: number): void {
+    const perTry = this.#o.retry?.perTryTimeoutMs;
+    if (perTry !== undefined)
+      attempt.timer = this.#clock.setTimer(() => this.#onPerTryTimeout(attempt, perTry), perTry - elapsed);
     let promise: Promise<T>;
     try {
-      promise = o.attempt(attempt);
+      promise = send();
     } catch (error) {
       promise = Promise.reject(error);
     }
@@ -129,7 +152,7 @@ export class Execution<T> {
       (value) => this.#settle(attempt, { value }),
       (error: unknown) => this.#settle(attempt, { error }),
     );
-    this.#scheduleHedge();
+    this.#scheduleHedge(elapsed);
   }
 
   /** The pick context: the caller's, plus the endpoints already tried and `now` when on the balancer's clock. */
@@ -259,7 +282,8 @@ export class Execution<T> {
 
   // ---- hedging ---------------------------------------------------------------------------------------------
 
-  #scheduleHedge(): void {
+  /** `elapsed`: ms the attempt just started has been running already (an adapter-sent first attempt). */
+  #scheduleHedge(elapsed: number): void {
     const hedging = this.#hedging;
     if (hedging === undefined || this.#finished || this.#hedgeTimer !== undefined) return;
     if (this.#hedges >= hedging.maxHedges) return;
@@ -269,7 +293,7 @@ export class Execution<T> {
     this.#hedgeTimer = this.#clock.setTimer(() => {
       this.#hedgeTimer = undefined;
       this.#hedge();
-    }, delay);
+    }, delay - elapsed);
   }
 
   #hedge(): void {

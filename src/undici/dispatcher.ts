@@ -16,6 +16,9 @@ import type { Balancer } from '../balancer/balancer.js';
 import type { Lease } from '../balancer/lease.js';
 import { CANCELLED } from '../balancer/outcome.js';
 import type { Endpoint } from '../endpoint.js';
+import type { AdaptiveThrottle } from '../resilience/adaptive-throttle.js';
+import type { HedgingPolicy } from '../resilience/hedging.js';
+import type { RetryPolicy } from '../resilience/retry-policy.js';
 import { NoEndpointAvailableError } from './errors.js';
 import { isLegacyHandler, type LegacyHandler, type RequestHandler, toRequestHandler } from './handlers.js';
 import { withHostHeader } from './headers.js';
@@ -101,24 +104,39 @@ export class BalancedDispatcher extends undici.Dispatcher {
     this.#retry =
       retry === undefined && hedging === undefined && throttle === undefined
         ? undefined
-        : {
-            balancer: this.balancer,
-            tracking: this.#tracking,
-            retry,
-            hedging,
-            throttle,
-            classify: classifier(this.#tracking),
-            abortsAttempts:
-              hedging !== undefined ||
-              retry?.perTryTimeoutMs !== undefined ||
-              retry?.deadlineMs !== undefined,
-            send: (lease, opts, handler) => this.#send(lease, opts, handler),
-            settled: (request) => {
-              this.#requests.delete(request);
-              this.#checkSettled();
-            },
-          };
+        : this.#retryContext(retry, hedging, throttle);
     this.balancer.on('drained', this.#onDrained);
+  }
+
+  /** What the retry path needs, made once: the executor's clock and budget as the executor would resolve them. */
+  #retryContext(
+    retry: RetryPolicy | undefined,
+    hedging: HedgingPolicy | undefined,
+    throttle: AdaptiveThrottle | undefined,
+  ): RetryContext {
+    const clock = retry?.clock ?? this.balancer.clock;
+    const budget = retry !== undefined ? retry.budgetFor(this.balancer) : hedging?.budgetFor(this.balancer);
+    return {
+      balancer: this.balancer,
+      tracking: this.#tracking,
+      retry,
+      hedging,
+      throttle,
+      direct: throttle === undefined,
+      clock,
+      sameClock: clock === this.balancer.clock,
+      budget,
+      budgetOnClock: budget?.clock === clock,
+      pickContext: { now: undefined, hashKey: undefined },
+      classify: classifier(this.#tracking),
+      abortsAttempts:
+        hedging !== undefined || retry?.perTryTimeoutMs !== undefined || retry?.deadlineMs !== undefined,
+      send: (lease, opts, handler) => this.#send(lease, opts, handler),
+      settled: (request) => {
+        this.#requests.delete(request);
+        this.#checkSettled();
+      },
+    };
   }
 
   /** True once {@link close} or {@link destroy} was called. */
