@@ -128,7 +128,10 @@ async function interleaved(
   for (const [, d] of dispatchers) await load(d, 'http://svc.internal/', warmup, concurrency);
   const gc = (globalThis as { gc?: () => void }).gc;
   for (let round = 0; round < rounds; round++) {
-    for (const [name, d] of dispatchers) {
+    // Rotate who goes first: the machine's load drifts within a round too, and no contender should always meet it
+    // in the same place.
+    for (let k = 0; k < dispatchers.length; k++) {
+      const [name, d] = dispatchers[(round + k) % dispatchers.length]!;
       // Start each run on a clean heap, so no contender pays for the garbage of the one before it.
       gc?.();
       results.get(name)!.push(await load(d, 'http://svc.internal/', total, concurrency));
@@ -193,6 +196,18 @@ async function cpuScenario(b: Bench): Promise<void> {
       b.metric(`undici/cpu/ratio-hedge-vs-default${stat}`, round2(cpu.get('switchyard-hedge-3')! / ours));
       b.log(`undici cpu µs/request${stat}: ${JSON.stringify(Object.fromEntries(cpu))}`);
     }
+    // The steadier estimate on a busy machine: the median over rounds of each round's own ratio (the contenders of
+    // one round ran seconds apart, under nearly the same load).
+    const perRound = (name: string, base: string) =>
+      round2(
+        median(results.get(name)!.map((r, i) => r.cpuUsPerRequest / results.get(base)![i]!.cpuUsPerRequest)),
+      );
+    b.metric(
+      'undici/cpu/round-ratio-switchyard-vs-balanced-pool',
+      perRound('switchyard-3', 'balanced-pool-3'),
+    );
+    b.metric('undici/cpu/round-ratio-retry-vs-default', perRound('switchyard-retry-3', 'switchyard-3'));
+    b.metric('undici/cpu/round-ratio-hedge-vs-default', perRound('switchyard-hedge-3', 'switchyard-3'));
   } finally {
     await backends.stop();
   }

@@ -52,6 +52,9 @@ export class AttemptFailure {
 
 type AttemptState = 'waiting' | 'held' | 'adopted' | 'discarded';
 
+/** Until headers arrive (most attempts only ever see their own): one shared empty object, not one per attempt. */
+const NO_HEADERS: IncomingHeaders = Object.freeze({}) as IncomingHeaders;
+
 /** One attempt: a new-API handler given to an endpoint's Pool. */
 export class AttemptHandler extends LeaseTracker implements RequestHandler {
   readonly #request: AttemptOwner;
@@ -70,12 +73,13 @@ export class AttemptHandler extends LeaseTracker implements RequestHandler {
   /** Stopped because the caller aborted. */
   abortedByCaller = false;
   status = 0;
-  headerMap: IncomingHeaders = {};
+  headerMap: IncomingHeaders = NO_HEADERS;
   statusMessage: string | undefined;
   retryAfterMs: number | undefined;
-  #buffered: Buffer[] = [];
+  /** Chunks that arrived while held (created on the first one). */
+  #buffered: Buffer[] | undefined;
   #ended = false;
-  #trailers: IncomingHeaders = {};
+  #trailers: IncomingHeaders = NO_HEADERS;
   #heldError: Error | undefined;
   /** The executor's signal for this attempt (per-try timeout, lost hedge), when listened to. */
   #signal: AbortSignal | undefined;
@@ -185,7 +189,7 @@ export class AttemptHandler extends LeaseTracker implements RequestHandler {
   discard(): void {
     if (this.#state === 'discarded' || this.#state === 'adopted') return;
     this.#state = 'discarded';
-    this.#buffered = [];
+    this.#buffered = undefined;
     if (this.#ended || this.#heldError !== undefined) return;
     const length = Number(this.headerMap['content-length']);
     // A small body just keeps flowing (dropped on arrival): the connection stays reusable.
@@ -199,8 +203,9 @@ export class AttemptHandler extends LeaseTracker implements RequestHandler {
     this.#state = 'adopted';
     const request = this.#request;
     request.responseStart(this);
-    for (const chunk of this.#buffered) request.responseData(chunk);
-    this.#buffered = [];
+    const buffered = this.#buffered;
+    this.#buffered = undefined;
+    if (buffered !== undefined) for (const chunk of buffered) request.responseData(chunk);
     if (this.#heldError !== undefined)
       request.responseError(this.fail(this.#heldError, request.isCallerReason(this.#heldError)));
     else if (this.#ended) {
@@ -248,7 +253,7 @@ export class AttemptHandler extends LeaseTracker implements RequestHandler {
 
   onResponseData(_controller: Controller, chunk: Buffer): void {
     if (this.#state === 'adopted') this.#request.responseData(chunk);
-    else if (this.#state === 'held') this.#buffered.push(chunk);
+    else if (this.#state === 'held') (this.#buffered ??= []).push(chunk);
   }
 
   onResponseEnd(_controller: Controller, trailers: IncomingHeaders): void {

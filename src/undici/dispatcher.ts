@@ -200,7 +200,8 @@ export class BalancedDispatcher extends undici.Dispatcher {
     const hashKey = this.#hashKey?.(opts);
     // Upgrades (WebSocket, CONNECT) hand over a socket: nothing to retry, so they always take the single path.
     if (this.#retry !== undefined && !opts.upgrade && opts.method !== 'CONNECT') {
-      const request = new RetriedRequest(this.#retry, opts, toRequestHandler(anyHandler));
+      const legacy = POOL_ACCEPTS_LEGACY_HANDLERS && isLegacyHandler(anyHandler);
+      const request = new RetriedRequest(this.#retry, opts, toRequestHandler(anyHandler), legacy);
       this.#requests.add(request);
       request.start(this.#idempotent(opts), isReplayableBody(opts.body), hashKey);
       return true;
@@ -251,18 +252,20 @@ export class BalancedDispatcher extends undici.Dispatcher {
   // ---- internals -------------------------------------------------------------------------------------------
 
   /** One attempt of the retry path: to the lease's endpoint, new-API handler. */
-  #send(lease: Lease, opts: Dispatcher.DispatchOptions, handler: RequestHandler): void {
+  #send(lease: Lease, opts: Dispatcher.DispatchOptions, handler: AnyHandler): void {
     // A graceful close still lets accepted requests make their retries; only once the Pools close do attempts stop.
     if (this.#destroyed || this.#poolsClosing) {
-      const error = this.#destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError();
-      handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, error);
+      failHandler(
+        handler,
+        this.#destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError(),
+      );
       return;
     }
     try {
       const entry = this.#poolFor(lease.endpoint);
-      entry.pool.dispatch(this.#rewrite(opts, entry.origin), handler);
+      entry.pool.dispatch(this.#rewrite(opts, entry.origin), handler as Dispatcher.DispatchHandler);
     } catch (error) {
-      handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, error as Error);
+      failHandler(handler, error as Error);
     }
   }
 

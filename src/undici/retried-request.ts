@@ -31,6 +31,7 @@ import { AttemptFailure, AttemptHandler, type AttemptOwner } from './attempt-han
 import { failureOfError, isRefusedStream } from './classify.js';
 import { NoEndpointAvailableError, nameEndpoint, RequestTimeoutError } from './errors.js';
 import type { Controller, RequestHandler } from './handlers.js';
+import { LegacyFront } from './legacy-front.js';
 import type { TrackingContext } from './tracked-handler.js';
 
 type IncomingHeaders = Parameters<NonNullable<RequestHandler['onResponseStart']>>[2];
@@ -60,7 +61,7 @@ export interface RetryContext {
   /** The executor's `classify`, made once per dispatcher by {@link classifier}. */
   readonly classify: (result: { readonly value: AttemptHandler } | { readonly error: unknown }) => Classified;
   /** Sends `opts` to the lease's endpoint (origin rewritten, Host kept). */
-  send(lease: Lease, opts: Dispatcher.DispatchOptions, handler: RequestHandler): void;
+  send(lease: Lease, opts: Dispatcher.DispatchOptions, handler: RequestHandler | LegacyFront): void;
   /** The caller has its answer (response ended or error): the dispatcher stops waiting for this request. */
   settled(request: RetriedRequest): void;
 }
@@ -86,10 +87,29 @@ export class RetriedRequest implements Controller, AttemptOwner {
   /** Hands a direct attempt 1 to the executor when its first timer (hedge, per-try, deadline) is due. */
   #timer: TimerHandle | undefined;
 
-  constructor(context: RetryContext, opts: Dispatcher.DispatchOptions, handler: RequestHandler) {
+  /** Attempts speak legacy to the Pool ({@link LegacyFront}): undici 7 and a legacy caller. */
+  readonly #legacy: boolean;
+
+  /**
+   * @param handler the caller's handler, new-API view.
+   * @param legacy the caller's own handler is legacy and the Pools take legacy handlers (undici 7).
+   */
+  constructor(
+    context: RetryContext,
+    opts: Dispatcher.DispatchOptions,
+    handler: RequestHandler,
+    legacy: boolean,
+  ) {
     this.#context = context;
     this.#opts = opts;
     this.#handler = handler;
+    this.#legacy = legacy;
+  }
+
+  /** Sends one attempt, through a legacy front when that saves undici 7 its handler wrapping. */
+  #send(lease: Lease, attempt: AttemptHandler): void {
+    const c = this.#context;
+    c.send(lease, this.#opts, this.#legacy ? new LegacyFront(attempt, c.tracking.failureStatus) : attempt);
   }
 
   /** Runs the request. `idempotent` and `replayable` decide what may be retried or hedged. */
@@ -119,7 +139,7 @@ export class RetriedRequest implements Controller, AttemptOwner {
     this.#attempts.push(attempt);
     const due = this.#firstTimerMs();
     if (due !== undefined) this.#timer = c.clock.setTimer(() => this.#onTimer(attempt), due);
-    c.send(lease, this.#opts, attempt);
+    this.#send(lease, attempt);
     return true;
   }
 
@@ -153,7 +173,7 @@ export class RetriedRequest implements Controller, AttemptOwner {
         if (this.#aborted) attempt.abortByCaller(this.#reason!);
         else {
           this.#attempts.push(attempt);
-          c.send(info.lease, this.#opts, attempt);
+          this.#send(info.lease, attempt);
         }
         return attempt.promise;
       },

@@ -77,6 +77,53 @@ async function truncatingServer(): Promise<{ address: string; hits: number; clos
   };
 }
 
+/** A server answering 200 with mixed-case and repeated headers. */
+async function headerServer(): Promise<{ address: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    res.setHeader('X-Mixed-Case', 'yes');
+    res.setHeader('Set-Cookie', ['a=1', 'b=2']);
+    res.end('headers');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    address: `127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Sends one GET with a new-API handler (as compose() interceptors and undici 8 do); resolves with what it saw. */
+function newApiGet(
+  d: BalancedDispatcher,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let headers: Record<string, unknown> = {};
+    const chunks: Buffer[] = [];
+    d.dispatch({ origin: 'http://svc.internal', path: '/', method: 'GET' }, {
+      onRequestStart() {},
+      onResponseStart(_c, statusCode, h) {
+        status = statusCode;
+        headers = h as Record<string, unknown>;
+      },
+      onResponseData(_c, chunk) {
+        chunks.push(chunk);
+      },
+      onResponseEnd() {
+        resolve({ status, headers, body: Buffer.concat(chunks).toString() });
+      },
+      onResponseError(_c, error) {
+        reject(error);
+      },
+    } as undici.Dispatcher.DispatchHandler);
+  });
+}
+
 /** Counts `Lease.release` calls per lease picked from any of `balancers`. */
 function countReleases(...balancers: Balancer[]): Map<Lease, number> {
   const counts = new Map<Lease, number>();
@@ -188,6 +235,32 @@ describe('retry path: the direct first attempt', () => {
     expect(hedging.stats().hedges).toBeGreaterThan(0);
   });
 
+  it('both handler APIs get the response headers intact, direct and after a retry', async () => {
+    const flaky = fx.server(await flakyServer('flaky'));
+    flaky.failing = true;
+    const good = await headerServer();
+    try {
+      const direct = retrying([good]);
+      // Round robin from the first endpoint: the 503 one, so these go through the executor.
+      const retried = retrying([flaky, good]);
+      for (const d of [direct, retried]) {
+        // undici.request hands over a legacy handler (undici 7): raw header names keep their case.
+        const res = await request('http://svc.internal/', { dispatcher: d });
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['x-mixed-case']).toBe('yes');
+        expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+        expect(await res.body.text()).toBe('headers');
+        const viaNewApi = await newApiGet(d);
+        expect(viaNewApi).toMatchObject({ status: 200, body: 'headers' });
+        expect(viaNewApi.headers['x-mixed-case']).toBe('yes');
+        expect(viaNewApi.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+      }
+      expect(flaky.hits).toBeGreaterThanOrEqual(1);
+    } finally {
+      await good.close();
+    }
+  });
+
   it('every lease is released exactly once: successes, refusals, 503s, truncations, timeouts, hedges, aborts', async () => {
     const dead = await deadServer();
     const flaky = fx.server(await flakyServer('flaky'));
@@ -202,9 +275,13 @@ describe('retry path: the direct first attempt', () => {
       backoff: { baseMs: 1, maxMs: 5 },
       budget: false,
     });
-    const hedged = retrying([slow, a!, hole], { maxAttempts: 3, perTryTimeoutMs: 200 }, {
-      hedging: new HedgingPolicy({ delayMs: 20, budget: false }),
-    });
+    const hedged = retrying(
+      [slow, a!, hole],
+      { maxAttempts: 3, perTryTimeoutMs: 200 },
+      {
+        hedging: new HedgingPolicy({ delayMs: 20, budget: false }),
+      },
+    );
     const counts = countReleases(d.balancer, hedged.balancer);
     try {
       const calls: Promise<unknown>[] = [];
