@@ -23,6 +23,7 @@ import { NoEndpointAvailableError } from './errors.js';
 import { isLegacyHandler, type LegacyHandler, type RequestHandler, toRequestHandler } from './handlers.js';
 import { withHostHeader } from './headers.js';
 import { type BalancedDispatcherOptions, type HashKeyFunction, resolveDispatcherOptions } from './options.js';
+import { RequestList } from './request-list.js';
 import { classifier, isReplayableBody, RetriedRequest, type RetryContext } from './retried-request.js';
 import { TrackedHandler, TrackedLegacyHandler, type TrackingContext } from './tracked-handler.js';
 
@@ -73,7 +74,7 @@ export class BalancedDispatcher extends undici.Dispatcher {
   /** Reused for every pick (tryPick is synchronous and keeps no reference): one allocation fewer per request. */
   readonly #pickContext: { now: number; hashKey: string | undefined } = { now: 0, hashKey: undefined };
   /** Logical requests on the retry path not yet answered: a graceful close waits for them (retries included). */
-  readonly #requests = new Set<RetriedRequest>();
+  readonly #requests = new RequestList<RetriedRequest>();
   /** Requests accepted before the first resolution, waiting for it: a graceful close waits for them too. */
   readonly #waiting = new Set<{ readonly handler: AnyHandler }>();
   readonly #readyTimeoutMs: number;
@@ -356,7 +357,7 @@ export class BalancedDispatcher extends undici.Dispatcher {
     this.#destroyed = true;
     this.#poolsClosing = true;
     const reason = err ?? new errors.ClientDestroyedError();
-    for (const request of [...this.#requests]) request.abort(reason);
+    for (const request of this.#requests.toArray()) request.abort(reason);
     for (const entry of this.#waiting) failHandler(entry.handler, reason);
     this.#waiting.clear();
     this.#checkSettled();

@@ -32,6 +32,7 @@ import { failureOfError, isRefusedStream } from './classify.js';
 import { NoEndpointAvailableError, nameEndpoint, RequestTimeoutError } from './errors.js';
 import type { Controller, RequestHandler } from './handlers.js';
 import { LegacyFront } from './legacy-front.js';
+import type { Linked } from './request-list.js';
 import type { TrackingContext } from './tracked-handler.js';
 
 type IncomingHeaders = Parameters<NonNullable<RequestHandler['onResponseStart']>>[2];
@@ -67,7 +68,10 @@ export interface RetryContext {
 }
 
 /** One caller request on the retry path. Also the controller the caller's handler sees. */
-export class RetriedRequest implements Controller, AttemptOwner {
+export class RetriedRequest implements Controller, AttemptOwner, Linked<RetriedRequest> {
+  /** Links in the dispatcher's {@link RequestList} of unanswered requests. */
+  listPrev: RetriedRequest | undefined = undefined;
+  listNext: RetriedRequest | undefined = undefined;
   readonly #context: RetryContext;
   readonly #opts: Dispatcher.DispatchOptions;
   readonly #handler: RequestHandler;
