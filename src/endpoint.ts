@@ -84,39 +84,69 @@ const PRIORITY: NumberRange = { integer: true, min: 0, max: MAX_PRIORITY };
  * entry was half of the update's cost.
  */
 function parseEndpointAt(input: unknown, path: string, index: number): Endpoint {
-  const at = () => (index < 0 ? path : `${path}[${index}]`);
-  if (typeof input === 'string') return fromString(input, at());
+  if (typeof input === 'string') return fromString(input, entry(path, index));
   if (typeof input !== 'object' || input === null || Array.isArray(input))
-    return parseEndpointAt(readObject(input, at(), ENDPOINT_KEYS), path, index);
+    return parseEndpointAt(readObject(input, entry(path, index), ENDPOINT_KEYS), path, index);
   const raw = input as Record<string, unknown>;
-  for (const key in raw)
-    if (!(ENDPOINT_KEYS as readonly string[]).includes(key)) readObject(raw, at(), ENDPOINT_KEYS);
-  const { host, port, weight = 1, priority = 0, health = 'unknown' } = raw;
-  if (typeof host !== 'string' || host === '')
-    throw new ConfigError({ field: join(at(), 'host'), allowed: 'a non-empty string', received: host });
-  if (!inRange(port, PORT)) checkNumber(port, join(at(), 'port'), PORT);
-  if (!inRange(weight, WEIGHT)) checkNumber(weight, join(at(), 'weight'), WEIGHT);
-  if (!inRange(priority, PRIORITY)) checkNumber(priority, join(at(), 'priority'), PRIORITY);
+  for (const key in raw) if (!isEndpointKey(key)) readObject(raw, entry(path, index), ENDPOINT_KEYS);
+  const host = raw.host;
+  const port = raw.port;
+  const weight = raw.weight === undefined ? 1 : raw.weight;
+  const priority = raw.priority === undefined ? 0 : raw.priority;
+  const health = raw.health === undefined ? 'unknown' : raw.health;
+  if (typeof host !== 'string' || host === '') {
+    throw new ConfigError({
+      field: join(entry(path, index), 'host'),
+      allowed: 'a non-empty string',
+      received: host,
+    });
+  }
+  if (!inRange(port, PORT)) checkNumber(port, join(entry(path, index), 'port'), PORT);
+  if (!inRange(weight, WEIGHT)) checkNumber(weight, join(entry(path, index), 'weight'), WEIGHT);
+  if (!inRange(priority, PRIORITY)) checkNumber(priority, join(entry(path, index), 'priority'), PRIORITY);
   if (!HEALTH_VALUES.includes(health as ReportedHealth)) {
     throw new ConfigError({
-      field: join(at(), 'health'),
+      field: join(entry(path, index), 'health'),
       allowed: `one of ${HEALTH_VALUES.join(', ')}`,
       received: health,
     });
   }
   // Dotted-quad IPv4, the common case, is its own canonical form.
   const ipv4 = isIP(host) === 4;
-  const canonical = ipv4 ? host : canonicalHost(host, join(at(), 'host'));
+  const canonical = ipv4 ? host : canonicalHost(host, join(entry(path, index), 'host'));
+  const { locality, metadata } = raw;
   return Object.freeze({
     host: canonical,
     port: port as number,
     address: ipv4 ? `${host}:${port}` : formatAddress(canonical, port as number),
     weight: weight as number,
-    locality: raw.locality === undefined ? NO_LOCALITY : parseLocality(raw.locality, join(at(), 'locality')),
+    locality:
+      locality === undefined ? NO_LOCALITY : parseLocality(locality, join(entry(path, index), 'locality')),
     priority: priority as number,
     health: health as ReportedHealth,
-    metadata: raw.metadata === undefined ? NO_METADATA : parseMetadata(raw.metadata, join(at(), 'metadata')),
+    metadata:
+      metadata === undefined ? NO_METADATA : parseMetadata(metadata, join(entry(path, index), 'metadata')),
   });
+}
+
+/** The field name of list entry `index` at `path` (`index` −1: `path` itself). Built only to throw. */
+function entry(path: string, index: number): string {
+  return index < 0 ? path : `${path}[${index}]`;
+}
+
+function isEndpointKey(key: string): boolean {
+  switch (key) {
+    case 'host':
+    case 'port':
+    case 'weight':
+    case 'locality':
+    case 'priority':
+    case 'health':
+    case 'metadata':
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** Parses a list of endpoints; rejects duplicates (two entries with the same address) by name. */
