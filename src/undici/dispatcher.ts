@@ -10,6 +10,7 @@
  * says its last lease came back (`drained`), so requests in flight on it finish normally.
  */
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import type { Dispatcher, Pool as PoolType } from 'undici';
 import * as undici from 'undici';
 import type { Balancer } from '../balancer/balancer.js';
@@ -66,7 +67,7 @@ export class BalancedDispatcher extends undici.Dispatcher {
   readonly #hashKey: HashKeyFunction | undefined;
   readonly #tracking: TrackingContext;
   readonly #pools = new Map<string, PoolEntry>();
-  readonly #hosts = new Map<string, string>();
+  readonly #hosts = new Map<string, LogicalOrigin>();
   readonly #onDrained = (endpoint: Endpoint) => this.#retire(endpoint.address);
   /** Set when retries, hedging or throttling are on: requests then go through the executor. */
   readonly #retry: RetryContext | undefined;
@@ -272,29 +273,30 @@ export class BalancedDispatcher extends undici.Dispatcher {
 
   /** Same request, aimed at the endpoint, still carrying the logical Host (and SNI for https). */
   #rewrite(opts: Dispatcher.DispatchOptions, origin: string): Dispatcher.DispatchOptions {
-    const host = this.#logicalHost(opts.origin);
-    if (host === undefined) return { ...opts, origin };
+    const logical = this.#logical(opts.origin);
+    if (logical === undefined) return { ...opts, origin };
     const rewritten: Dispatcher.DispatchOptions = {
       ...opts,
       origin,
-      headers: withHostHeader(opts.headers, host),
+      headers: opts.headers == null ? logical.hostOnly : withHostHeader(opts.headers, logical.host),
     };
-    if (this.#protocol === 'https:' && (opts as { servername?: string }).servername === undefined) {
-      (rewritten as { servername?: string }).servername = hostnameOf(host);
+    if (logical.servername !== undefined && (opts as { servername?: string }).servername === undefined) {
+      (rewritten as { servername?: string }).servername = logical.servername;
     }
     return rewritten;
   }
 
-  #logicalHost(origin: string | URL | undefined): string | undefined {
+  /** What a logical origin means for every request to it, worked out once per origin. */
+  #logical(origin: string | URL | undefined): LogicalOrigin | undefined {
     if (origin === undefined) return undefined;
-    if (typeof origin !== 'string') return origin.host;
-    let host = this.#hosts.get(origin);
-    if (host === undefined) {
-      host = new URL(origin).host;
+    if (typeof origin !== 'string') return logicalOrigin(origin.host, this.#protocol);
+    let logical = this.#hosts.get(origin);
+    if (logical === undefined) {
+      logical = logicalOrigin(new URL(origin).host, this.#protocol);
       if (this.#hosts.size >= ORIGIN_CACHE_LIMIT) this.#hosts.clear();
-      this.#hosts.set(origin, host);
+      this.#hosts.set(origin, logical);
     }
-    return host;
+    return logical;
   }
 
   #poolFor(endpoint: Endpoint): PoolEntry {
@@ -378,6 +380,27 @@ export function failHandler(handler: AnyHandler, error: Error): true {
   if (isLegacyHandler(handler)) (handler as LegacyHandler).onError?.(error);
   else (handler as RequestHandler).onResponseError?.(null as unknown as Dispatcher.DispatchController, error);
   return true;
+}
+
+/** A logical origin's Host, the header object for requests that bring no headers, and the servername to send. */
+interface LogicalOrigin {
+  readonly host: string;
+  /** `{ host }`, shared by every request without headers of its own (undici only reads it). */
+  readonly hostOnly: Dispatcher.DispatchOptions['headers'];
+  /**
+   * SNI for https (the logical hostname). For http the same name, when it is one, so undici need not derive it from
+   * the Host header on every request (it does when none is given: an `isIP` test per request).
+   */
+  readonly servername: string | undefined;
+}
+
+function logicalOrigin(host: string, protocol: 'http:' | 'https:'): LogicalOrigin {
+  const hostname = hostnameOf(host);
+  return {
+    host,
+    hostOnly: Object.freeze({ host }),
+    servername: protocol === 'https:' || isIP(hostname) === 0 ? hostname : undefined,
+  };
 }
 
 function hostnameOf(host: string): string {

@@ -47,7 +47,7 @@ describe('benchmark suites (smoke, not timed)', () => {
   it('undici-overhead (in-process fake clients, no network) runs every contender and reports its ratios', async () => {
     vi.stubEnv('BENCH_OVERHEAD_ROUNDS', '1');
     vi.stubEnv('BENCH_OVERHEAD_REQUESTS', '50');
-    const suite = (await import('../../benchmarks/suites/undici-overhead.ts')) as {
+    const suite = (await import('../../benchmarks/suites/undici-overhead.js')) as {
       default: (b: Bench) => Promise<void>;
     };
     const b = recordingBench();
