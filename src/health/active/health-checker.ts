@@ -1,6 +1,7 @@
 /**
- * Active health checking as a {@link BalancerExtension}: probes every endpoint on its own jittered timer and sets
- * `EndpointState.activeHealthy` from the last `unhealthyThreshold` failures / `healthyThreshold` passes in a row.
+ * Active health checking as a {@link BalancerExtension}: probes every endpoint (with subsetting: every member of the
+ * subset) on its own jittered timer and sets `EndpointState.activeHealthy` from the last `unhealthyThreshold`
+ * failures / `healthyThreshold` passes in a row.
  *
  * - Probes never block picks: they run on timers (`ctx.clock.setTimer`, unref'd on the system clock), their
  *   verdict changes a flag and rebuilds the picker.
@@ -19,8 +20,8 @@ import type { BalancerExtension, ExtensionContext } from '../../balancer/extensi
 import type { TimerHandle } from '../../clock.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { channels, publish } from '../../observability/channels.js';
-import { GRPC_PROBER_REQUIRED, type HealthCheckOptions } from '../options.js';
 import { HttpProber } from './http-check.js';
+import { GRPC_PROBER_REQUIRED, type HealthCheckOptions } from './options.js';
 import { type ProbeResult, type Prober, TIMEOUT_DETAIL } from './prober.js';
 
 /** Per-endpoint probing state. */
@@ -153,6 +154,12 @@ export class HealthChecker implements BalancerExtension {
 
   async #run(record: ProbeRecord): Promise<void> {
     if (record.probing || record.removed || this.#closed) return;
+    if (!record.state.inSubset) {
+      // Outside this client's subset: no connection, no traffic, so no probe (subsetting cuts health traffic as it
+      // cuts connections). Look again next interval, in case widening or a coordinate change brought it in.
+      this.#schedule(record, this.#nextDelay());
+      return;
+    }
     record.probing = true;
     record.timer?.cancel();
     record.timer = undefined;
