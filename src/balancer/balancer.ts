@@ -32,7 +32,7 @@ import type { LatencyEstimator } from './estimator.js';
 import type { BalancerExtension } from './extension.js';
 import type { HealthExtensions } from './health/mechanism.js';
 import { HealthSet } from './health/set.js';
-import { kRelease, Lease } from './lease.js';
+import { kRelease, LATENCY_SAMPLE_EVERY, Lease } from './lease.js';
 import type { CircuitBreakerLimits } from './limits.js';
 import {
   type BalancerEvents,
@@ -105,6 +105,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   #policy: Policy;
   /** The last policy configuration a resolver sent, serialised, to skip rebuilding an unchanged policy. */
   #clusterPolicyKey: string | undefined;
+  /** The policy reads no latency (declares no `latency`): estimates are sampled, see {@link LATENCY_SAMPLE_EVERY}. */
+  #sampleLatency = false;
   /** The policy's latency estimator, cached off the hot path. */
   #estimator!: LatencyEstimator;
   #picker: Picker = EMPTY_PICKER;
@@ -332,6 +334,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   #createPolicy(parsed: ParsedPolicy): Policy {
     const policy = createPolicy(parsed, { random: this.#random, clock: this.#clock, load: this.#load });
     this.#estimator = policyEstimator(policy, DEFAULT_LATENCY_DECAY_MS);
+    this.#sampleLatency = policy.latency === undefined;
     return policy;
   }
 
@@ -346,14 +349,18 @@ export class Balancer extends EventEmitter<BalancerEvents> {
         outcome.now ?? (outcome.latencyMs === undefined ? this.#clock.now() : startedAt + outcome.latencyMs);
       const latency = outcome.latencyMs ?? now - startedAt;
       const estimator = this.#estimator;
+      // A policy that reads no latency gets a sampled estimate (for stats and metrics): the first response, then one
+      // in LATENCY_SAMPLE_EVERY — the estimator's exp() is most of a release's cost, wasted on such a policy.
+      const sampled = this.#sampleLatency && state.rttObserved;
       if (outcome.ok) {
-        state.successes++;
-        estimator.observe(state, latency, now);
+        const n = ++state.successes;
+        if (!sampled || n % LATENCY_SAMPLE_EVERY === 0) estimator.observe(state, latency, now);
       } else {
-        state.failures++;
+        const n = ++state.failures;
         // A failure may only raise the estimate: fast failures (connection refused in 0.1 ms) must not make a
         // broken endpoint look like the fastest one and attract more traffic.
-        if (latency > estimator.estimate(state, now)) estimator.observe(state, latency, now);
+        if ((!sampled || n % LATENCY_SAMPLE_EVERY === 0) && latency > estimator.estimate(state, now))
+          estimator.observe(state, latency, now);
       }
       const observers = this.#outcomeObservers;
       for (let i = 0; i < observers.length; i++) observers[i]!.outcome!(state, outcome, latency, now);

@@ -5,6 +5,14 @@ import type { Endpoint } from '../endpoint.js';
 import type { EndpointState } from './endpoint-state.js';
 import { type Outcome, SUCCESS } from './outcome.js';
 
+/**
+ * With a policy that reads no latency (`round_robin`, `least_request`, the hashing policies, …), the latency
+ * estimate shown by `stats()` and the metrics takes each endpoint's first response and then one response in this
+ * many (successes and failures counted apart): a sampled Peak-EWMA, still following the endpoint's latency, at a
+ * sixteenth of the cost. Latency-aware policies (`latency` declared) see every response.
+ */
+export const LATENCY_SAMPLE_EVERY = 16;
+
 /** @internal The Balancer's release method, keyed by a symbol so it stays off the public surface. */
 export const kRelease: unique symbol = Symbol('switchyard.release');
 

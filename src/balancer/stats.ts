@@ -19,7 +19,7 @@ export interface EndpointStats {
   readonly locality: Locality;
   readonly condition: EndpointCondition;
   readonly inFlight: number;
-  /** Peak-EWMA latency estimate now, in ms. */
+  /** Peak-EWMA latency estimate now, in ms; sampled (1 response in 16) under a policy that reads no latency. */
   readonly latencyEstimateMs: number;
   readonly picks: number;
   readonly successes: number;

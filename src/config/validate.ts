@@ -61,14 +61,23 @@ export function describeRange(range: NumberRange): string {
 
 /** Validates a number against a range; throws a {@link ConfigError} naming `path`. */
 export function checkNumber(value: unknown, path: string, range: NumberRange): number {
-  const ok =
+  if (!inRange(value, range))
+    throw new ConfigError({ field: path, allowed: describeRange(range), received: value });
+  return value as number;
+}
+
+/**
+ * The test {@link checkNumber} applies, without a field name: hot parsers check first and build the name only to
+ * throw (`inRange(v, r) ? v : checkNumber(v, join(path, key), r)`).
+ */
+export function inRange(value: unknown, range: NumberRange): value is number {
+  return (
     typeof value === 'number' &&
     Number.isFinite(value) &&
     (!range.integer || Number.isInteger(value)) &&
     (range.min === undefined || (range.exclusiveMin ? value > range.min : value >= range.min)) &&
-    (range.max === undefined || value <= range.max);
-  if (!ok) throw new ConfigError({ field: path, allowed: describeRange(range), received: value });
-  return value as number;
+    (range.max === undefined || value <= range.max)
+  );
 }
 
 /** Reads an optional number field, returning `fallback` when it is absent. */

@@ -52,6 +52,15 @@ export interface ExecuteOptions<T> {
    * throttle. Default: none (the executor makes the first attempt).
    */
   readonly resume?: ExecuteResume;
+  /**
+   * Attempt 1, already picked and sent by the adapter outside the executor (its fast path: a request that succeeds
+   * at once never pays for the executor). The executor continues the request from there as if it had launched that
+   * attempt itself: it calls {@link FirstAttempt.adopt} at once, owns the lease from then on, and judges the
+   * attempt's result like any other (retry elsewhere, hedge, commit). The budget deposit for this request is the
+   * adapter's (made when it sent the attempt); the deadline, per-try timeout and hedge delay count from
+   * {@link FirstAttempt.startedAt}.
+   */
+  readonly first?: FirstAttempt<T>;
 }
 
 /** The adapter-made first attempt of {@link ExecuteOptions.resume}. */
@@ -64,6 +73,20 @@ export interface ExecuteResume {
   readonly error: unknown;
   /** What the adapter's `classify` said about it. */
   readonly classified: Classified;
+}
+
+/** Attempt 1 of a request, sent by the adapter before the executor was engaged ({@link ExecuteOptions.first}). */
+export interface FirstAttempt<T> {
+  /** Its lease, unreleased: the executor owns it once it called {@link FirstAttempt.adopt}. */
+  readonly lease: Lease;
+  /** When the request started, on the executor's clock (`retry.clock`, else the balancer's). */
+  readonly startedAt: number;
+  /**
+   * Hands the attempt to the executor, which calls this exactly once, synchronously: the attempt listens to
+   * `info.signal` from now on (per-try timeout, lost hedge, caller abort) and returns what `attempt()` would have —
+   * settled already when the attempt has failed or answered, pending while it is still in flight.
+   */
+  adopt(info: AttemptInfo): Promise<T>;
 }
 
 /** What {@link execute} resolves with. */

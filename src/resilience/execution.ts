@@ -68,7 +68,7 @@ export class Execution<T> {
     this.#stats = o.stats ?? o.retry?.executorStats;
     // Hedging sends the request twice: only safe when it is idempotent and its body can be sent again.
     this.#hedging = o.idempotent && o.replayable ? o.hedging : undefined;
-    this.#startedAt = o.resume?.startedAt ?? this.#clock.now();
+    this.#startedAt = o.first?.startedAt ?? o.resume?.startedAt ?? this.#clock.now();
     this.#deadlineMs = earlier(o.deadlineMs, o.retry?.deadlineMs);
   }
 
@@ -84,8 +84,14 @@ export class Execution<T> {
     }
     const deadline = this.#deadlineMs;
     if (deadline !== undefined) {
+      // With an adapter-made first attempt the request started then: the deadline counts from its start.
       const left = this.#startedAt + deadline - this.#clock.now();
       this.#deadlineTimer = this.#clock.setTimer(() => this.#onDeadline(deadline), Math.max(0, left));
+    }
+    const first = this.#o.first;
+    if (first !== undefined) {
+      this.#continueFirst(first, this.#clock.now() - this.#startedAt);
+      return;
     }
     this.#budget?.deposit(this.#budgetOnClock ? this.#startedAt : undefined);
     const resume = this.#o.resume;
@@ -113,6 +119,14 @@ export class Execution<T> {
     this.#launchAfter(decision.delayMs);
   }
 
+  /** Takes over attempt 1 from the adapter ({@link ExecuteOptions.first}); its budget deposit was the adapter's. */
+  #continueFirst(first: NonNullable<ExecuteOptions<T>['first']>, elapsed: number): void {
+    const attempt = new Attempt(++this.#attempts, false, first.lease, first.startedAt);
+    this.#firstAddress = first.lease.endpoint.address;
+    this.#live.push(attempt);
+    this.#run(attempt, () => first.adopt(attempt), elapsed);
+  }
+
   // ---- attempts --------------------------------------------------------------------------------------------
 
   /** Starts an attempt (or a hedge). On failure to start a non-hedge, fails the request. */
@@ -135,9 +149,6 @@ export class Execution<T> {
     if (this.#attempts === 1) this.#firstAddress = picked.endpoint.address;
     this.#live.push(attempt);
     if (this.#attempts > 1) this.#exclude!.add(picked.endpoint.address);
-    const perTry = o.retry?.perTryTimeoutMs;
-    if (perTry !== undefined)
-      attempt.timer = this.#clock.setTimer(() => this.#onPerTryTimeout(attempt, perTry), perTry);
     if (hedge) {
       this.#hedging!.counters.hedges++;
       publish(channels.hedge, {
@@ -147,9 +158,17 @@ export class Execution<T> {
         address: picked.endpoint.address,
       });
     }
+    this.#run(attempt, () => o.attempt(attempt), 0);
+  }
+
+  /** Arms the attempt's per-try timeout, runs it, and schedules a hedge; `elapsed`: ms it has been running already. */
+  #run(attempt: Attempt, send: () => Promise<T>, elapsed: number): void {
+    const perTry = this.#o.retry?.perTryTimeoutMs;
+    if (perTry !== undefined)
+      attempt.timer = this.#clock.setTimer(() => this.#onPerTryTimeout(attempt, perTry), perTry - elapsed);
     let promise: Promise<T>;
     try {
-      promise = o.attempt(attempt);
+      promise = send();
     } catch (error) {
       promise = Promise.reject(error);
     }
@@ -157,7 +176,7 @@ export class Execution<T> {
       (value) => this.#settle(attempt, { value }),
       (error: unknown) => this.#settle(attempt, { error }),
     );
-    this.#scheduleHedge();
+    this.#scheduleHedge(elapsed);
   }
 
   /** The pick context: the caller's, plus the endpoints already tried and `now` when on the balancer's clock. */
@@ -296,7 +315,8 @@ export class Execution<T> {
 
   // ---- hedging ---------------------------------------------------------------------------------------------
 
-  #scheduleHedge(): void {
+  /** `elapsed`: ms the attempt just started has been running already (an adapter-sent first attempt). */
+  #scheduleHedge(elapsed: number): void {
     const hedging = this.#hedging;
     if (hedging === undefined || this.#finished || this.#hedgeTimer !== undefined) return;
     if (this.#hedges >= hedging.maxHedges) return;
@@ -306,7 +326,7 @@ export class Execution<T> {
     this.#hedgeTimer = this.#clock.setTimer(() => {
       this.#hedgeTimer = undefined;
       this.#hedge();
-    }, delay);
+    }, delay - elapsed);
   }
 
   #hedge(): void {

@@ -1,10 +1,21 @@
 /**
- * One attempt of a retried request: a new-API undici handler given to one endpoint's Pool. It resolves the
- * executor's attempt promise at the response headers, then holds the response (chunks buffered) until the request
- * that owns it adopts it (the caller gets it) or discards it (drained when small, aborted otherwise). Split from
- * retried-request.ts, which keeps the request-level controller and the executor wiring.
+ * One attempt of a retried request: a new-API undici handler given to one endpoint's Pool. Two modes:
+ *
+ * - **executor** (attempts the executor starts): resolves the executor's attempt promise at the response headers,
+ *   then holds the response (chunks buffered) until the request that owns it adopts it (the caller gets it) or
+ *   discards it (drained when small, aborted otherwise).
+ * - **direct** (attempt 1 on the fast path, sent before any executor exists): a successful response streams
+ *   straight to the caller. A failure before the headers, or a failing status, hands the attempt to the executor
+ *   ({@link AttemptHandler.handOver}), which decides as for its own attempt 1 — retry elsewhere or answer with it —
+ *   and so does a timer (hedge delay, per-try timeout, deadline) firing while it waits for headers.
+ *
+ * Lease ownership: the attempt owns its lease while direct and again once adopted; in between, the executor does.
+ * Nothing else releases it. Split from retried-request.ts, which keeps the request-level controller and the
+ * executor wiring.
  */
 import type { Lease } from '../balancer/lease.js';
+import { CANCELLED } from '../balancer/outcome.js';
+import type { AttemptInfo } from '../resilience/attempt.js';
 import { parseRetryAfter } from '../semantics/http.js';
 import type { Controller, RequestHandler } from './handlers.js';
 import { LeaseTracker, type TrackingContext } from './tracked-handler.js';
@@ -22,6 +33,10 @@ export interface AttemptOwner {
   responseEnd(trailers: IncomingHeaders): void;
   responseError(error: unknown): void;
   isCallerReason(error: unknown): boolean;
+  /** A direct attempt answered with a success: it streams to the caller now. */
+  directAnswer(attempt: AttemptHandler): void;
+  /** A direct attempt failed, or answered with a failing status: the executor takes it over. */
+  handOver(attempt: AttemptHandler): void;
 }
 
 /** Failed responses at most this large (by Content-Length) are read to the end rather than aborted, keeping the connection. */
@@ -37,12 +52,19 @@ export class AttemptFailure {
 
 type AttemptState = 'waiting' | 'held' | 'adopted' | 'discarded';
 
+/** Until headers arrive (most attempts only ever see their own): one shared empty object, not one per attempt. */
+const NO_HEADERS: IncomingHeaders = Object.freeze({}) as IncomingHeaders;
+
 /** One attempt: a new-API handler given to an endpoint's Pool. */
 export class AttemptHandler extends LeaseTracker implements RequestHandler {
   readonly #request: AttemptOwner;
-  readonly promise: Promise<AttemptHandler>;
-  #resolve!: (value: AttemptHandler) => void;
-  #reject!: (failure: AttemptFailure) => void;
+  #promise: Promise<AttemptHandler> | undefined;
+  #resolve: ((value: AttemptHandler) => void) | undefined;
+  #reject: ((failure: AttemptFailure) => void) | undefined;
+  /** Attempt 1 sent on the fast path, not (yet) handed to the executor. */
+  #direct: boolean;
+  /** Why a direct attempt failed before its headers (given to the executor at hand-over). */
+  #failure: AttemptFailure | undefined;
   #state: AttemptState = 'waiting';
   #controller: Controller | null = null;
   #abortReason: Error | undefined;
@@ -51,43 +73,75 @@ export class AttemptHandler extends LeaseTracker implements RequestHandler {
   /** Stopped because the caller aborted. */
   abortedByCaller = false;
   status = 0;
-  headerMap: IncomingHeaders = {};
+  headerMap: IncomingHeaders = NO_HEADERS;
   statusMessage: string | undefined;
   retryAfterMs: number | undefined;
-  #buffered: Buffer[] = [];
+  /** Chunks that arrived while held (created on the first one). */
+  #buffered: Buffer[] | undefined;
   #ended = false;
-  #trailers: IncomingHeaders = {};
+  #trailers: IncomingHeaders = NO_HEADERS;
   #heldError: Error | undefined;
-  /** The executor's signal for this attempt (per-try timeout, lost hedge): we listen as an EventListener object. */
-  readonly #signal: AbortSignal;
-  readonly #listening: boolean;
+  /** The executor's signal for this attempt (per-try timeout, lost hedge), when listened to. */
+  #signal: AbortSignal | undefined;
+  readonly #listen: boolean;
 
   /**
-   * @param signal the executor's signal for this attempt, listened to only when `listen` (the executor aborts
-   *   attempts only for per-try timeouts, deadlines and lost hedges; EventTarget listeners cost ~1 µs a pair).
+   * @param info the executor's view of this attempt; `undefined` for a direct attempt (see the file header).
+   * @param listen listen to the executor's signal (it aborts attempts only for per-try timeouts, deadlines and lost
+   *   hedges; creating the signal and an EventTarget listener cost ~1 µs per attempt, so only then).
    */
   constructor(
     request: AttemptOwner,
     lease: Lease,
     context: TrackingContext,
-    signal: AbortSignal,
+    info: AttemptInfo | undefined,
     listen: boolean,
   ) {
     super(lease, context);
     this.#request = request;
-    this.#signal = signal;
-    this.#listening = listen;
-    this.promise = new Promise<AttemptHandler>((resolve, reject) => {
+    this.#listen = listen;
+    this.#direct = info === undefined;
+    if (info !== undefined) this.#follow(info);
+  }
+
+  /** The executor's promise for this attempt (executor mode only). */
+  get promise(): Promise<AttemptHandler> {
+    return this.#promise!;
+  }
+
+  /** True while this is a direct attempt still waiting for its response headers. */
+  get directWaiting(): boolean {
+    return this.#direct && this.#state === 'waiting';
+  }
+
+  /**
+   * The executor takes this direct attempt over ({@link FirstAttempt.adopt}): a settled promise when it failed or
+   * answered with a failing status, a pending one while it is in flight (a timer fired first).
+   */
+  handOver(info: AttemptInfo): Promise<AttemptHandler> {
+    this.#direct = false;
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#state === 'held') return Promise.resolve(this as AttemptHandler);
+    this.#follow(info);
+    return this.#promise!;
+  }
+
+  /** Executor mode: create the attempt's promise and, when asked to, listen to its signal. */
+  #follow(info: AttemptInfo): void {
+    this.#promise = new Promise<AttemptHandler>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
+    if (!this.#listen) return;
+    const signal = info.signal;
+    this.#signal = signal;
     if (signal.aborted) this.abort(signal.reason as Error);
-    else if (listen) signal.addEventListener('abort', this);
+    else signal.addEventListener('abort', this);
   }
 
   /** EventListener: the executor aborted this attempt. (An object listener saves a closure per attempt.) */
   handleEvent(): void {
-    this.abort(this.#signal.reason as Error);
+    this.abort(this.#signal!.reason as Error);
   }
 
   /** The caller aborted: stop, and fail the attempt now rather than when the Pool gets round to it. */
@@ -97,10 +151,26 @@ export class AttemptHandler extends LeaseTracker implements RequestHandler {
     this.abort(reason);
   }
 
+  /**
+   * The executor returned this attempt as the answer, but the caller has gone meanwhile: stop it and free its
+   * endpoint (the lease came back to this attempt with the answer).
+   */
+  abandon(reason: Error): void {
+    this.lease.release(CANCELLED);
+    this.abort(reason);
+  }
+
   #settle(value: AttemptHandler | undefined, failure?: AttemptFailure): void {
-    if (this.#listening) this.#signal.removeEventListener('abort', this);
-    if (failure === undefined) this.#resolve(value!);
-    else this.#reject(failure);
+    if (this.#direct) {
+      // Nobody waits on a promise yet: a failure goes to the executor, which may retry it elsewhere.
+      this.#state = failure === undefined ? 'held' : 'discarded';
+      this.#failure = failure;
+      this.#request.handOver(this);
+      return;
+    }
+    if (this.#signal !== undefined) this.#signal.removeEventListener('abort', this);
+    if (failure === undefined) this.#resolve!(value!);
+    else this.#reject!(failure);
   }
 
   get controller(): Controller | null {
@@ -119,7 +189,7 @@ export class AttemptHandler extends LeaseTracker implements RequestHandler {
   discard(): void {
     if (this.#state === 'discarded' || this.#state === 'adopted') return;
     this.#state = 'discarded';
-    this.#buffered = [];
+    this.#buffered = undefined;
     if (this.#ended || this.#heldError !== undefined) return;
     const length = Number(this.headerMap['content-length']);
     // A small body just keeps flowing (dropped on arrival): the connection stays reusable.
@@ -133,8 +203,9 @@ export class AttemptHandler extends LeaseTracker implements RequestHandler {
     this.#state = 'adopted';
     const request = this.#request;
     request.responseStart(this);
-    for (const chunk of this.#buffered) request.responseData(chunk);
-    this.#buffered = [];
+    const buffered = this.#buffered;
+    this.#buffered = undefined;
+    if (buffered !== undefined) for (const chunk of buffered) request.responseData(chunk);
     if (this.#heldError !== undefined)
       request.responseError(this.fail(this.#heldError, request.isCallerReason(this.#heldError)));
     else if (this.#ended) {
@@ -162,10 +233,17 @@ export class AttemptHandler extends LeaseTracker implements RequestHandler {
     if (this.#state !== 'waiting') return;
     if (statusCode < 200) return; // 1xx informational: not the response yet
     this.headers(statusCode, headers);
-    if (this.outcome?.ok === false) this.retryAfterMs = parseRetryAfter(this.retryAfter);
     this.status = statusCode;
     this.headerMap = headers;
     this.statusMessage = statusMessage;
+    if (this.outcome!.ok) {
+      if (this.#direct) {
+        // The fast path: nothing to decide, the response streams straight to the caller.
+        this.#state = 'adopted';
+        this.#request.directAnswer(this);
+        return;
+      }
+    } else this.retryAfterMs = parseRetryAfter(this.retryAfter);
     // Held without pausing the parser: the executor decides in the microtasks right after this parse pass, so at
     // most one socket read's worth of body is buffered — and pausing would cost a readStop/readStart pair of
     // syscalls per request.
@@ -175,7 +253,7 @@ export class AttemptHandler extends LeaseTracker implements RequestHandler {
 
   onResponseData(_controller: Controller, chunk: Buffer): void {
     if (this.#state === 'adopted') this.#request.responseData(chunk);
-    else if (this.#state === 'held') this.#buffered.push(chunk);
+    else if (this.#state === 'held') (this.#buffered ??= []).push(chunk);
   }
 
   onResponseEnd(_controller: Controller, trailers: IncomingHeaders): void {

@@ -10,16 +10,21 @@
  * says its last lease came back (`drained`), so requests in flight on it finish normally.
  */
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import type { Dispatcher, Pool as PoolType } from 'undici';
 import * as undici from 'undici';
 import type { Balancer } from '../balancer/balancer.js';
 import type { Lease } from '../balancer/lease.js';
 import { CANCELLED } from '../balancer/outcome.js';
 import type { Endpoint } from '../endpoint.js';
+import type { AdaptiveThrottle } from '../resilience/adaptive-throttle.js';
+import type { HedgingPolicy } from '../resilience/hedging.js';
+import type { RetryPolicy } from '../resilience/retry-policy.js';
 import { NoEndpointAvailableError } from './errors.js';
 import { isLegacyHandler, type LegacyHandler, type RequestHandler, toRequestHandler } from './handlers.js';
 import { withHostHeader } from './headers.js';
 import { type BalancedDispatcherOptions, type HashKeyFunction, resolveDispatcherOptions } from './options.js';
+import { RequestList } from './request-list.js';
 import { classifier, isReplayableBody, RetriedRequest, type RetryContext } from './retried-request.js';
 import { TrackedHandler, TrackedLegacyHandler, type TrackingContext } from './tracked-handler.js';
 
@@ -62,7 +67,7 @@ export class BalancedDispatcher extends undici.Dispatcher {
   readonly #hashKey: HashKeyFunction | undefined;
   readonly #tracking: TrackingContext;
   readonly #pools = new Map<string, PoolEntry>();
-  readonly #hosts = new Map<string, string>();
+  readonly #hosts = new Map<string, LogicalOrigin>();
   readonly #onDrained = (endpoint: Endpoint) => this.#retire(endpoint.address);
   /** Set when retries, hedging or throttling are on: requests then go through the executor. */
   readonly #retry: RetryContext | undefined;
@@ -70,7 +75,7 @@ export class BalancedDispatcher extends undici.Dispatcher {
   /** Reused for every pick (tryPick is synchronous and keeps no reference): one allocation fewer per request. */
   readonly #pickContext: { now: number; hashKey: string | undefined } = { now: 0, hashKey: undefined };
   /** Logical requests on the retry path not yet answered: a graceful close waits for them (retries included). */
-  readonly #requests = new Set<RetriedRequest>();
+  readonly #requests = new RequestList<RetriedRequest>();
   /** Requests accepted before the first resolution, waiting for it: a graceful close waits for them too. */
   readonly #waiting = new Set<{ readonly handler: AnyHandler }>();
   readonly #readyTimeoutMs: number;
@@ -101,24 +106,39 @@ export class BalancedDispatcher extends undici.Dispatcher {
     this.#retry =
       retry === undefined && hedging === undefined && throttle === undefined
         ? undefined
-        : {
-            balancer: this.balancer,
-            tracking: this.#tracking,
-            retry,
-            hedging,
-            throttle,
-            classify: classifier(this.#tracking),
-            abortsAttempts:
-              hedging !== undefined ||
-              retry?.perTryTimeoutMs !== undefined ||
-              retry?.deadlineMs !== undefined,
-            send: (lease, opts, handler) => this.#send(lease, opts, handler),
-            settled: (request) => {
-              this.#requests.delete(request);
-              this.#checkSettled();
-            },
-          };
+        : this.#retryContext(retry, hedging, throttle);
     this.balancer.on('drained', this.#onDrained);
+  }
+
+  /** What the retry path needs, made once: the executor's clock and budget as the executor would resolve them. */
+  #retryContext(
+    retry: RetryPolicy | undefined,
+    hedging: HedgingPolicy | undefined,
+    throttle: AdaptiveThrottle | undefined,
+  ): RetryContext {
+    const clock = retry?.clock ?? this.balancer.clock;
+    const budget = retry !== undefined ? retry.budgetFor(this.balancer) : hedging?.budgetFor(this.balancer);
+    return {
+      balancer: this.balancer,
+      tracking: this.#tracking,
+      retry,
+      hedging,
+      throttle,
+      direct: throttle === undefined,
+      clock,
+      sameClock: clock === this.balancer.clock,
+      budget,
+      budgetOnClock: budget?.clock === clock,
+      pickContext: { now: undefined, hashKey: undefined },
+      classify: classifier(this.#tracking),
+      abortsAttempts:
+        hedging !== undefined || retry?.perTryTimeoutMs !== undefined || retry?.deadlineMs !== undefined,
+      send: (lease, opts, handler) => this.#send(lease, opts, handler),
+      settled: (request) => {
+        this.#requests.delete(request);
+        this.#checkSettled();
+      },
+    };
   }
 
   /** True once {@link close} or {@link destroy} was called. */
@@ -182,7 +202,8 @@ export class BalancedDispatcher extends undici.Dispatcher {
     const hashKey = this.#hashKey?.(opts);
     // Upgrades (WebSocket, CONNECT) hand over a socket: nothing to retry, so they always take the single path.
     if (this.#retry !== undefined && !opts.upgrade && opts.method !== 'CONNECT') {
-      const request = new RetriedRequest(this.#retry, opts, toRequestHandler(anyHandler));
+      const legacy = POOL_ACCEPTS_LEGACY_HANDLERS && isLegacyHandler(anyHandler);
+      const request = new RetriedRequest(this.#retry, opts, toRequestHandler(anyHandler), legacy);
       this.#requests.add(request);
       request.start(this.#idempotent(opts), isReplayableBody(opts.body), hashKey);
       return true;
@@ -233,46 +254,49 @@ export class BalancedDispatcher extends undici.Dispatcher {
   // ---- internals -------------------------------------------------------------------------------------------
 
   /** One attempt of the retry path: to the lease's endpoint, new-API handler. */
-  #send(lease: Lease, opts: Dispatcher.DispatchOptions, handler: RequestHandler): void {
+  #send(lease: Lease, opts: Dispatcher.DispatchOptions, handler: AnyHandler): void {
     // A graceful close still lets accepted requests make their retries; only once the Pools close do attempts stop.
     if (this.#destroyed || this.#poolsClosing) {
-      const error = this.#destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError();
-      handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, error);
+      failHandler(
+        handler,
+        this.#destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError(),
+      );
       return;
     }
     try {
       const entry = this.#poolFor(lease.endpoint);
-      entry.pool.dispatch(this.#rewrite(opts, entry.origin), handler);
+      entry.pool.dispatch(this.#rewrite(opts, entry.origin), handler as Dispatcher.DispatchHandler);
     } catch (error) {
-      handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, error as Error);
+      failHandler(handler, error as Error);
     }
   }
 
   /** Same request, aimed at the endpoint, still carrying the logical Host (and SNI for https). */
   #rewrite(opts: Dispatcher.DispatchOptions, origin: string): Dispatcher.DispatchOptions {
-    const host = this.#logicalHost(opts.origin);
-    if (host === undefined) return { ...opts, origin };
+    const logical = this.#logical(opts.origin);
+    if (logical === undefined) return { ...opts, origin };
     const rewritten: Dispatcher.DispatchOptions = {
       ...opts,
       origin,
-      headers: withHostHeader(opts.headers, host),
+      headers: opts.headers == null ? logical.hostOnly : withHostHeader(opts.headers, logical.host),
     };
-    if (this.#protocol === 'https:' && (opts as { servername?: string }).servername === undefined) {
-      (rewritten as { servername?: string }).servername = hostnameOf(host);
+    if (logical.servername !== undefined && (opts as { servername?: string }).servername === undefined) {
+      (rewritten as { servername?: string }).servername = logical.servername;
     }
     return rewritten;
   }
 
-  #logicalHost(origin: string | URL | undefined): string | undefined {
+  /** What a logical origin means for every request to it, worked out once per origin. */
+  #logical(origin: string | URL | undefined): LogicalOrigin | undefined {
     if (origin === undefined) return undefined;
-    if (typeof origin !== 'string') return origin.host;
-    let host = this.#hosts.get(origin);
-    if (host === undefined) {
-      host = new URL(origin).host;
+    if (typeof origin !== 'string') return logicalOrigin(origin.host, this.#protocol);
+    let logical = this.#hosts.get(origin);
+    if (logical === undefined) {
+      logical = logicalOrigin(new URL(origin).host, this.#protocol);
       if (this.#hosts.size >= ORIGIN_CACHE_LIMIT) this.#hosts.clear();
-      this.#hosts.set(origin, host);
+      this.#hosts.set(origin, logical);
     }
-    return host;
+    return logical;
   }
 
   #poolFor(endpoint: Endpoint): PoolEntry {
@@ -335,7 +359,7 @@ export class BalancedDispatcher extends undici.Dispatcher {
     this.#destroyed = true;
     this.#poolsClosing = true;
     const reason = err ?? new errors.ClientDestroyedError();
-    for (const request of [...this.#requests]) request.abort(reason);
+    for (const request of this.#requests.toArray()) request.abort(reason);
     for (const entry of this.#waiting) failHandler(entry.handler, reason);
     this.#waiting.clear();
     this.#checkSettled();
@@ -356,6 +380,27 @@ export function failHandler(handler: AnyHandler, error: Error): true {
   if (isLegacyHandler(handler)) (handler as LegacyHandler).onError?.(error);
   else (handler as RequestHandler).onResponseError?.(null as unknown as Dispatcher.DispatchController, error);
   return true;
+}
+
+/** A logical origin's Host, the header object for requests that bring no headers, and the servername to send. */
+interface LogicalOrigin {
+  readonly host: string;
+  /** `{ host }`, shared by every request without headers of its own (undici only reads it). */
+  readonly hostOnly: Dispatcher.DispatchOptions['headers'];
+  /**
+   * SNI for https (the logical hostname). For http the same name, when it is one, so undici need not derive it from
+   * the Host header on every request (it does when none is given: an `isIP` test per request).
+   */
+  readonly servername: string | undefined;
+}
+
+function logicalOrigin(host: string, protocol: 'http:' | 'https:'): LogicalOrigin {
+  const hostname = hostnameOf(host);
+  return {
+    host,
+    hostOnly: Object.freeze({ host }),
+    servername: protocol === 'https:' || isIP(hostname) === 0 ? hostname : undefined,
+  };
 }
 
 function hostnameOf(host: string): string {

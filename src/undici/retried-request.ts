@@ -1,28 +1,38 @@
 /**
- * The retry path: one caller request run as one or more attempts by switchyard's executor (`execute`), which picks
- * away from endpoints already tried, times attempts out, backs off with jitter under the retry budget, and hedges.
+ * The retry path: one caller request run as one or more attempts, with switchyard's executor (`execute`) picking
+ * away from endpoints already tried, timing attempts out, backing off with jitter under the retry budget, and
+ * hedging.
  *
  *   caller handler ◀── RetriedRequest (the caller's controller) ◀── winner AttemptHandler ◀── Pool (endpoint A)
  *                                 │ execute()                      loser/failed AttemptHandler ◀── Pool (endpoint B)
  *
- * Each attempt resolves at its response headers and is then *held* (later chunks buffered) until the
- * executor decides: the winner is *adopted* — its headers, buffered data and the rest of its body flow to the
- * caller, and its lease is released when the body ends — and any other response is discarded (drained when small,
- * so the connection survives; aborted otherwise). The caller sees exactly one response or one error.
+ * A request pays for the executor only when it needs it. Attempt 1 is sent *direct* (picked here, the budget
+ * deposit made here): a successful response streams straight to the caller. The executor is engaged — and takes
+ * attempt 1 over as its own (`ExecuteOptions.first`) — when attempt 1 fails before its headers, answers with a
+ * failing status, or is still waiting when the first of its timers is due (hedge delay, per-try timeout, deadline).
+ * Requests with adaptive throttling, or whose pick failed, run through the executor from the start.
+ *
+ * Under the executor, each attempt resolves at its response headers and is then *held* (later chunks buffered)
+ * until the executor decides: the winner is *adopted* — its headers, buffered data and the rest of its body flow
+ * to the caller, and its lease is released when the body ends — and any other response is discarded (drained when
+ * small, so the connection survives; aborted otherwise). The caller sees exactly one response or one error.
  */
 import type { Dispatcher } from 'undici';
 import type { Balancer } from '../balancer/balancer.js';
 import type { Lease } from '../balancer/lease.js';
-import { CANCELLED } from '../balancer/outcome.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import { hasErrorCode } from '../errors/switchyard-error.js';
 import type { AdaptiveThrottle } from '../resilience/adaptive-throttle.js';
-import { type Classified, type ExecuteResult, execute } from '../resilience/executor.js';
+import { type AttemptInfo, type Classified, type ExecuteResult, execute } from '../resilience/executor.js';
 import type { HedgingPolicy } from '../resilience/hedging.js';
+import type { RetryBudget } from '../resilience/retry-budget.js';
 import type { RetryPolicy } from '../resilience/retry-policy.js';
 import { AttemptFailure, AttemptHandler, type AttemptOwner } from './attempt-handler.js';
 import { failureOfError, isRefusedStream } from './classify.js';
 import { NoEndpointAvailableError, nameEndpoint, RequestTimeoutError } from './errors.js';
 import type { Controller, RequestHandler } from './handlers.js';
+import { LegacyFront } from './legacy-front.js';
+import type { Linked } from './request-list.js';
 import type { TrackingContext } from './tracked-handler.js';
 
 type IncomingHeaders = Parameters<NonNullable<RequestHandler['onResponseStart']>>[2];
@@ -36,16 +46,32 @@ export interface RetryContext {
   readonly throttle: AdaptiveThrottle | undefined;
   /** The executor may abort attempts (per-try timeout, deadline or hedging configured): listen to its signals. */
   readonly abortsAttempts: boolean;
+  /**
+   * Attempt 1 may be sent direct, before any executor exists (false with adaptive throttling, whose admission
+   * decision belongs to the executor).
+   */
+  readonly direct: boolean;
+  /** The executor's clock (`retry.clock`, else the balancer's) and whether it is the balancer's. */
+  readonly clock: Clock;
+  readonly sameClock: boolean;
+  /** The budget the executor deposits into per request (the retry policy's, else the hedging policy's), cached. */
+  readonly budget: RetryBudget | undefined;
+  readonly budgetOnClock: boolean;
+  /** Reused for the direct pick (tryPick is synchronous and keeps no reference). */
+  readonly pickContext: { now: number | undefined; hashKey: string | undefined };
   /** The executor's `classify`, made once per dispatcher by {@link classifier}. */
   readonly classify: (result: { readonly value: AttemptHandler } | { readonly error: unknown }) => Classified;
   /** Sends `opts` to the lease's endpoint (origin rewritten, Host kept). */
-  send(lease: Lease, opts: Dispatcher.DispatchOptions, handler: RequestHandler): void;
+  send(lease: Lease, opts: Dispatcher.DispatchOptions, handler: RequestHandler | LegacyFront): void;
   /** The caller has its answer (response ended or error): the dispatcher stops waiting for this request. */
   settled(request: RetriedRequest): void;
 }
 
 /** One caller request on the retry path. Also the controller the caller's handler sees. */
-export class RetriedRequest implements Controller, AttemptOwner {
+export class RetriedRequest implements Controller, AttemptOwner, Linked<RetriedRequest> {
+  /** Links in the dispatcher's {@link RequestList} of unanswered requests. */
+  listPrev: RetriedRequest | undefined = undefined;
+  listNext: RetriedRequest | undefined = undefined;
   readonly #context: RetryContext;
   readonly #opts: Dispatcher.DispatchOptions;
   readonly #handler: RequestHandler;
@@ -57,25 +83,101 @@ export class RetriedRequest implements Controller, AttemptOwner {
   #paused = false;
   #aborted = false;
   #reason: Error | null = null;
+  #idempotent = false;
+  #replayable = false;
+  #hashKey: string | undefined;
+  /** When the request started, on the executor's clock. */
+  #startedAt = 0;
+  /** Hands a direct attempt 1 to the executor when its first timer (hedge, per-try, deadline) is due. */
+  #timer: TimerHandle | undefined;
 
-  constructor(context: RetryContext, opts: Dispatcher.DispatchOptions, handler: RequestHandler) {
+  /** Attempts speak legacy to the Pool ({@link LegacyFront}): undici 7 and a legacy caller. */
+  readonly #legacy: boolean;
+
+  /**
+   * @param handler the caller's handler, new-API view.
+   * @param legacy the caller's own handler is legacy and the Pools take legacy handlers (undici 7).
+   */
+  constructor(
+    context: RetryContext,
+    opts: Dispatcher.DispatchOptions,
+    handler: RequestHandler,
+    legacy: boolean,
+  ) {
     this.#context = context;
     this.#opts = opts;
     this.#handler = handler;
+    this.#legacy = legacy;
+  }
+
+  /** Sends one attempt, through a legacy front when that saves undici 7 its handler wrapping. */
+  #send(lease: Lease, attempt: AttemptHandler): void {
+    const c = this.#context;
+    c.send(lease, this.#opts, this.#legacy ? new LegacyFront(attempt, c.tracking.failureStatus) : attempt);
   }
 
   /** Runs the request. `idempotent` and `replayable` decide what may be retried or hedged. */
   start(idempotent: boolean, replayable: boolean, hashKey: string | undefined): void {
+    this.#idempotent = idempotent;
+    this.#replayable = replayable;
+    this.#hashKey = hashKey;
+    if (!this.#context.direct || !this.#sendDirect()) this.#execute(undefined);
+  }
+
+  /**
+   * Attempt 1 without the executor: pick, deposit into the retry budget (as the executor would for this request),
+   * arm the earliest timer the executor would have, send. False when the pick failed: the executor then fails the
+   * request with its typed error (and counts it).
+   */
+  #sendDirect(): boolean {
     const c = this.#context;
+    const now = c.clock.now();
+    const ctx = c.pickContext;
+    ctx.now = c.sameClock ? now : undefined;
+    ctx.hashKey = this.#hashKey;
+    const lease = c.balancer.tryPick(ctx);
+    if (typeof lease === 'string') return false;
+    this.#startedAt = now;
+    c.budget?.deposit(c.budgetOnClock ? now : undefined);
+    const attempt = new AttemptHandler(this, lease, c.tracking, undefined, c.abortsAttempts);
+    this.#attempts.push(attempt);
+    const due = this.#firstTimerMs();
+    if (due !== undefined) this.#timer = c.clock.setTimer(() => this.#onTimer(attempt), due);
+    this.#send(lease, attempt);
+    return true;
+  }
+
+  /** The earliest of the executor's timers for attempt 1: hedge delay, per-try timeout, deadline (ms). */
+  #firstTimerMs(): number | undefined {
+    const c = this.#context;
+    let due = c.retry?.perTryTimeoutMs;
+    const deadline = c.retry?.deadlineMs;
+    if (deadline !== undefined && (due === undefined || deadline < due)) due = deadline;
+    if (c.hedging !== undefined && this.#idempotent && this.#replayable) {
+      const hedge = c.hedging.delayFor(c.balancer);
+      if (hedge !== undefined && (due === undefined || hedge < due)) due = hedge;
+    }
+    return due;
+  }
+
+  #onTimer(attempt: AttemptHandler): void {
+    this.#timer = undefined;
+    if (attempt.directWaiting) this.#execute(attempt);
+  }
+
+  /** Runs the request through the executor, from the start or (`first`) from a direct attempt 1. */
+  #execute(first: AttemptHandler | undefined): void {
+    const c = this.#context;
+    const hashKey = this.#hashKey;
     execute<AttemptHandler>({
       balancer: c.balancer,
       ...(hashKey === undefined ? {} : { pick: { hashKey } }),
       attempt: (info) => {
-        const attempt = new AttemptHandler(this, info.lease, c.tracking, info.signal, c.abortsAttempts);
+        const attempt = new AttemptHandler(this, info.lease, c.tracking, info, c.abortsAttempts);
         if (this.#aborted) attempt.abortByCaller(this.#reason!);
         else {
           this.#attempts.push(attempt);
-          c.send(info.lease, this.#opts, attempt);
+          this.#send(info.lease, attempt);
         }
         return attempt.promise;
       },
@@ -84,12 +186,42 @@ export class RetriedRequest implements Controller, AttemptOwner {
       ...(c.retry === undefined ? {} : { retry: c.retry }),
       ...(c.hedging === undefined ? {} : { hedging: c.hedging }),
       ...(c.throttle === undefined ? {} : { throttle: c.throttle }),
-      idempotent,
-      replayable,
+      idempotent: this.#idempotent,
+      replayable: this.#replayable,
+      ...(first === undefined
+        ? {}
+        : {
+            first: {
+              lease: first.lease,
+              startedAt: this.#startedAt,
+              adopt: (info: AttemptInfo) => first.handOver(info),
+            },
+          }),
     }).then(
       (result) => this.#commit(result),
       (error: unknown) => this.responseError(toCallerError(error, c.balancer.name)),
     );
+  }
+
+  /** A direct attempt 1 answered with a success: it is the answer. */
+  directAnswer(attempt: AttemptHandler): void {
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#winner = attempt;
+    this.#attempts.length = 0;
+    const c = this.#context;
+    // What the executor learns from a successful attempt: the hedging latency window (hedged requests only).
+    if (c.hedging !== undefined && this.#idempotent && this.#replayable) {
+      c.hedging.observe(c.balancer, c.clock.now() - this.#startedAt);
+    }
+    this.responseStart(attempt);
+  }
+
+  /** A direct attempt 1 failed or answered with a failing status: the executor decides what happens next. */
+  handOver(attempt: AttemptHandler): void {
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#execute(attempt);
   }
 
   // ---- the caller's controller -------------------------------------------------------------------------------
@@ -182,8 +314,7 @@ export class RetriedRequest implements Controller, AttemptOwner {
     const attempt = result.value;
     if (this.#aborted) {
       // The caller gave up while the executor was settling: drop the response, free the endpoint.
-      attempt.lease.release(CANCELLED);
-      attempt.abort(this.#reason ?? new Error('aborted'));
+      attempt.abandon(this.#reason ?? new Error('aborted'));
       this.responseError(this.#reason);
       return;
     }

@@ -110,9 +110,9 @@ describe('endpoint parsing properties', () => {
   });
 });
 
-describe('the plain-IPv4 fast path of parseEndpoint (issue 17)', () => {
-  // `{ host: <IPv4>, port, weight? }` skips building field names; `priority: 0` (same meaning) forces the fully
-  // checked path, so the two must agree on every input: the same frozen endpoint, or the same ConfigError.
+describe('parseEndpoint checks values before naming fields (issue 17)', () => {
+  // Field names (`e[0].port`) are built only to throw, so valid input never pays for them: the rules themselves are
+  // checked here against an independent statement of them, on valid, invalid and boundary values.
   const anyValue = fc.oneof(
     fc.integer({ min: -2, max: 70000 }),
     fc.double(),
@@ -123,6 +123,8 @@ describe('the plain-IPv4 fast path of parseEndpoint (issue 17)', () => {
       0,
       1,
       1.5,
+      127,
+      128,
       65535,
       65536,
       1e6,
@@ -132,22 +134,55 @@ describe('the plain-IPv4 fast path of parseEndpoint (issue 17)', () => {
     ),
   );
   const host = fc.oneof(fc.ipV4(), fc.constantFrom('010.0.0.1', '1.2.3', '256.0.0.1', ''), fc.domain());
-  const outcome = (input: object, path: string) => {
-    try {
-      return parseEndpoint(input, path);
-    } catch (error) {
-      expect(error).toBeInstanceOf(ConfigError);
-      return (error as ConfigError).message.replace('.priority', '');
-    }
+  const isPort = (v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
+  const isWeight = (v: unknown) =>
+    v === undefined || (typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 1e6);
+  const isPriority = (v: unknown) =>
+    v === undefined || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 127);
+  const firstBadField = (h: string, port: unknown, weight: unknown, priority: unknown) => {
+    if (h === '') return 'host';
+    if (!isPort(port)) return 'port';
+    if (!isWeight(weight)) return 'weight';
+    if (!isPriority(priority)) return 'priority';
+    return undefined;
   };
-  it('agrees with the checked path on valid and invalid hosts, ports and weights', () => {
+  it('accepts exactly the valid hosts, ports, weights and priorities, and names the first bad field', () => {
     checkProperty(
-      fc.property(host, anyValue, fc.option(anyValue, { nil: undefined }), (h, port, weight) => {
-        const fast = outcome(weight === undefined ? { host: h, port } : { host: h, port, weight }, 'e[0]');
-        const checked = outcome({ host: h, port, weight, priority: 0 }, 'e[0]');
-        expect(fast).toEqual(checked);
-        if (typeof fast === 'object') expect(Object.isFrozen(fast)).toBe(true);
-      }),
+      fc.property(
+        host,
+        anyValue,
+        fc.option(anyValue, { nil: undefined }),
+        fc.option(anyValue, { nil: undefined }),
+        (h, port, weight, priority) => {
+          const input = {
+            host: h,
+            port,
+            ...(weight === undefined ? {} : { weight }),
+            ...(priority === undefined ? {} : { priority }),
+          };
+          const bad = firstBadField(h, port, weight, priority);
+          let result: unknown;
+          try {
+            result = parseEndpoint(input, 'e[0]');
+          } catch (error) {
+            result = error;
+          }
+          if (bad !== undefined) {
+            expect(result).toBeInstanceOf(ConfigError);
+            expect((result as ConfigError).message).toContain(`e[0].${bad}`);
+            return;
+          }
+          // The remaining failure: a host that is no IPv4, IPv6 or DNS name ('1.2.3' is a valid DNS name).
+          if (result instanceof ConfigError) {
+            expect(result.message).toContain('e[0].host');
+            return;
+          }
+          const e = result as ReturnType<typeof parseEndpoint>;
+          expect(Object.isFrozen(e)).toBe(true);
+          expect(e).toMatchObject({ port, weight: weight ?? 1, priority: priority ?? 0, health: 'unknown' });
+          expect(e.address).toBe(`${e.host}:${port}`);
+        },
+      ),
       { seed: 1701, numRuns: 500 },
     );
   });

@@ -2,7 +2,7 @@
  * The CPU-only benchmark suites run as a smoke test, untimed, so they never rot (issue 17): each registers its rows
  * with a recording `Bench`, then every row's function runs a few times. Nothing here measures time; a suite or a row
  * that throws fails. The network suites (undici, grpc) start servers and run load for minutes and are not covered
- * here.
+ * here; undici-overhead (the adapter without a network) is, with tiny runs.
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Bench } from '../../benchmarks/harness.js';
@@ -43,4 +43,20 @@ describe('benchmark suites (smoke, not timed)', () => {
     },
     30_000,
   );
+
+  it('undici-overhead (in-process fake clients, no network) runs every contender and reports its ratios', async () => {
+    vi.stubEnv('BENCH_OVERHEAD_ROUNDS', '1');
+    vi.stubEnv('BENCH_OVERHEAD_REQUESTS', '50');
+    const suite = (await import('../../benchmarks/suites/undici-overhead.js')) as {
+      default: (b: Bench) => Promise<void>;
+    };
+    const b = recordingBench();
+    await suite.default(b);
+    for (const name of [
+      'ratio-switchyard-vs-balanced-pool',
+      'ratio-retry-vs-default',
+      'ratio-hedge-vs-default',
+    ])
+      expect(b.values.get(`undici-overhead/${name}`)).toBeGreaterThan(0);
+  }, 30_000);
 });
