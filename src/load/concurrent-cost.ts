@@ -11,7 +11,7 @@
  * ~1 % of all requests, which puts p99 at its latency. At 64 in flight the slow one is simply cheaper.
  *
  * The rule: when candidate B's estimate is r× candidate A's (r > 1), B's in-flight count is raised to at least
- * `typical × min(1, r − 1)` before the multiplication. "Typical" is the recent average in-flight count of the
+ * `⌊typical⌋ × min(1, r − 1)` before the multiplication. "Typical" is the recent average in-flight count of the
  * endpoints the picker chose (see {@link TypicalLoad}): the load the fleet is serving right now. So
  * - two candidates of similar latency (within noise) compare exactly as in Finagle, which spreads load across
  *   servers that do queue (one worker, a small pool);
@@ -19,6 +19,12 @@
  *   faster candidate is loaded well beyond typical (by the latency ratio), or when its own estimate has come down
  *   (measured, or decayed while idle: the no-starvation re-probe, still after about τ·ln(r)).
  * Between 1× and 2× the charge grows linearly, so a small change in an estimate never flips a pick wholesale.
+ *
+ * The typical count is rounded down to whole requests: where the chosen endpoints typically hold less than one
+ * request of this client's (light load, or many clients sharing the fleet), the cost is exactly Finagle's. That
+ * matters for servers that do queue: with single-worker backends, ten clients and a typical count of ~0.3, charging
+ * the fraction tilted picks toward fast endpoints already busy with a request (a real wait there) and raised p99
+ * by 1.4–1.6× over eight seeds; rounded down, the results equal the classic cost's.
  *
  * Why the chosen endpoints' in-flight and not the fleet's mean (`totalInFlight / n`): a backend that piles up
  * requests (a single-worker server past its capacity) raises the fleet mean, which raises the charge for every
@@ -39,7 +45,7 @@ export class TypicalLoad {
   value: number;
 
   constructor(initial: number) {
-    this.value = initial >= 0 ? initial : 0;
+    this.value = Math.max(initial, 0);
   }
 
   /** Records that an endpoint with `inFlight` requests in flight was chosen. */
@@ -74,8 +80,12 @@ export function cheaperConcurrent(
   return eb * (kb + 1) < ea * (ka + 1);
 }
 
-/** The in-flight count charged to a candidate `ratio`× slower than the other one (ratio > 1). */
+/**
+ * The in-flight count charged to a candidate `ratio`× slower than the other one (ratio > 1): at least the typical
+ * count in whole requests (rounded down), scaled by `min(1, ratio − 1)`.
+ */
 export function chargedInFlight(inFlight: number, typical: number, ratio: number): number {
-  const floor = ratio >= 2 ? typical : typical * (ratio - 1);
-  return inFlight < floor ? floor : inFlight;
+  const whole = Math.floor(typical);
+  const floor = ratio >= 2 ? whole : whole * (ratio - 1);
+  return Math.max(inFlight, floor);
 }

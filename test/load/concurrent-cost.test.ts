@@ -1,0 +1,136 @@
+/**
+ * The default policy's pick cost (load/concurrent-cost.ts): `estimate × (inFlight + 1)`, with the slower candidate
+ * charged at least `typical × min(1, ratio − 1)` in flight. Checked pick by pick, against the classic cost it
+ * replaces, and through the Balancer.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EndpointState } from '../../src/balancer/endpoint-state.js';
+import { parseEndpoint } from '../../src/endpoint.js';
+import { chargedInFlight, cheaperConcurrent, TypicalLoad } from '../../src/load/concurrent-cost.js';
+import { cheaperThan } from '../../src/load/peak-ewma.js';
+import { checkProperty } from '../helpers/properties.js';
+import { rig } from '../pickers/helpers.js';
+
+const TAU = 1000;
+const endpoint = (estimate: number, inFlight: number, stamp = 0) => {
+  const s = new EndpointState(parseEndpoint('h:1', 'e'), stamp, estimate);
+  s.inFlight = inFlight;
+  return s;
+};
+
+describe('concurrent-server cost, pick by pick', () => {
+  it('keeps an idle 10× slower endpoint out while the fast one holds the typical load, unlike the classic cost', () => {
+    const slow = endpoint(50, 0);
+    // Typical load 5 (20 in flight over four fast endpoints): the fast one at 5 costs 5 × 6 = 30, the slow one is
+    // charged 5 in flight: 50 × 6 = 300.
+    for (let k = 0; k <= 20; k++) expect(cheaperConcurrent(slow, endpoint(5, k), TAU, 0, 5)).toBe(false);
+    // The classic cost hands the idle slow one the request as soon as the fast one has 10 in flight.
+    expect(cheaperThan(slow, endpoint(5, 10), TAU, 0)).toBe(true);
+  });
+
+  it('still spills to the slower endpoint once the fast one is loaded beyond typical by the latency ratio', () => {
+    const slow = endpoint(50, 0);
+    // 5 × (k + 1) against 50 × (5 + 1): the slow one wins from k + 1 > 60.
+    expect(cheaperConcurrent(slow, endpoint(5, 58), TAU, 0, 5)).toBe(false);
+    expect(cheaperConcurrent(slow, endpoint(5, 60), TAU, 0, 5)).toBe(true);
+  });
+
+  it('compares like the classic cost when the estimates are equal, or when the typical load is 0', () => {
+    checkProperty(
+      fc.property(
+        fc.double({ min: 0.1, max: 1000, noNaN: true }),
+        fc.double({ min: 0.1, max: 1000, noNaN: true }),
+        fc.nat(100),
+        fc.nat(100),
+        fc.double({ min: 0, max: 100, noNaN: true }),
+        (ea, eb, ka, kb, typical) => {
+          const a = endpoint(ea, ka);
+          expect(cheaperConcurrent(endpoint(ea, kb), a, TAU, 0, typical)).toBe(
+            cheaperThan(endpoint(ea, kb), a, TAU, 0),
+          );
+          expect(cheaperConcurrent(endpoint(eb, kb), a, TAU, 0, 0)).toBe(
+            cheaperThan(endpoint(eb, kb), a, TAU, 0),
+          );
+        },
+      ),
+      { seed: 12, numRuns: 300 },
+    );
+  });
+
+  it('never prefers a candidate that is both slower and more loaded', () => {
+    checkProperty(
+      fc.property(
+        fc.double({ min: 0.1, max: 1000, noNaN: true }),
+        fc.double({ min: 1, max: 50, noNaN: true }),
+        fc.nat(100),
+        fc.nat(100),
+        fc.double({ min: 0, max: 100, noNaN: true }),
+        (fast, ratio, k, extra, typical) => {
+          const a = endpoint(fast, k);
+          const b = endpoint(fast * ratio, k + extra);
+          if (ratio > 1 || extra > 0) expect(cheaperConcurrent(b, a, TAU, 0, typical)).toBe(false);
+        },
+      ),
+      { seed: 13, numRuns: 300 },
+    );
+  });
+
+  it('compares the estimates at a common time (decay since each stamp), as the classic cost does', () => {
+    // The slow one was measured 50 ms 2.3 s ago: 50·e^(−2.3) ≈ 5.01, about the fast one's 5 → nearly no charge.
+    const slow = endpoint(50, 0, 0);
+    const fast = endpoint(5, 3, 2300);
+    expect(cheaperConcurrent(slow, fast, TAU, 2300, 5)).toBe(true);
+    // Measured 1 s ago it is still 18 ms: charged the full typical load.
+    expect(cheaperConcurrent(endpoint(50, 0, 1300), fast, TAU, 2300, 5)).toBe(false);
+  });
+
+  it('charges an in-flight floor that grows linearly from 1× to 2× slower, then stays at the typical load', () => {
+    expect(chargedInFlight(0, 8, 1)).toBe(0);
+    expect(chargedInFlight(0, 8, 1.25)).toBe(2);
+    expect(chargedInFlight(0, 8, 2)).toBe(8);
+    expect(chargedInFlight(0, 8, 40)).toBe(8);
+    expect(chargedInFlight(0, 8.9, 40)).toBe(8); // whole requests
+    expect(chargedInFlight(0, 0.9, 40)).toBe(0); // below one typical request: the classic cost
+    expect(chargedInFlight(11, 8, 40)).toBe(11); // its own load when above the floor
+  });
+});
+
+describe('typical load', () => {
+  it('follows the in-flight count of the chosen endpoints, 1/16 per pick', () => {
+    const t = new TypicalLoad(0);
+    t.record(16);
+    expect(t.value).toBe(1);
+    for (let i = 0; i < 200; i++) t.record(4);
+    expect(t.value).toBeCloseTo(4, 3);
+    expect(new TypicalLoad(-1).value).toBe(0);
+  });
+});
+
+describe('through the Balancer', () => {
+  const twoEndpoints = (policy: 'p2c_robust_ewma' | { name: 'p2c_robust_ewma'; cost: 'queue' }) => {
+    const r = rig(['h:1', 'h:2'], { policy });
+    r.state('h:1').rttEstimate = 5;
+    r.state('h:2').rttEstimate = 50;
+    return r;
+  };
+  /** Holds `total` requests in flight, re-picking one at a time, and counts picks of h:2 over `picks`. */
+  const slowPicks = (r: ReturnType<typeof twoEndpoints>, total: number, picks: number) => {
+    const held = Array.from({ length: total }, () => r.balancer.pick({ now: 0 })!);
+    let slow = 0;
+    for (let i = 0; i < picks; i++) {
+      held.shift()!.release({ ok: false, failure: 'cancelled' });
+      const lease = r.balancer.pick({ now: 0 })!;
+      if (lease.endpoint.address === 'h:2') slow++;
+      held.push(lease);
+    }
+    return slow;
+  };
+
+  it('with 30 in flight sends nothing to an idle 10× slower endpoint; the classic cost sends it a share', () => {
+    expect(slowPicks(twoEndpoints('p2c_robust_ewma'), 30, 2000)).toBe(0);
+    expect(slowPicks(twoEndpoints({ name: 'p2c_robust_ewma', cost: 'queue' }), 30, 2000)).toBeGreaterThan(
+      100,
+    );
+  });
+});
