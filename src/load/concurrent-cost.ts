@@ -33,7 +33,7 @@
  * (p99 11 s); the slow backend is rarely chosen, so it barely moves the chosen endpoints' average.
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
-import { decayFactor, peakEwmaCost } from './peak-ewma.js';
+import { decayFactor } from './peak-ewma.js';
 
 /**
  * The typical in-flight count: a count-weighted moving average of the in-flight count of each endpoint the picker
@@ -57,35 +57,42 @@ export class TypicalLoad {
 /**
  * True when `b` is strictly cheaper than `a` under the concurrent-server cost, at any common time: both estimates
  * are brought to the later of their stamps (the common decay factor cancels in the comparison, as in
- * {@link cheaperThan}), so one exponential per pick. Estimates of exactly 0 take the queue-only path of
- * {@link peakEwmaCost}.
+ * {@link cheaperThan}), so one exponential per pick. An estimate of exactly 0 (answers timed at 0 ms) ranks by its
+ * queue alone, as in {@link peakEwmaCost}.
+ *
+ * No `now` and no bare numbers beyond the estimates: this function is too large for V8 to inline into the picker,
+ * and a double argument to a call that is not inlined is boxed (16 bytes per pick). `typical` is passed as its
+ * object for the same reason.
  */
 export function cheaperConcurrent(
   b: EndpointState,
   a: EndpointState,
   decayMs: number,
-  now: number,
-  typical: number,
+  typical: TypicalLoad,
 ): boolean {
-  let eb = b.rttEstimate;
-  let ea = a.rttEstimate;
   const x = (b.rttStamp - a.rttStamp) / decayMs;
-  if (x >= 0) ea *= decayFactor(x);
-  else eb *= decayFactor(-x);
-  if (ea === 0 || eb === 0) return peakEwmaCost(b, now, decayMs) < peakEwmaCost(a, now, decayMs);
-  let kb = b.inFlight;
-  let ka = a.inFlight;
-  if (eb > ea) kb = chargedInFlight(kb, typical, eb / ea);
-  else if (ea > eb) ka = chargedInFlight(ka, typical, ea / eb);
-  return eb * (kb + 1) < ea * (ka + 1);
+  const w = decayFactor(x >= 0 ? x : -x);
+  // Multiplied on both branches so the values stay unboxed doubles: a phi of a raw field load and a computed double
+  // made V8 box the computed one (16 bytes per pick).
+  const eb = b.rttEstimate * (x >= 0 ? 1 : w);
+  const ea = a.rttEstimate * (x >= 0 ? w : 1);
+  const kb = b.inFlight;
+  const ka = a.inFlight;
+  if (ea === 0 || eb === 0) return (eb > 0 ? eb * (kb + 1) : kb) < (ea > 0 ? ea * (ka + 1) : ka);
+  const whole = Math.floor(typical.value);
+  let floorB = 0;
+  let floorA = 0;
+  if (whole > 0) {
+    if (eb > ea) floorB = chargedFloor(whole, eb / ea);
+    else if (ea > eb) floorA = chargedFloor(whole, ea / eb);
+  }
+  return eb * (Math.max(kb, floorB) + 1) < ea * (Math.max(ka, floorA) + 1);
 }
 
 /**
- * The in-flight count charged to a candidate `ratio`× slower than the other one (ratio > 1): at least the typical
- * count in whole requests (rounded down), scaled by `min(1, ratio − 1)`.
+ * The least in-flight count charged to a candidate `ratio`× slower than the other one (ratio > 1): `whole`, the
+ * typical count in whole requests, scaled by `min(1, ratio − 1)`.
  */
-export function chargedInFlight(inFlight: number, typical: number, ratio: number): number {
-  const whole = Math.floor(typical);
-  const floor = ratio >= 2 ? whole : whole * (ratio - 1);
-  return Math.max(inFlight, floor);
+export function chargedFloor(whole: number, ratio: number): number {
+  return ratio >= 2 ? whole : whole * (ratio - 1);
 }

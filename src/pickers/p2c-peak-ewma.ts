@@ -85,7 +85,7 @@ class ConcurrentP2cPicker implements Picker {
     this.#typical = typical;
   }
 
-  pick(_ctx: unknown, now: number): EndpointState | undefined {
+  pick(): EndpointState | undefined {
     const eps = this.endpoints;
     const n = eps.length;
     if (n === 1) return eps[0];
@@ -95,7 +95,7 @@ class ConcurrentP2cPicker implements Picker {
     const a = eps[i]!;
     const b = eps[j]!;
     const typical = this.#typical;
-    const chosen = cheaperConcurrent(b, a, this.decayMs, now, typical.value) ? b : a;
+    const chosen = cheaperConcurrent(b, a, this.decayMs, typical) ? b : a;
     typical.record(chosen.inFlight);
     return chosen;
   }
@@ -115,11 +115,11 @@ class WeightedConcurrentP2cPicker implements Picker {
     this.#typical = typical;
   }
 
-  pick(_ctx: unknown, now: number): EndpointState | undefined {
+  pick(): EndpointState | undefined {
     const a = this.endpoints[this.#table.sample(this.rng.uniform())]!;
     const b = this.endpoints[this.#table.sample(this.rng.uniform())]!;
     const typical = this.#typical;
-    const chosen = cheaperConcurrent(b, a, this.decayMs, now, typical.value) ? b : a;
+    const chosen = cheaperConcurrent(b, a, this.decayMs, typical) ? b : a;
     typical.record(chosen.inFlight);
     return chosen;
   }

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EndpointState } from '../../src/balancer/endpoint-state.js';
 import { parseEndpoint } from '../../src/endpoint.js';
-import { chargedInFlight, cheaperConcurrent, TypicalLoad } from '../../src/load/concurrent-cost.js';
+import { chargedFloor, cheaperConcurrent, TypicalLoad } from '../../src/load/concurrent-cost.js';
 import { cheaperThan } from '../../src/load/peak-ewma.js';
 import { checkProperty } from '../helpers/properties.js';
 import { rig } from '../pickers/helpers.js';
@@ -24,7 +24,8 @@ describe('concurrent-server cost, pick by pick', () => {
     const slow = endpoint(50, 0);
     // Typical load 5 (20 in flight over four fast endpoints): the fast one at 5 costs 5 × 6 = 30, the slow one is
     // charged 5 in flight: 50 × 6 = 300.
-    for (let k = 0; k <= 20; k++) expect(cheaperConcurrent(slow, endpoint(5, k), TAU, 0, 5)).toBe(false);
+    for (let k = 0; k <= 20; k++)
+      expect(cheaperConcurrent(slow, endpoint(5, k), TAU, new TypicalLoad(5))).toBe(false);
     // The classic cost hands the idle slow one the request as soon as the fast one has 10 in flight.
     expect(cheaperThan(slow, endpoint(5, 10), TAU, 0)).toBe(true);
   });
@@ -32,11 +33,11 @@ describe('concurrent-server cost, pick by pick', () => {
   it('still spills to the slower endpoint once the fast one is loaded beyond typical by the latency ratio', () => {
     const slow = endpoint(50, 0);
     // 5 × (k + 1) against 50 × (5 + 1): the slow one wins from k + 1 > 60.
-    expect(cheaperConcurrent(slow, endpoint(5, 58), TAU, 0, 5)).toBe(false);
-    expect(cheaperConcurrent(slow, endpoint(5, 60), TAU, 0, 5)).toBe(true);
+    expect(cheaperConcurrent(slow, endpoint(5, 58), TAU, new TypicalLoad(5))).toBe(false);
+    expect(cheaperConcurrent(slow, endpoint(5, 60), TAU, new TypicalLoad(5))).toBe(true);
   });
 
-  it('compares like the classic cost when the estimates are equal, or when the typical load is 0', () => {
+  it('compares like the classic cost when the estimates are equal, or when the typical load is below one request', () => {
     checkProperty(
       fc.property(
         fc.double({ min: 0.1, max: 1000, noNaN: true }),
@@ -46,10 +47,10 @@ describe('concurrent-server cost, pick by pick', () => {
         fc.double({ min: 0, max: 100, noNaN: true }),
         (ea, eb, ka, kb, typical) => {
           const a = endpoint(ea, ka);
-          expect(cheaperConcurrent(endpoint(ea, kb), a, TAU, 0, typical)).toBe(
+          expect(cheaperConcurrent(endpoint(ea, kb), a, TAU, new TypicalLoad(typical))).toBe(
             cheaperThan(endpoint(ea, kb), a, TAU, 0),
           );
-          expect(cheaperConcurrent(endpoint(eb, kb), a, TAU, 0, 0)).toBe(
+          expect(cheaperConcurrent(endpoint(eb, kb), a, TAU, new TypicalLoad(typical % 1))).toBe(
             cheaperThan(endpoint(eb, kb), a, TAU, 0),
           );
         },
@@ -69,7 +70,8 @@ describe('concurrent-server cost, pick by pick', () => {
         (fast, ratio, k, extra, typical) => {
           const a = endpoint(fast, k);
           const b = endpoint(fast * ratio, k + extra);
-          if (ratio > 1 || extra > 0) expect(cheaperConcurrent(b, a, TAU, 0, typical)).toBe(false);
+          if (ratio > 1 || extra > 0)
+            expect(cheaperConcurrent(b, a, TAU, new TypicalLoad(typical))).toBe(false);
         },
       ),
       { seed: 13, numRuns: 300 },
@@ -80,19 +82,28 @@ describe('concurrent-server cost, pick by pick', () => {
     // The slow one was measured 50 ms 2.3 s ago: 50·e^(−2.3) ≈ 5.01, about the fast one's 5 → nearly no charge.
     const slow = endpoint(50, 0, 0);
     const fast = endpoint(5, 3, 2300);
-    expect(cheaperConcurrent(slow, fast, TAU, 2300, 5)).toBe(true);
+    expect(cheaperConcurrent(slow, fast, TAU, new TypicalLoad(5))).toBe(true);
     // Measured 1 s ago it is still 18 ms: charged the full typical load.
-    expect(cheaperConcurrent(endpoint(50, 0, 1300), fast, TAU, 2300, 5)).toBe(false);
+    expect(cheaperConcurrent(endpoint(50, 0, 1300), fast, TAU, new TypicalLoad(5))).toBe(false);
   });
 
   it('charges an in-flight floor that grows linearly from 1× to 2× slower, then stays at the typical load', () => {
-    expect(chargedInFlight(0, 8, 1)).toBe(0);
-    expect(chargedInFlight(0, 8, 1.25)).toBe(2);
-    expect(chargedInFlight(0, 8, 2)).toBe(8);
-    expect(chargedInFlight(0, 8, 40)).toBe(8);
-    expect(chargedInFlight(0, 8.9, 40)).toBe(8); // whole requests
-    expect(chargedInFlight(0, 0.9, 40)).toBe(0); // below one typical request: the classic cost
-    expect(chargedInFlight(11, 8, 40)).toBe(11); // its own load when above the floor
+    expect(chargedFloor(8, 1)).toBe(0);
+    expect(chargedFloor(8, 1.25)).toBe(2);
+    expect(chargedFloor(8, 2)).toBe(8);
+    expect(chargedFloor(8, 40)).toBe(8);
+    // Its own load when above the floor: 50 × (11 + 1) = 600 against 5 × (k + 1).
+    const slow = endpoint(50, 11);
+    expect(cheaperConcurrent(slow, endpoint(5, 119), TAU, new TypicalLoad(8))).toBe(false);
+    expect(cheaperConcurrent(slow, endpoint(5, 120), TAU, new TypicalLoad(8))).toBe(true);
+  });
+
+  it('charges whole typical requests: 8.9 counts as 8, 0.9 as none', () => {
+    const slow = endpoint(50, 0);
+    // 5 × (k + 1) against 50 × (8 + 1) = 450: the slow one is cheaper from k = 90 (with 9: 500, from k = 100).
+    expect(cheaperConcurrent(slow, endpoint(5, 90), TAU, new TypicalLoad(8.9))).toBe(true);
+    expect(cheaperConcurrent(slow, endpoint(5, 89), TAU, new TypicalLoad(8.9))).toBe(false);
+    expect(cheaperConcurrent(slow, endpoint(5, 10), TAU, new TypicalLoad(0.9))).toBe(true); // classic
   });
 });
 
