@@ -142,10 +142,10 @@ describe('identical replicas with rare pauses at low load', () => {
 });
 
 describe('a backend that turns 10× slower', () => {
-  // Issue 12's target is ≤ 2 %; the default gets 2.07 % here (2.1–2.8 % over seeds 1–6), against 3.7 % for
-  // plain EWMA (same τ) and 7.7 % for classic Peak-EWMA under the same noise. One confirmation would meet it more often
-  // at the cost of starving endpoints after two unrelated spikes in a row (see docs/choosing-a-policy.md).
-  it('gets ≤ 2.5 % of requests in the first 0.5 s after, where plain EWMA and classic peak send > 3 %', () => {
+  // Issue 12's target: ≤ 2 %. The default gets 1.68 % here (1.68–2.00 % over seeds 1–6), against 3.7 % for plain
+  // EWMA (same τ) and 7.7 % for classic Peak-EWMA under the same noise. Slow answers that were already in flight
+  // confirm the slowdown as they come back (load/robust-ewma.ts); before that rule, 2.07 % (2.1–2.8 %).
+  it('gets ≤ 2 % of requests in the first 0.5 s after, where plain EWMA and classic peak send > 3 %', () => {
     const r = run(
       {
         seed: 5,
@@ -174,7 +174,7 @@ describe('a backend that turns 10× slower', () => {
     );
     const firstHalfSecond = (c: ConfigurationResult) => windowShare(c, 4, 3000, 3500);
     expect(windowShare(r.default!, 4, 0, 3000)).toBeGreaterThan(0.15); // a full share before
-    expect(firstHalfSecond(r.default!)).toBeLessThanOrEqual(0.025);
+    expect(firstHalfSecond(r.default!)).toBeLessThanOrEqual(0.02);
     expect(firstHalfSecond(r.plain_ewma!)).toBeGreaterThan(0.03);
     expect(firstHalfSecond(r.classic_peak!)).toBeGreaterThan(0.03);
   });
