@@ -24,9 +24,9 @@
  *   restored exactly, as if the spike had not happened.
  *
  * Two confirmations rather than one: with 1 % spikes, two independent spikes in a row happen once per 10⁴ samples
- * (seconds at sub-millisecond latencies), three once per 10⁶. A real 10× slowdown is in the estimate three slow
- * round trips after it starts; meanwhile the provisional raise and the requests piling up (`inFlight + 1`) hold
- * its traffic down.
+ * (seconds at sub-millisecond latencies), three once per 10⁶. A real 10× slowdown is in the estimate once three
+ * of its slow answers have come back apart (often answers to requests already in flight when it began); meanwhile
+ * the provisional raise and the requests piling up (`inFlight + 1`) hold its traffic down.
  *
  * Reads decay the estimate toward 0 with τ, as in the classic estimator, so an endpoint that is not picked looks
  * cheaper as time passes and is measured again: one r× slower than its peers after about τ·ln(r) (τ 1 s: ~2.3 s

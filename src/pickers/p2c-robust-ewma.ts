@@ -1,11 +1,13 @@
 /**
  * `p2c_robust_ewma` (the default): two random candidates, send to the one with the lower
- * `latencyEstimate × (inFlight + 1)` — the same pick as `p2c_peak_ewma`, with the robust estimator of
- * load/robust-ewma.ts: a latency spike raises the estimate only when further, independent samples confirm it.
+ * `latencyEstimate × (inFlight + 1)`, the slower candidate charged at least the typical in-flight count
+ * (load/concurrent-cost.ts, option `cost`) — with the robust estimator of load/robust-ewma.ts: a latency spike
+ * raises the estimate only when further, independent samples confirm it.
  *
  * Against classic Peak-EWMA: isolated spikes (GC pauses, client stalls, heavy tails) no longer hold a fast endpoint's
  * estimate at the spike for ~τ, so a steadily slow endpoint keeps looking as slow as it is; a real slowdown still
- * shows after three slow round trips. τ is 1 s rather than 10 s, which bounds how long an endpoint that answered
+ * shows after three slow answers that came back apart. An idle slow endpoint no longer undercuts loaded fast ones
+ * when many requests are in flight. τ is 1 s rather than 10 s, which bounds how long an endpoint that answered
  * slowly is left unpicked before it is measured again. See docs/choosing-a-policy.md for the measurements.
  *
  * Options: `decayMs` τ (1,000 ms), `defaultRttMs` (30 ms, Linkerd) — the estimate before the first response —
