@@ -18,6 +18,7 @@ const policies = ['p2c_robust_ewma', 'random'];
 const cases: [string, Omit<FleetCase, 'policy'>][] = [
   ['aperture, stable ring (default)', { ...base, peerRing: 'stable' }],
   ['aperture, even ring (Finagle)', { ...base, peerRing: 'even' }],
+  ['aperture, from the peer list', { ...base, peerRing: 'peers' }],
   ['random subsetting, 13 per client', { ...base, aperture: 13, peerRing: undefined }],
 ];
 const f = (x: number) => x.toFixed(3);
@@ -84,7 +85,7 @@ function connectionCounts(subsets: readonly ReadonlyMap<string, number>[]): numb
 /** Connections per backend, backends sorted from most to least connected, one line per scheme. */
 function connectionsChart(series: readonly { label: string; counts: number[] }[]): string {
   const [w, h, left, top, plotW, plotH] = [760, 300, 56, 40, 440, 220];
-  const colours = ['#1f77b4', '#2ca02c', '#d62728'];
+  const colours = ['#1f77b4', '#2ca02c', '#9467bd', '#d62728'];
   const maxY = 45;
   const X = (i: number) => left + (i / 99) * plotW;
   const Y = (v: number) => top + plotH - (v / maxY) * plotH;
@@ -103,9 +104,9 @@ function connectionsChart(series: readonly { label: string; counts: number[] }[]
   series.forEach((s, k) => {
     const sorted = [...s.counts].sort((a, b) => b - a);
     const d = sorted.map((v, i) => `${i === 0 ? 'M' : 'L'}${X(i).toFixed(1)},${Y(v).toFixed(1)}`).join('');
-    parts.push(`<path d="${d}" fill="none" stroke="${colours[k % 3]}" stroke-width="2"/>`);
+    parts.push(`<path d="${d}" fill="none" stroke="${colours[k % 4]}" stroke-width="2"/>`);
     parts.push(
-      `<rect x="${left + plotW + 16}" y="${top + 10 + k * 20}" width="12" height="3" fill="${colours[k % 3]}"/>`,
+      `<rect x="${left + plotW + 16}" y="${top + 10 + k * 20}" width="12" height="3" fill="${colours[k % 4]}"/>`,
     );
     parts.push(
       `<text x="${left + plotW + 34}" y="${top + 15 + k * 20}">${s.label.replace(/, 13 per client/, '')}</text>`,

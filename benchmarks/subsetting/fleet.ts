@@ -12,6 +12,7 @@ import {
   connectionChurn,
   minimumChurn,
   type PeerRing,
+  peerAddress,
   type Spread,
   spread,
 } from '../../src/subsetting/index.js';
@@ -21,8 +22,11 @@ export interface FleetCase {
   readonly backends: number;
   /** Logical aperture (minAperture). */
   readonly aperture: number;
-  /** `undefined`: random subsetting (no coordinate). */
-  readonly peerRing: PeerRing | undefined;
+  /**
+   * `undefined`: random subsetting (no coordinate); `'peers'`: the coordinate from the list of every client's
+   * address ({@link peerAddress}); otherwise `{ index, count }` on that peer ring.
+   */
+  readonly peerRing: PeerRing | 'peers' | undefined;
   /** Picks per client for the load measurement; 0 skips it. */
   readonly picksPerClient: number;
   readonly policy: string;
@@ -71,9 +75,7 @@ export function runFleet(
         kind: 'aperture',
         minAperture: c.aperture,
         ...(c.maxAperture === undefined ? {} : { maxAperture: c.maxAperture }),
-        ...(c.peerRing === undefined
-          ? {}
-          : { coordinate: { index, count: c.clients }, peerRing: c.peerRing }),
+        ...coordinateOf(c, index),
       },
     });
     const members = balancer.subset!.members;
@@ -94,6 +96,15 @@ export function runFleet(
     total,
     meshFraction: total / (c.clients * backends.length),
   };
+}
+
+function coordinateOf(c: FleetCase, index: number): object {
+  if (c.peerRing === undefined) return {};
+  if (c.peerRing === 'peers') {
+    const peers = Array.from({ length: c.clients }, (_, i) => peerAddress(i));
+    return { coordinate: { peers, self: peerAddress(index) } };
+  }
+  return { coordinate: { index, count: c.clients }, peerRing: c.peerRing };
 }
 
 function hostPort(address: string): { host: string; port: number } {

@@ -317,6 +317,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       this.#picker = EMPTY_PICKER;
       this.#wakeReady(false);
       await this.#resolver?.close();
+      await this.#subset?.close();
       for (const extension of this.#extensions) await extension.close?.();
     }
     if (this.#load.totalInFlight === 0) return true;

@@ -56,6 +56,11 @@ export class EndpointState {
   /** Last verdict of active health checking (true when checks are off). */
   activeHealthy = true;
   /**
+   * In this client's subset (src/subsetting); always true without subsetting. Active health checks probe members
+   * only, so subsetting cuts health traffic as it cuts connections.
+   */
+  inSubset = true;
+  /**
    * Passive outlier detection's per-endpoint counters (src/health/outlier-detection.ts), `undefined` when outlier
    * detection is off. A field rather than a Map keyed by endpoint because it is updated on every release.
    */

@@ -141,8 +141,14 @@ export function apertureWindow(
   const width = apertureWidth(coordinate.count, n, a, peerRing);
   const window = windowMembers(peerOffset(coordinate, peerRing), width, n);
   const members = window.map((m) => ({ address: ring[m.rank]!, overlap: m.overlap }));
+  return { members, rest: ringRest(ring, window) };
+}
+
+/** The ring's addresses after a window (members in ring order from its start), in ring order: widening order. */
+export function ringRest(ring: readonly string[], window: readonly { readonly rank: number }[]): string[] {
+  const n = ring.length;
   const last = window.length === 0 ? 0 : window[window.length - 1]!.rank;
   const rest: string[] = [];
   for (let k = 1; k <= n - window.length; k++) rest.push(ring[(last + k) % n]!);
-  return { members, rest };
+  return rest;
 }

@@ -4,6 +4,7 @@
  * scripts/subsetting.ts and its test to measure the targets in docs/subsetting.md; handy for sizing an aperture.
  */
 import { apertureWindow, type PeerRing, randomOrder, serverRing } from './aperture.js';
+import { peerRingLayout, peerWindowMembers } from './peer-ring.js';
 
 /** How every client of a fleet chooses its backends. */
 export type FleetScheme =
@@ -13,7 +14,14 @@ export type FleetScheme =
       readonly peerRing: PeerRing;
       readonly seed: number;
     }
-  | { readonly kind: 'random'; readonly size: number; readonly seed: number };
+  | { readonly kind: 'random'; readonly size: number; readonly seed: number }
+  /** Deterministic aperture from a peer list (src/subsetting/peer-ring.ts); client i's address is {@link peerAddress}. */
+  | { readonly kind: 'peers'; readonly aperture: number; readonly seed: number };
+
+/** The address fleet arithmetic gives client `index` for the `'peers'` scheme (any distinct strings would do). */
+export function peerAddress(index: number): string {
+  return `10.${200 + (index >>> 16)}.${(index >>> 8) & 255}.${index & 255}:9000`;
+}
 
 /** One client's backends and its traffic share to each (shares sum to 1). */
 export type ClientSubset = ReadonlyMap<string, number>;
@@ -31,6 +39,22 @@ export function fleetSubsets(
       const { members } = apertureWindow(ring, { index, count: clients }, scheme.aperture, scheme.peerRing);
       const total = members.reduce((sum, m) => sum + m.overlap, 0);
       subsets.push(new Map(members.map((m) => [m.address, m.overlap / total])));
+    }
+  } else if (scheme.kind === 'peers') {
+    const ring = serverRing(backends, scheme.seed);
+    const layout = peerRingLayout(
+      Array.from({ length: clients }, (_, i) => peerAddress(i)),
+      scheme.seed,
+    );
+    for (let index = 0; index < clients; index++) {
+      const members = peerWindowMembers(
+        layout,
+        layout.peers.indexOf(peerAddress(index)),
+        ring.length,
+        scheme.aperture,
+      );
+      const total = members.reduce((sum, m) => sum + m.overlap, 0);
+      subsets.push(new Map(members.map((m) => [ring[m.rank]!, m.overlap / total])));
     }
   } else {
     for (let index = 0; index < clients; index++) {

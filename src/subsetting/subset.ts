@@ -12,18 +12,39 @@
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import type { ExtensionContext } from '../balancer/extension.js';
 import { checkNumber, join, readEnum, readNumber, readObject } from '../config/validate.js';
+import type { EndpointInput } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
+import type { Resolver } from '../resolvers/resolver.js';
 import {
   apertureWindow,
   type ClientCoordinate,
   type PeerRing,
   randomOrder,
   ringHash,
+  ringRest,
   serverRing,
 } from './aperture.js';
+import { DynamicAperture, type DynamicApertureOptions, parseDynamicAperture } from './dynamic-aperture.js';
+import { PeerList } from './peer-list.js';
 
-/** A coordinate, or a function returning the current one (called at every rebuild of the subset). */
-export type CoordinateSource = ClientCoordinate | (() => ClientCoordinate);
+/**
+ * The coordinate taken from the clients of this service themselves: their addresses (a list, or a resolver of them,
+ * e.g. a `DnsResolver` for this service's own name) and this client's own address among them. Peers lie on the peer
+ * ring by a hash of their address, so one joining or leaving moves only the few windows around it
+ * (src/subsetting/peer-ring.ts). Until a resolver's first answer the client uses random subsetting.
+ */
+export interface PeerListCoordinate {
+  /** Every client of this service (this one may be missing: it is added), or a resolver of them. */
+  readonly peers: readonly EndpointInput[] | Resolver;
+  /** This client's address as the peers are spelled (`'10.0.0.5:8080'`, or `{ host, port }`). */
+  readonly self: EndpointInput;
+}
+
+/**
+ * A coordinate, a function returning the current one (called at every rebuild of the subset), or the peer list the
+ * coordinate is derived from.
+ */
+export type CoordinateSource = ClientCoordinate | (() => ClientCoordinate) | PeerListCoordinate;
 
 /** The `subset` option of a Balancer. */
 export interface SubsetOptions {
@@ -59,6 +80,12 @@ export interface SubsetOptions {
    * zones that have a healthy endpoint. Default 1 (off).
    */
   readonly minZones?: number;
+  /**
+   * Load-driven aperture (Finagle's load band): widen by one while the smoothed requests in flight per member stay
+   * above `highLoad`, narrow by one below `lowLoad`, within [`minAperture`, `maxAperture`]. Default off; `{}` turns
+   * it on with Finagle's bounds. See src/subsetting/dynamic-aperture.ts for why it is off by default.
+   */
+  readonly dynamic?: DynamicApertureOptions;
 }
 
 /** Defaults of {@link SubsetOptions}. */
@@ -70,7 +97,16 @@ export const defaultSubsetOptions = {
   minZones: 1,
 } as const;
 
-const SUBSET_KEYS = ['kind', 'coordinate', 'minAperture', 'maxAperture', 'peerRing', 'seed', 'minZones'];
+const SUBSET_KEYS = [
+  'kind',
+  'coordinate',
+  'minAperture',
+  'maxAperture',
+  'peerRing',
+  'seed',
+  'minZones',
+  'dynamic',
+];
 const MAX_APERTURE = 10_000;
 const MAX_CLIENTS = 1_000_000;
 
@@ -81,6 +117,10 @@ export function checkCoordinate(value: unknown, path: string): ClientCoordinate 
   const index = checkNumber(raw.index, join(path, 'index'), { min: 0, max: count - 1, integer: true });
   return { index, count };
 }
+
+/** What a Subset gets from its owner: the Balancer gives all of it, the grpc-js policy only the first two. */
+export type SubsetContext = Pick<ExtensionContext, 'random' | 'invalidate'> &
+  Partial<Pick<ExtensionContext, 'clock' | 'states'>>;
 
 /** One endpoint of the subset and the fraction of its arc inside the window (1 for widened and random members). */
 export interface SubsetMember {
@@ -96,8 +136,15 @@ export class Subset {
   readonly minZones: number;
   #source: CoordinateSource | undefined;
   #coordinate: ClientCoordinate | undefined;
+  #peers: PeerList | undefined;
+  /** The logical aperture in force: `minAperture`, or what the dynamic aperture set. */
+  #aperture: number;
+  readonly #dynamic: DynamicAperture | undefined;
+  #memberSet: ReadonlySet<string> = new Set();
+  #endpointCount = 0;
+  readonly #path: string;
   #clientSeed = 0;
-  #context: Pick<ExtensionContext, 'random' | 'invalidate'> | undefined;
+  #context: SubsetContext | undefined;
   #members: readonly string[] = [];
   #widened = 0;
   #ringHash = 0;
@@ -106,6 +153,7 @@ export class Subset {
 
   constructor(options: unknown, path = 'subset') {
     const raw = readObject(options, path, SUBSET_KEYS);
+    this.#path = path;
     if (raw.kind !== 'aperture')
       throw new ConfigError({ field: join(path, 'kind'), allowed: '"aperture"', received: raw.kind });
     const range = { min: 1, max: MAX_APERTURE, integer: true };
@@ -114,18 +162,53 @@ export class Subset {
     this.peerRing = readEnum(raw, 'peerRing', path, ['even', 'stable'], defaultSubsetOptions.peerRing);
     this.seed = readNumber(raw, 'seed', path, { min: 0, max: 2 ** 32 - 1, integer: true }, 0);
     this.minZones = readNumber(raw, 'minZones', path, { min: 1, max: 100, integer: true }, 1);
+    this.#aperture = this.minAperture;
+    this.#dynamic =
+      raw.dynamic === undefined
+        ? undefined
+        : new DynamicAperture(
+            parseDynamicAperture(raw.dynamic, join(path, 'dynamic')),
+            this.minAperture,
+            this.maxAperture,
+          );
     if (raw.coordinate !== undefined) this.#setSource(raw.coordinate, join(path, 'coordinate'));
   }
 
   /** @internal Called by the Balancer (or the grpc-js policy) once: gives the rebuild trigger and the random source. */
-  attach(context: Pick<ExtensionContext, 'random' | 'invalidate'>): void {
+  attach(context: SubsetContext): void {
     this.#context = context;
     this.#clientSeed = (context.random() * 2 ** 32) >>> 0;
+    this.#peers?.start(context.invalidate);
+    if (this.#dynamic !== undefined) this.#startDynamic(this.#dynamic, context);
   }
 
-  /** The coordinate in force, `undefined` for random subsetting. */
+  /** @internal Called by the Balancer on close: stops a peer resolver and the dynamic aperture. */
+  close(): void | Promise<void> {
+    this.#dynamic?.stop();
+    return this.#peers?.close();
+  }
+
+  /** The logical aperture in force: `minAperture`, or what the dynamic aperture has set. */
+  get aperture(): number {
+    return this.#aperture;
+  }
+
+  /** The smoothed requests in flight per member the dynamic aperture last saw (0 without it). */
+  get load(): number {
+    return this.#dynamic?.load ?? 0;
+  }
+
+  /**
+   * The coordinate in force, `undefined` for random subsetting. With a peer list: this client's rank in hash order
+   * and the peer count (once the peers are known).
+   */
   get coordinate(): ClientCoordinate | undefined {
-    return this.#coordinate;
+    return this.#peers !== undefined ? this.#peers.coordinate : this.#coordinate;
+  }
+
+  /** Peer-list updates rejected (invalid or duplicate entries); the last good list was kept. */
+  get peerUpdatesRejected(): number {
+    return this.#peers?.rejected ?? 0;
   }
 
   /** Addresses of the current subset, window first, then widened members (for diagnostics and tests). */
@@ -140,7 +223,7 @@ export class Subset {
 
   /** Fingerprint of the server ring (Finagle's `vector_hash`): clients of one service should all show the same. */
   get ringHash(): number {
-    return this.#coordinate === undefined ? 0 : this.#ringHash;
+    return this.coordinate === undefined ? 0 : this.#ringHash;
   }
 
   /**
@@ -148,10 +231,16 @@ export class Subset {
    * the subset. Throws {@link ConfigError} on a bad coordinate, keeping the old one.
    */
   setCoordinate(coordinate: CoordinateSource | undefined): void {
+    const previous = this.#peers;
     if (coordinate === undefined) {
       this.#source = undefined;
       this.#coordinate = undefined;
+      this.#peers = undefined;
     } else this.#setSource(coordinate, 'coordinate');
+    if (previous !== this.#peers) {
+      void previous?.close();
+      if (this.#context !== undefined) this.#peers?.start(this.#context.invalidate);
+    }
     this.#context?.invalidate();
   }
 
@@ -169,8 +258,10 @@ export class Subset {
       (address) => byAddress.get(address)!.endpoint.locality?.zone,
     );
     const chosen: EndpointState[] = [];
+    for (const state of byAddress.values()) state.inSubset = false;
     for (const { address, overlap } of members) {
       const state = byAddress.get(address)!;
+      state.inSubset = true;
       state.effectiveWeight = (slowStart ? state.effectiveWeight : state.endpoint.weight) * overlap;
       chosen.push(state);
     }
@@ -193,10 +284,12 @@ export class Subset {
     zoneOf: (address: string) => string | undefined = () => undefined,
   ): SubsetMember[] {
     this.#refreshCoordinate();
+    this.#endpointCount = addresses.length;
     const { window, rest } = this.#order(addresses);
     const members = this.#widen(window, rest, healthy);
     if (this.minZones > 1) this.#spanZones(members, rest, healthy, zoneOf);
     this.#members = members.map((m) => m.address);
+    this.#memberSet = new Set(this.#members);
     this.#widened = members.length - window.length;
     return members;
   }
@@ -204,16 +297,25 @@ export class Subset {
   /** The window (with overlaps) and the rest of the endpoints in widening order. */
   #order(addresses: readonly string[]): { window: SubsetMember[]; rest: string[] } {
     const coordinate = this.#coordinate;
-    if (coordinate === undefined) {
+    const peers = this.#peers;
+    if (peers?.coordinate !== undefined) {
+      const ring = this.#ringFor(addresses);
+      const window = peers.window(ring.length, this.#aperture);
+      return {
+        window: window.map((m) => ({ address: ring[m.rank]!, overlap: m.overlap })),
+        rest: ringRest(ring, window),
+      };
+    }
+    if (coordinate === undefined || peers !== undefined) {
       const order = randomOrder(addresses, this.#clientSeed);
-      const size = Math.min(this.minAperture, order.length);
+      const size = Math.min(this.#aperture, order.length);
       return {
         window: order.slice(0, size).map((address) => ({ address, overlap: 1 })),
         rest: order.slice(size),
       };
     }
     const ring = this.#ringFor(addresses);
-    const { members, rest } = apertureWindow(ring, coordinate, this.minAperture, this.peerRing);
+    const { members, rest } = apertureWindow(ring, coordinate, this.#aperture, this.peerRing);
     return { window: members, rest };
   }
 
@@ -243,7 +345,7 @@ export class Subset {
     let healthy = 0;
     for (const m of window) if (isHealthy(m.address)) healthy++;
     const members = [...window];
-    const wanted = Math.min(this.minAperture, window.length);
+    const wanted = Math.min(this.#aperture, window.length);
     const cap = Math.max(window.length, this.maxAperture);
     for (const address of rest) {
       if (healthy >= wanted || members.length >= cap) break;
@@ -272,7 +374,36 @@ export class Subset {
     }
   }
 
+  #startDynamic(dynamic: DynamicAperture, context: SubsetContext): void {
+    const { clock, states } = context;
+    if (clock === undefined || states === undefined)
+      throw new ConfigError({
+        field: join(this.#path, 'dynamic'),
+        allowed: 'a Balancer (the grpc-js policy has no in-flight counts to drive it)',
+        received: 'set',
+      });
+    const target = {
+      inFlight: () => {
+        let total = 0;
+        for (const state of states()) if (this.#memberSet.has(state.address)) total += state.inFlight;
+        return total;
+      },
+      aperture: () => this.#aperture,
+      setAperture: (aperture: number) => {
+        this.#aperture = aperture;
+        context.invalidate();
+      },
+    };
+    dynamic.start(clock, target, () => this.#endpointCount);
+  }
+
   #setSource(source: unknown, path: string): void {
+    if (typeof source === 'object' && source !== null && 'peers' in source) {
+      this.#peers = PeerList.parse(source, path, this.seed);
+      this.#source = source as PeerListCoordinate;
+      this.#coordinate = undefined;
+      return;
+    }
     const coordinate = typeof source === 'function' ? (source as () => unknown)() : source;
     this.#coordinate = checkCoordinate(coordinate, path);
     this.#source = source as CoordinateSource;

@@ -30,6 +30,7 @@ const acceptors: Record<string, (d: Defaults) => unknown> = {
   defaultMaglevOptions: (d) => core.parsePolicyConfig({ ...d, name: 'maglev' }),
   defaultMultiprobeOptions: (d) => core.parsePolicyConfig({ ...d, name: 'multiprobe' }),
   defaultSubsetOptions: (d) => new core.Subset({ ...d, kind: 'aperture' }),
+  defaultDynamicApertureOptions: (d) => new core.Subset({ kind: 'aperture', dynamic: d }),
   defaultBackoffOptions: (d) => parseBackoffOptions(d, 'backoff'),
   defaultRetryBudgetOptions: (d) => parseRetryBudgetOptions(d, 'budget'),
   defaultCircuitBreakerOptions: (d) => new core.Balancer({ endpoints: [], circuitBreaker: d }).close(),

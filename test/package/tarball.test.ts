@@ -21,7 +21,10 @@ import { builtinPolicies } from '../../src/pickers/builtin.js';
  * drags a client library (grpc-js alone is ~1 MB) or a large dependency into the core fails it.
  */
 // 72 KiB → 73 KiB (issue 15): the pure options parser and the shared request semantics added ~0.1 KiB over 72.
-const CORE_BUNDLE_BUDGET_BYTES = 73 * 1024;
+// 73 KiB → 78 KiB (issue 19): the peer-list coordinate (peer ring layout, balancing, the peer resolver's list) and
+// the dynamic aperture controller add ~4.7 KiB; subsetting is part of the Balancer's options, so it is in every core
+// bundle (making option-driven features tree-shakeable is the registration work of issue 15).
+const CORE_BUNDLE_BUDGET_BYTES = 78 * 1024;
 
 const root = join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {

@@ -1,6 +1,7 @@
 /**
- * Active health checking as a {@link BalancerExtension}: probes every endpoint on its own jittered timer and sets
- * `EndpointState.activeHealthy` from the last `unhealthyThreshold` failures / `healthyThreshold` passes in a row.
+ * Active health checking as a {@link BalancerExtension}: probes every endpoint (with subsetting: every member of the
+ * subset) on its own jittered timer and sets `EndpointState.activeHealthy` from the last `unhealthyThreshold`
+ * failures / `healthyThreshold` passes in a row.
  *
  * - Probes never block picks: they run on timers (`ctx.clock.setTimer`, unref'd on the system clock), their
  *   verdict changes a flag and rebuilds the picker.
@@ -153,6 +154,12 @@ export class HealthChecker implements BalancerExtension {
 
   async #run(record: ProbeRecord): Promise<void> {
     if (record.probing || record.removed || this.#closed) return;
+    if (!record.state.inSubset) {
+      // Outside this client's subset: no connection, no traffic, so no probe (subsetting cuts health traffic as it
+      // cuts connections). Look again next interval, in case widening or a coordinate change brought it in.
+      this.#schedule(record, this.#nextDelay());
+      return;
+    }
     record.probing = true;
     record.timer?.cancel();
     record.timer = undefined;
