@@ -24,7 +24,9 @@ import { builtinPolicies } from '../../src/pickers/builtin.js';
 // 73 KiB → 78 KiB (issue 19): the peer-list coordinate (peer ring layout, balancing, the peer resolver's list) and
 // the dynamic aperture controller add ~4.7 KiB; subsetting is part of the Balancer's options, so it is in every core
 // bundle (making option-driven features tree-shakeable is the registration work of issue 15).
-const CORE_BUNDLE_BUDGET_BYTES = 78 * 1024;
+// 78 KiB → 80 KiB (issue 12): the default policy's concurrent-server pick cost (its cost function and two picker
+// classes, src/load/concurrent-cost.ts) adds ~1.1 KiB; the core bundle measured 79.1 KiB with it.
+const CORE_BUNDLE_BUDGET_BYTES = 80 * 1024;
 
 const root = join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
