@@ -39,20 +39,34 @@ import { decayFactor } from './peak-ewma.js';
  * The typical in-flight count: a count-weighted moving average of the in-flight count of each endpoint the picker
  * chose, just before the pick. Weight 1/16 per pick: it follows a change in load within a few dozen picks, and one
  * pick cannot move it much. Held by one picker (not shared, not written to endpoint state).
+ *
+ * Kept as a fixed-point integer, 65,536 × the average, updated with integer arithmetic: a double field written on
+ * every pick made V8 allocate a number per pick (about 25 ns each, measured). In-flight counts above 16,383 count as
+ * 16,383, which keeps every intermediate a 31-bit integer.
  */
 export class TypicalLoad {
-  /** @internal The average, ≥ 0. A public field so the picker's update inlines. */
-  value: number;
+  /** @internal 65,536 × the average, a small integer. A public field so the picker's update inlines. */
+  scaled: number;
 
   constructor(initial: number) {
-    this.value = Math.max(initial, 0);
+    this.scaled = initial > 0 ? Math.round(Math.min(initial, MAX_COUNTED) * ONE) : 0;
+  }
+
+  /** The average in-flight count. */
+  get value(): number {
+    return this.scaled / ONE;
   }
 
   /** Records that an endpoint with `inFlight` requests in flight was chosen. */
   record(inFlight: number): void {
-    this.value += (inFlight - this.value) * 0.0625;
+    const s = this.scaled;
+    this.scaled = s + (((inFlight < MAX_COUNTED ? inFlight : MAX_COUNTED) * ONE - s) >> 4);
   }
 }
+
+/** Fixed-point one, and the largest in-flight count the average counts. */
+const ONE = 65_536;
+const MAX_COUNTED = 16_383;
 
 /**
  * True when `b` is strictly cheaper than `a` under the concurrent-server cost, at any common time: both estimates
@@ -79,20 +93,13 @@ export function cheaperConcurrent(
   const kb = b.inFlight;
   const ka = a.inFlight;
   if (ea === 0 || eb === 0) return (eb > 0 ? eb * (kb + 1) : kb) < (ea > 0 ? ea * (ka + 1) : ka);
-  const whole = Math.floor(typical.value);
-  let floorB = 0;
-  let floorA = 0;
-  if (whole > 0) {
-    if (eb > ea) floorB = chargedFloor(whole, eb / ea);
-    else if (ea > eb) floorA = chargedFloor(whole, ea / eb);
-  }
-  return eb * (Math.max(kb, floorB) + 1) < ea * (Math.max(ka, floorA) + 1);
-}
-
-/**
- * The least in-flight count charged to a candidate `ratio`× slower than the other one (ratio > 1): `whole`, the
- * typical count in whole requests, scaled by `min(1, ratio − 1)`.
- */
-export function chargedFloor(whole: number, ratio: number): number {
-  return ratio >= 2 ? whole : whole * (ratio - 1);
+  const whole = typical.scaled >> 16;
+  // Below one typical request: Finagle's cost exactly (and the same rounding as the comparison below it).
+  if (whole === 0) return eb * (kb + 1) < ea * (ka + 1);
+  // Candidate x r× slower than the other (r > 1) is charged max(k_x, whole · min(1, r − 1)) in flight. Multiplied
+  // through by the faster estimate so the pick divides nothing (a division here doubled the pick's cost):
+  //   e_x · (max(k_x, whole · min(1, r − 1)) + 1) · e_y  =  e_x · (max(k_x · e_y, whole · min(e_y, e_x − e_y)) + e_y)
+  if (eb > ea) return eb * (Math.max(kb * ea, whole * Math.min(ea, eb - ea)) + ea) < ea * ea * (ka + 1);
+  if (ea > eb) return eb * eb * (kb + 1) < ea * (Math.max(ka * eb, whole * Math.min(eb, ea - eb)) + eb);
+  return kb < ka;
 }

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EndpointState } from '../../src/balancer/endpoint-state.js';
 import { parseEndpoint } from '../../src/endpoint.js';
-import { chargedFloor, cheaperConcurrent, TypicalLoad } from '../../src/load/concurrent-cost.js';
+import { cheaperConcurrent, TypicalLoad } from '../../src/load/concurrent-cost.js';
 import { cheaperThan } from '../../src/load/peak-ewma.js';
 import { checkProperty } from '../helpers/properties.js';
 import { rig } from '../pickers/helpers.js';
@@ -88,14 +88,21 @@ describe('concurrent-server cost, pick by pick', () => {
   });
 
   it('charges an in-flight floor that grows linearly from 1× to 2× slower, then stays at the typical load', () => {
-    expect(chargedFloor(8, 1)).toBe(0);
-    expect(chargedFloor(8, 1.25)).toBe(2);
-    expect(chargedFloor(8, 2)).toBe(8);
-    expect(chargedFloor(8, 40)).toBe(8);
+    const typical = new TypicalLoad(8);
+    // The slower candidate idle, the faster one (5 ms) with k in flight: the slower wins once 5 · (k + 1) exceeds
+    // its estimate × (floor + 1).
+    const firstWin = (slowMs: number) => {
+      for (let k = 0; k < 1000; k++)
+        if (cheaperConcurrent(endpoint(slowMs, 0), endpoint(5, k), TAU, typical)) return k;
+      return -1;
+    };
+    expect(firstWin(6.25)).toBe(3); // 1.25×: floor 8 · 0.25 = 2, 6.25 · 3 = 18.75 < 5 · 4 (classic: k = 1)
+    expect(firstWin(10)).toBe(18); // 2×: floor 8, 10 · 9 = 90 < 5 · 19
+    expect(firstWin(200)).toBe(360); // 40×: still floor 8, 200 · 9 = 1800 < 5 · 361
     // Its own load when above the floor: 50 × (11 + 1) = 600 against 5 × (k + 1).
     const slow = endpoint(50, 11);
-    expect(cheaperConcurrent(slow, endpoint(5, 119), TAU, new TypicalLoad(8))).toBe(false);
-    expect(cheaperConcurrent(slow, endpoint(5, 120), TAU, new TypicalLoad(8))).toBe(true);
+    expect(cheaperConcurrent(slow, endpoint(5, 119), TAU, typical)).toBe(false);
+    expect(cheaperConcurrent(slow, endpoint(5, 120), TAU, typical)).toBe(true);
   });
 
   it('charges whole typical requests: 8.9 counts as 8, 0.9 as none', () => {
@@ -112,9 +119,20 @@ describe('typical load', () => {
     const t = new TypicalLoad(0);
     t.record(16);
     expect(t.value).toBe(1);
-    for (let i = 0; i < 200; i++) t.record(4);
+    for (let i = 0; i < 300; i++) t.record(4);
     expect(t.value).toBeCloseTo(4, 3);
+    for (let i = 0; i < 300; i++) t.record(0);
+    expect(t.value).toBeLessThan(0.001);
+    // Mostly idle, now and then one in flight: the average stays at the fraction (no drift up to a whole request).
+    for (let i = 0; i < 3000; i++) t.record(i % 10 === 0 ? 1 : 0);
+    expect(t.value).toBeGreaterThan(0.05);
+    expect(t.value).toBeLessThan(0.2);
     expect(new TypicalLoad(-1).value).toBe(0);
+    expect(new TypicalLoad(2.5).value).toBe(2.5);
+    const huge = new TypicalLoad(0);
+    for (let i = 0; i < 300; i++) huge.record(1e9);
+    expect(Number.isInteger(huge.scaled)).toBe(true);
+    expect(huge.value).toBeCloseTo(16_383, 0);
   });
 });
 
