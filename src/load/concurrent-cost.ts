@@ -60,7 +60,7 @@ export class TypicalLoad {
   /** Records that an endpoint with `inFlight` requests in flight was chosen. */
   record(inFlight: number): void {
     const s = this.scaled;
-    this.scaled = s + (((inFlight < MAX_COUNTED ? inFlight : MAX_COUNTED) * ONE - s) >> 4);
+    this.scaled = s + ((Math.min(inFlight, MAX_COUNTED) * ONE - s) >> 4);
   }
 }
 
