@@ -15,42 +15,28 @@ import type { Clock } from '../clock.js';
 import { checkNumber } from '../config/validate.js';
 import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
-import {
-  attachReplaced,
-  createHealthExtensions,
-  type HealthExtensions,
-  replaceHealthExtensions,
-} from '../health/extensions.js';
-import type { RoutingOptions } from '../health/options.js';
-import type { LatencyEstimator } from '../load/estimator.js';
-import { peakEwmaEstimator } from '../load/peak-ewma.js';
 import { channels, publish } from '../observability/channels.js';
-import {
-  EMPTY_PICKER,
-  type PickContext,
-  type Picker,
-  type Policy,
-  type SharedLoad,
-} from '../pickers/picker.js';
-import {
-  createPolicy,
-  type ParsedPolicy,
-  type PolicyConfig,
-  parsePolicyConfig,
-} from '../pickers/registry.js';
 import type { RandomSource } from '../random.js';
-import type { CircuitBreakerLimits } from '../resilience/circuit-breaker.js';
-import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
 import type { Subset } from '../subsetting/subset.js';
 import type { AddressPolicy, EndpointSource } from './address-policy.js';
 import { ClusterSettings, type ClusterSettingsChange } from './cluster-settings.js';
-import { EndpointState } from './endpoint-state.js';
+import {
+  type AcceptedUpdate,
+  type AdmitContext,
+  acceptResolverUpdate,
+  admitEndpoints,
+} from './endpoint-intake.js';
+import { applyEndpoints } from './endpoint-set.js';
+import type { EndpointState } from './endpoint-state.js';
+import type { LatencyEstimator } from './estimator.js';
 import type { BalancerExtension } from './extension.js';
+import type { HealthExtensions } from './health/mechanism.js';
+import { HealthSet } from './health/set.js';
 import { kRelease, Lease } from './lease.js';
+import type { CircuitBreakerLimits } from './limits.js';
 import {
   type BalancerEvents,
   type BalancerOptions,
-  clusterRouting,
   DEFAULT_LATENCY_DECAY_MS,
   DEFAULT_READY_TIMEOUT_MS,
   DEFAULT_RTT_MS,
@@ -58,8 +44,25 @@ import {
 } from './options.js';
 import type { Outcome } from './outcome.js';
 import { parseBalancerOptions } from './parse-options.js';
-import { buildPicker, selectRoutable } from './routable.js';
-import { type BalancerStats, endpointStats } from './stats.js';
+import {
+  EMPTY_PICKER,
+  type PickContext,
+  type Picker,
+  type Policy,
+  type SharedLoad,
+} from './policy/picker.js';
+import {
+  createPolicy,
+  type ParsedPolicy,
+  type PolicyConfig,
+  parsePolicyConfig,
+  policyEstimator,
+} from './policy/registry.js';
+import { ReadyGate } from './ready-gate.js';
+import type { Resolver, ResolverUpdate } from './resolver.js';
+import type { RoutingOptions } from './routing/options.js';
+import { route } from './routing/routable.js';
+import { type BalancerStats, balancerStats } from './stats.js';
 
 export type { BalancerEvents, BalancerOptions, PickFailure, UpdateEvent } from './options.js';
 export { defaultBalancerOptions } from './options.js';
@@ -80,8 +83,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   readonly #clock: Clock;
   readonly #random: RandomSource;
   #routing: RoutingOptions;
-  /** Replaced (never mutated) when a control plane changes outlier detection or slow start. */
-  #health: HealthExtensions;
+  /** The health mechanisms (balancer/health/); a control plane may replace some of them. */
+  readonly #health: HealthSet;
   readonly #closeTimeoutMs: number;
   readonly #resolver: Resolver | undefined;
   readonly #addressPolicy: AddressPolicy;
@@ -103,16 +106,14 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   /** The last policy configuration a resolver sent, serialised, to skip rebuilding an unchanged policy. */
   #clusterPolicyKey: string | undefined;
   /** The policy's latency estimator, cached off the hot path. */
-  #estimator: LatencyEstimator = peakEwmaEstimator(DEFAULT_LATENCY_DECAY_MS);
+  #estimator!: LatencyEstimator;
   #picker: Picker = EMPTY_PICKER;
   #routableCount = 0;
   #panic = false;
   #closed = false;
   #closeWaiters: (() => void)[] = [];
-  /** The first endpoint set (static or a resolver's first good update) has been applied. */
-  #resolved = false;
-  /** Callers of {@link Balancer.ready} waiting for the first endpoint set. */
-  readonly #readyWaiters = new Set<(resolved: boolean) => void>();
+  /** The first endpoint set (static or a resolver's first good update) and those waiting for it. */
+  readonly #ready = new ReadyGate();
   /** This client's subset of the endpoints (src/subsetting), `undefined` when every endpoint is a candidate. */
   readonly #subset: Subset | undefined;
 
@@ -125,7 +126,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.#routing = parsed.routing;
     this.#closeTimeoutMs = parsed.closeTimeoutMs;
     this.#policy = this.#createPolicy(parsed.policy);
-    this.#health = createHealthExtensions(parsed.health, () => this.#health.outlierDetector);
+    this.#health = new HealthSet(parsed.health);
     this.#userExtensions = parsed.extensions;
     this.#extensions = [];
     this.#outcomeObservers = [];
@@ -137,7 +138,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.#subset = parsed.subset;
     this.#subset?.attach(this.#extensionContext());
     const initial = parsed.endpoints;
-    if (initial !== undefined) this.#apply(this.#admit(initial, 'static', 'static') ?? [], 'static');
+    if (initial !== undefined)
+      this.#apply(admitEndpoints(initial, 'static', 'static', this.#admitContext()) ?? [], 'static');
     this.#resolver = parsed.resolver;
     this.#resolver?.start({
       onUpdate: (update) => this.#onResolverUpdate(update),
@@ -145,7 +147,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
         if (this.#closed) return;
         this.emit('resolver-error', error);
         // No answer yet and the resolver failed: waiters learn now rather than at their timeout.
-        if (!this.#resolved) this.#wakeReady(false);
+        if (!this.#ready.resolved) this.#ready.fail();
       },
     });
   }
@@ -208,7 +210,12 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   setEndpoints(endpoints: readonly EndpointInput[], source: EndpointSource = 'static'): void {
     if (source !== 'static' && source !== 'resolver')
       throw new ConfigError({ field: 'source', allowed: '"static" or "resolver"', received: source });
-    const admitted = this.#admit(parseEndpoints(endpoints, 'endpoints'), source, 'setEndpoints');
+    const admitted = admitEndpoints(
+      parseEndpoints(endpoints, 'endpoints'),
+      source,
+      'setEndpoints',
+      this.#admitContext(),
+    );
     if (admitted !== undefined) this.#apply(admitted, 'setEndpoints');
   }
 
@@ -225,7 +232,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   /** True once the first endpoint set arrived: at once for `endpoints`, at the resolver's first good update otherwise. */
   get resolved(): boolean {
-    return this.#resolved;
+    return this.#ready.resolved;
   }
 
   /**
@@ -239,17 +246,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    */
   ready(timeoutMs: number = DEFAULT_READY_TIMEOUT_MS): Promise<boolean> {
     checkNumber(timeoutMs, 'timeoutMs', { min: 0, max: 3_600_000 });
-    if (this.#resolved) return Promise.resolve(true);
-    if (this.#closed) return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      const waiter = (resolved: boolean) => {
-        timer.cancel();
-        this.#readyWaiters.delete(waiter);
-        resolve(resolved);
-      };
-      const timer = this.#clock.setTimer(() => waiter(false), timeoutMs);
-      this.#readyWaiters.add(waiter);
-    });
+    if (this.#closed && !this.#ready.resolved) return Promise.resolve(false);
+    return this.#ready.wait(this.#clock, timeoutMs);
   }
 
   /** The current policy's name. */
@@ -263,12 +261,13 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   }
 
   /**
-   * The health extensions built from `outlierDetection`, `healthCheck` and `slowStart` (each `undefined` when off):
-   * e.g. `balancer.health.healthChecker?.checkAll()`, `balancer.health.outlierDetector?.ejectedCount`. A control
-   * plane's cluster settings may replace the outlier detector and slow start: read this again rather than keep it.
+   * The running health mechanisms, each under its property (`undefined` when its option is off): for the built-ins
+   * `outlierDetector`, `healthChecker` and `slowStart`, e.g. `balancer.health.healthChecker?.checkAll()`,
+   * `balancer.health.outlierDetector?.ejectedCount`. A control plane's cluster settings may replace a mechanism:
+   * read this again rather than keep it.
    */
   get health(): HealthExtensions {
-    return this.#health;
+    return this.#health.view;
   }
 
   /**
@@ -294,17 +293,15 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   /** A snapshot of every endpoint's state and the balancer's totals. Allocates; not for the hot path. */
   stats(): BalancerStats {
-    const now = this.#clock.now();
-    const estimator = this.#estimator;
-    return {
+    const summary = {
       name: this.name,
       policy: this.#policy.name,
       panic: this.#panic,
       routable: this.#routableCount,
       totalInFlight: this.#load.totalInFlight,
       closed: this.#closed,
-      endpoints: [...this.#states.values()].map((s) => endpointStats(s, estimator.estimate(s, now))),
     };
+    return balancerStats(summary, this.#states.values(), this.#estimator, this.#clock.now());
   }
 
   /**
@@ -315,7 +312,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     if (!this.#closed) {
       this.#closed = true;
       this.#picker = EMPTY_PICKER;
-      this.#wakeReady(false);
+      this.#ready.fail();
       await this.#resolver?.close();
       await this.#subset?.close();
       for (const extension of this.#extensions) await extension.close?.();
@@ -334,8 +331,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   #createPolicy(parsed: ParsedPolicy): Policy {
     const policy = createPolicy(parsed, { random: this.#random, clock: this.#clock, load: this.#load });
-    this.#estimator =
-      policy.latency?.estimator ?? peakEwmaEstimator(policy.latency?.decayMs ?? DEFAULT_LATENCY_DECAY_MS);
+    this.#estimator = policyEstimator(policy, DEFAULT_LATENCY_DECAY_MS);
     return policy;
   }
 
@@ -400,43 +396,26 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   #onResolverUpdate(update: ResolverUpdate): void {
     if (this.#closed) return;
-    let endpoints: Endpoint[];
-    let routing: RoutingOptions;
-    let settings: ClusterSettingsChange;
-    let policy: ParsedPolicy | undefined;
-    let policyKey: string | undefined;
+    let accepted: AcceptedUpdate;
     try {
-      if (typeof update !== 'object' || update === null)
-        throw new ConfigError({ field: 'resolver.update', allowed: 'an object', received: update });
-      const policyConfig = update.cluster?.policy;
-      // Control planes resend the cluster with every update; rebuild the policy (and lose its cached state, such
-      // as a hash ring) only when its configuration actually changed. The same goes for the settings below.
-      policyKey = policyConfig === undefined ? undefined : JSON.stringify(policyConfig);
-      // Validate everything before changing anything: a bad update is rejected whole.
-      endpoints = parseEndpoints(update.endpoints, 'resolver.endpoints');
-      routing = clusterRouting(this.#routing, update.cluster);
-      settings = this.#clusterSettings.diff(update.cluster);
-      if (policyKey !== undefined && policyKey !== this.#clusterPolicyKey)
-        policy = parsePolicyConfig(update.cluster?.policy, 'resolver.cluster.policy');
-      const admitted = this.#admit(endpoints, 'resolver', update.note);
-      if (admitted === undefined) {
-        throw new Error(
-          `switchyard: every endpoint of the update for "${this.name}" was rejected by the address policy; the last good set stays`,
-        );
-      }
-      endpoints = admitted;
+      accepted = acceptResolverUpdate(update, {
+        ...this.#admitContext(),
+        routing: this.#routing,
+        clusterSettings: this.#clusterSettings,
+        clusterPolicyKey: this.#clusterPolicyKey,
+      });
     } catch (error) {
       // The last good state stays.
       this.emit('resolver-error', error as Error);
       return;
     }
-    if (policy !== undefined) {
-      this.#policy = this.#createPolicy(policy);
-      this.#clusterPolicyKey = policyKey;
+    if (accepted.policy !== undefined) {
+      this.#policy = this.#createPolicy(accepted.policy);
+      this.#clusterPolicyKey = accepted.policyKey;
     }
-    this.#applyClusterSettings(settings);
-    this.#routing = routing;
-    this.#apply(endpoints, update.note);
+    this.#applyClusterSettings(accepted.settings);
+    this.#routing = accepted.routing;
+    this.#apply(accepted.endpoints, update.note);
   }
 
   /**
@@ -446,12 +425,11 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    */
   #applyClusterSettings(change: ClusterSettingsChange): void {
     this.#clusterSettings.commit(change);
-    const previous = this.#health;
-    const context = this.#extensionContext();
-    this.#health = replaceHealthExtensions(previous, change, context);
-    if (this.#health !== previous) {
+    if (change.health.size > 0) {
+      const context = this.#extensionContext();
+      const created = this.#health.replace(change.health, context);
       this.#setExtensionLists();
-      attachReplaced(previous, this.#health, context);
+      this.#health.attach(created, context);
     }
     if (change.circuitBreaker !== undefined) {
       const limits = change.circuitBreaker;
@@ -467,118 +445,24 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.#outcomeObservers = this.#extensions.filter((e) => e.outcome !== undefined);
   }
 
-  /**
-   * The address policy's verdict on an endpoint list: the accepted endpoints, each rejection published on
-   * `switchyard:endpoint:rejected`. `undefined` when the list had endpoints and every one was rejected after a
-   * first set was in place: the caller keeps the last good set rather than route nowhere.
-   */
-  #admit(endpoints: Endpoint[], source: EndpointSource, note: string | undefined): Endpoint[] | undefined {
-    const { kept, rejected } = this.#addressPolicy.filter(endpoints, source);
-    for (const { address, rule } of rejected) {
-      publish(channels.endpointRejected, {
-        balancer: this.name,
-        address,
-        source,
-        rule,
-        ...(note === undefined ? {} : { note }),
-      });
-    }
-    if (rejected.length > 0 && kept.length === 0 && this.#resolved) return undefined;
-    return rejected.length === 0 ? endpoints : kept;
+  #admitContext(): AdmitContext {
+    return { balancer: this.name, addressPolicy: this.#addressPolicy, resolved: this.#ready.resolved };
   }
 
   #apply(endpoints: readonly Endpoint[], note: string | undefined): void {
-    const now = this.#clock.now();
-    const listed = new Set<string>();
-    const added: string[] = [];
-    const changed: string[] = [];
-    const removed: string[] = [];
-    const initialRtt = this.#initialRtt(now);
-    for (const endpoint of endpoints) {
-      listed.add(endpoint.address);
-      const existing = this.#states.get(endpoint.address);
-      if (existing === undefined) {
-        const state = new EndpointState(endpoint, now, initialRtt);
-        state.maxInFlight = this.#limits.maxRequestsPerEndpoint;
-        this.#states.set(endpoint.address, state);
-        added.push(endpoint.address);
-        for (const extension of this.#extensions) extension.endpointAdded?.(state);
-      } else {
-        if (existing.removed) {
-          // Back before it finished draining: keep its state, count it as added.
-          existing.removed = false;
-          existing.activeSince = now;
-          added.push(endpoint.address);
-          for (const extension of this.#extensions) extension.endpointAdded?.(existing);
-        } else if (!sameEndpoint(existing.endpoint, endpoint)) {
-          changed.push(endpoint.address);
-        }
-        if (existing.endpoint.weight !== endpoint.weight) {
-          existing.effectiveWeight = (existing.effectiveWeight / existing.endpoint.weight) * endpoint.weight;
-        }
-        existing.endpoint = endpoint;
-      }
-    }
-    this.#keepListOrder(endpoints);
-    this.#removeUnlisted(listed, removed);
+    const { added, changed, removed } = applyEndpoints(this.#states, endpoints, {
+      now: this.#clock.now(),
+      maxInFlight: this.#limits.maxRequestsPerEndpoint,
+      estimator: this.#estimator,
+      defaultRttMs: this.#policy.latency?.defaultRttMs ?? DEFAULT_RTT_MS,
+      extensions: this.#extensions,
+      forget: (state) => this.#forget(state),
+    });
     this.#rebuild();
-    if (!this.#resolved) {
-      this.#resolved = true;
-      this.#wakeReady(true);
-    }
+    this.#ready.open();
     this.emit('update', { added, removed, changed, ...(note === undefined ? {} : { note }) });
     for (const address of added) publish(channels.endpointAdded, { balancer: this.name, address });
     for (const address of removed) publish(channels.endpointRemoved, { balancer: this.name, address });
-  }
-
-  /**
-   * Keeps the states in the order of the latest list: gRPC's ring_hash sizing (carried fractions) depends on it,
-   * and `ring_hash` must build the same ring from the same list (docs/consistent-hashing.md).
-   */
-  #keepListOrder(endpoints: readonly Endpoint[]): void {
-    if (this.#inListOrder(endpoints)) return;
-    for (const endpoint of endpoints) {
-      const state = this.#states.get(endpoint.address)!;
-      this.#states.delete(endpoint.address);
-      this.#states.set(endpoint.address, state);
-    }
-  }
-
-  /**
-   * True when the listed endpoints already come in list order among the states (unlisted ones may sit anywhere):
-   * the usual update (one endpoint removed, or added at the end) then skips re-inserting every state, which cost
-   * ~10 ms at 10,000 endpoints.
-   */
-  #inListOrder(endpoints: readonly Endpoint[]): boolean {
-    let next = 0;
-    for (const address of this.#states.keys()) {
-      if (next < endpoints.length && endpoints[next]!.address === address) next++;
-    }
-    return next === endpoints.length;
-  }
-
-  /** Marks every endpoint not `listed` as removed (it drains; forgotten at once when idle), adding it to `removed`. */
-  #removeUnlisted(listed: ReadonlySet<string>, removed: string[]): void {
-    for (const state of [...this.#states.values()]) {
-      if (listed.has(state.address) || state.removed) continue;
-      state.removed = true;
-      removed.push(state.address);
-      for (const extension of this.#extensions) extension.endpointRemoved?.(state);
-      if (state.inFlight === 0) this.#forget(state);
-    }
-  }
-
-  /** Starting estimate for a new endpoint: the mean of observed peers, else the policy's default. */
-  #initialRtt(now: number): number {
-    const estimator = this.#estimator;
-    let sum = 0;
-    let count = 0;
-    for (const state of this.#states.values()) {
-      if (state.removed || !state.rttObserved) continue;
-      sum += estimator.estimate(state, now);
-      count++;
-    }
-    return count > 0 ? sum / count : (this.#policy.latency?.defaultRttMs ?? DEFAULT_RTT_MS);
   }
 
   #forget(state: EndpointState): void {
@@ -593,13 +477,16 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     const now = this.#clock.now();
     for (const extension of this.#extensions) extension.beforeRebuild?.(now);
     const candidates =
-      this.#subset?.select(this.#states.values(), this.#health.slowStart !== undefined) ??
-      this.#states.values();
-    const routable = selectRoutable(candidates, this.#routing);
-    for (const state of this.#states.values()) state.routable = false;
-    for (const state of routable.endpoints) state.routable = true;
+      this.#subset?.select(this.#states.values(), this.#health.derivesWeights) ?? this.#states.values();
+    const { routable, picker } = route(
+      this.#states.values(),
+      candidates,
+      this.#routing,
+      this.#policy,
+      this.#random,
+    );
     this.#routableCount = routable.endpoints.length;
-    this.#picker = buildPicker(routable, this.#policy, this.#random) ?? EMPTY_PICKER;
+    this.#picker = picker;
     if (routable.panic !== this.#panic) {
       this.#panic = routable.panic;
       this.emit('panic', routable.panic);
@@ -623,10 +510,6 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     };
   }
 
-  #wakeReady(resolved: boolean): void {
-    for (const wake of [...this.#readyWaiters]) wake(resolved);
-  }
-
   #wakeClosers(): void {
     const waiters = this.#closeWaiters;
     this.#closeWaiters = [];
@@ -636,31 +519,4 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
 function isExcluded(address: string, exclude: readonly string[] | ReadonlySet<string>): boolean {
   return Array.isArray(exclude) ? exclude.includes(address) : (exclude as ReadonlySet<string>).has(address);
-}
-
-function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
-  return (
-    a.weight === b.weight &&
-    a.priority === b.priority &&
-    a.health === b.health &&
-    sameStrings(a.locality, b.locality) &&
-    sameStrings(a.metadata, b.metadata)
-  );
-}
-
-/**
- * Same keys with the same string values, in the same order (what the former JSON.stringify comparison meant). Called
- * per listed endpoint on every update: no serialisation, no allocation for the shared empty objects.
- */
-function sameStrings(a: object, b: object): boolean {
-  if (a === b) return true;
-  const keys = Object.keys(a);
-  const other = Object.keys(b);
-  if (keys.length !== other.length) return false;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    if (key !== other[i] || (a as Record<string, unknown>)[key] !== (b as Record<string, unknown>)[key])
-      return false;
-  }
-  return true;
 }

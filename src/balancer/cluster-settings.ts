@@ -14,53 +14,81 @@
  * the code's values. When it sends none (or stops sending one), the code option applies again.
  */
 import { type RawOptions, readObject } from '../config/validate.js';
-import {
-  type OutlierDetectionOptions,
-  parseOutlierDetection,
-  parseSlowStart,
-  type SlowStartOptions,
-} from '../health/options.js';
+import { type HealthMechanism, isPlainObject } from './health/mechanism.js';
+import { healthMechanisms } from './health/registry.js';
+import type { HealthChange } from './health/set.js';
 import {
   type CircuitBreakerLimits,
   defaultCircuitBreakerOptions,
   MAX_CIRCUIT_BREAKER_LIMIT,
   parseCircuitBreakerOptions,
-} from '../resilience/circuit-breaker.js';
-import type { ResolverClusterConfig } from '../resolvers/resolver.js';
+} from './limits.js';
+import type { ResolverClusterConfig } from './resolver.js';
 
-/** The cluster settings this module maps (each also a Balancer option of the same name). */
-export const CLUSTER_SETTINGS = ['outlierDetection', 'circuitBreaker', 'slowStart'] as const;
-type SettingName = (typeof CLUSTER_SETTINGS)[number];
+/** One setting a control plane may send: the Balancer's own circuit breaker, or a health mechanism's option. */
+interface ClusterSetting {
+  readonly name: string;
+  /** The control plane's shape → the Balancer option's raw shape; `code` is the Balancer's own option value. */
+  fromCluster(sent: unknown, code: unknown): unknown;
+  /** The health mechanism whose option this is; absent for the circuit breaker. */
+  readonly mechanism?: HealthMechanism;
+}
 
-/** What changed, validated; a field is present only when that setting changed. */
+const CIRCUIT_BREAKER: ClusterSetting = { name: 'circuitBreaker', fromCluster: circuitBreakerFromCluster };
+
+/**
+ * The settings a control plane may send, in validation order: the registered health mechanisms that map one
+ * (`fromCluster`), the circuit breaker after the `'health'`-phase ones.
+ */
+function clusterSettings(): ClusterSetting[] {
+  const settings: ClusterSetting[] = [];
+  let breakerPlaced = false;
+  for (const mechanism of healthMechanisms()) {
+    if (mechanism.phase === 'weights' && !breakerPlaced) {
+      settings.push(CIRCUIT_BREAKER);
+      breakerPlaced = true;
+    }
+    const map = mechanism.fromCluster;
+    if (map !== undefined)
+      settings.push({
+        name: mechanism.option,
+        fromCluster: (sent, code) => map.call(mechanism, sent, code),
+        mechanism,
+      });
+  }
+  if (!breakerPlaced) settings.push(CIRCUIT_BREAKER);
+  return settings;
+}
+
+/** The names of the cluster settings a control plane may send today (each also a Balancer option of that name). */
+export function clusterSettingNames(): string[] {
+  return clusterSettings().map((s) => s.name);
+}
+
+/** The cluster settings of the built-in mechanisms and the circuit breaker, as when this module loaded. */
+export const CLUSTER_SETTINGS: readonly string[] = clusterSettingNames();
+
+/** What changed, validated; a setting is present only when it changed. */
 export interface ClusterSettingsChange {
-  /** New outlier-detection options; `undefined` options turn detection off. */
-  readonly outlierDetection?: { readonly options: OutlierDetectionOptions | undefined };
+  /** New options per health mechanism; `undefined` options turn the mechanism off. */
+  readonly health: HealthChange;
   readonly circuitBreaker?: CircuitBreakerLimits;
-  /** New slow-start options; `undefined` options turn slow start off. */
-  readonly slowStart?: { readonly options: SlowStartOptions | undefined };
   /** The serialised settings in force once the change is applied ({@link ClusterSettings.commit}). */
-  readonly keys: Readonly<Record<SettingName, string>>;
+  readonly keys: Readonly<Record<string, string>>;
 }
 
 /** Tracks which of the code options and the control plane's settings are in force. */
 export class ClusterSettings {
+  readonly #settings: readonly ClusterSetting[];
   /** The Balancer's own options, the default when the control plane sends nothing. */
-  readonly #code: Readonly<Record<SettingName, unknown>>;
+  readonly #code: Readonly<Record<string, unknown>>;
   /** Serialised raw setting in force, per name: a resent, unchanged cluster compares equal and rebuilds nothing. */
-  #keys: Readonly<Record<SettingName, string>>;
+  #keys: Readonly<Record<string, string>>;
 
   constructor(raw: RawOptions) {
-    this.#code = {
-      outlierDetection: raw.outlierDetection,
-      circuitBreaker: raw.circuitBreaker,
-      slowStart: raw.slowStart,
-    };
-    this.#keys = {
-      outlierDetection: serialise(this.#code.outlierDetection),
-      circuitBreaker: serialise(this.#code.circuitBreaker),
-      slowStart: serialise(this.#code.slowStart),
-    };
+    this.#settings = clusterSettings();
+    this.#code = Object.fromEntries(this.#settings.map((s) => [s.name, raw[s.name]]));
+    this.#keys = Object.fromEntries(this.#settings.map((s) => [s.name, serialise(raw[s.name])]));
   }
 
   /**
@@ -69,26 +97,20 @@ export class ClusterSettings {
    */
   diff(cluster: ResolverClusterConfig | undefined): ClusterSettingsChange {
     const keys = { ...this.#keys };
-    const change: {
-      -readonly [K in keyof ClusterSettingsChange]: ClusterSettingsChange[K];
-    } = { keys };
-    const resolve = (name: SettingName): { raw: unknown; path: string } | undefined => {
-      const sent = cluster?.[name];
-      const raw = sent === undefined ? this.#code[name] : fromCluster(name, sent, this.#code);
+    const health = new Map<HealthMechanism, unknown>();
+    let circuitBreaker: CircuitBreakerLimits | undefined;
+    for (const setting of this.#settings) {
+      const sent = cluster?.[setting.name];
+      const code = this.#code[setting.name];
+      const raw = sent === undefined ? code : setting.fromCluster(sent, code);
       const key = serialise(raw);
-      if (key === this.#keys[name]) return undefined;
-      keys[name] = key;
-      return { raw, path: sent === undefined ? name : `resolver.cluster.${name}` };
-    };
-    const outlier = resolve('outlierDetection');
-    if (outlier !== undefined)
-      change.outlierDetection = { options: parseOutlierDetection(outlier.raw, outlier.path) };
-    const breaker = resolve('circuitBreaker');
-    if (breaker !== undefined) change.circuitBreaker = parseCircuitBreakerOptions(breaker.raw, breaker.path);
-    const slowStart = resolve('slowStart');
-    if (slowStart !== undefined)
-      change.slowStart = { options: parseSlowStart(slowStart.raw, slowStart.path) };
-    return change;
+      if (key === this.#keys[setting.name]) continue;
+      keys[setting.name] = key;
+      const path = sent === undefined ? setting.name : `resolver.cluster.${setting.name}`;
+      if (setting.mechanism !== undefined) health.set(setting.mechanism, setting.mechanism.parse(raw, path));
+      else circuitBreaker = parseCircuitBreakerOptions(raw, path);
+    }
+    return { health, keys, ...(circuitBreaker === undefined ? {} : { circuitBreaker }) };
   }
 
   /** Records `change` as in force. */
@@ -98,24 +120,18 @@ export class ClusterSettings {
 }
 
 /**
- * The Balancer options a control plane's cluster settings stand for (`outlierDetection`, `circuitBreaker`,
- * `slowStart`, mapped), only those it sent, to lay over `code` options: for adapters that build a Balancer from
- * options rather than hand it a resolver (the grpc-js policy). Throws ConfigError on a malformed circuit breaker;
- * the Balancer validates the rest.
+ * The Balancer options a control plane's cluster settings stand for (every registered setting, mapped), only those
+ * it sent, to lay over `code` options: for adapters that build a Balancer from options rather than hand it a
+ * resolver (the grpc-js policy). Throws ConfigError on a malformed circuit breaker; the Balancer validates the rest.
  */
 export function clusterBalancerOptions(
   cluster: ResolverClusterConfig,
   code: RawOptions,
 ): Record<string, unknown> {
-  const codeSettings = {
-    outlierDetection: code.outlierDetection,
-    circuitBreaker: code.circuitBreaker,
-    slowStart: code.slowStart,
-  };
   const out: Record<string, unknown> = {};
-  for (const name of CLUSTER_SETTINGS) {
-    const sent = cluster[name];
-    if (sent !== undefined) out[name] = fromCluster(name, sent, codeSettings);
+  for (const setting of clusterSettings()) {
+    const sent = cluster[setting.name];
+    if (sent !== undefined) out[setting.name] = setting.fromCluster(sent, code[setting.name]);
   }
   return out;
 }
@@ -124,61 +140,7 @@ function serialise(raw: unknown): string {
   return JSON.stringify(raw) ?? 'undefined';
 }
 
-function fromCluster(
-  name: SettingName,
-  sent: unknown,
-  code: Readonly<Record<SettingName, unknown>>,
-): unknown {
-  switch (name) {
-    case 'outlierDetection':
-      return outlierDetectionFromCluster(sent);
-    case 'circuitBreaker':
-      return circuitBreakerFromCluster(sent, code.circuitBreaker);
-    case 'slowStart':
-      return slowStartFromCluster(sent);
-  }
-}
-
-// ---- the mappings -------------------------------------------------------------------------------------------
-
-/** Flat xDS keys (cds.ts) of the success-rate rule → keys of `outlierDetection.successRate`. */
-const SUCCESS_RATE_KEYS: Readonly<Record<string, string>> = {
-  successRateMinimumHosts: 'minimumHosts',
-  successRateRequestVolume: 'requestVolume',
-  successRateStdevFactor: 'stdevFactor',
-  enforcingSuccessRate: 'enforcing',
-  enforcingLocalOriginSuccessRate: 'enforcingLocalOrigin',
-};
-/** Flat xDS keys of the failure-percentage rule → keys of `outlierDetection.failurePercentage`. */
-const FAILURE_PERCENTAGE_KEYS: Readonly<Record<string, string>> = {
-  failurePercentageThreshold: 'threshold',
-  failurePercentageMinimumHosts: 'minimumHosts',
-  failurePercentageRequestVolume: 'requestVolume',
-  enforcingFailurePercentage: 'enforcing',
-  enforcingFailurePercentageLocalOrigin: 'enforcingLocalOrigin',
-};
-
-/**
- * xDS outlier detection (envoy's flat fields camelCased, durations in ms) → {@link OutlierDetectionOptions}: the
- * statistical rules' fields move into `successRate` / `failurePercentage`; the rest keep their names. Unknown keys
- * pass through, so the parser rejects them by name. A value that is not an object passes through too (`true`
- * means Envoy's defaults; anything else is rejected by the parser).
- */
-export function outlierDetectionFromCluster(sent: unknown): unknown {
-  if (!isPlainObject(sent)) return sent;
-  const out: Record<string, unknown> = {};
-  const successRate: Record<string, unknown> = {};
-  const failurePercentage: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(sent)) {
-    if (Object.hasOwn(SUCCESS_RATE_KEYS, key)) successRate[SUCCESS_RATE_KEYS[key]!] = value;
-    else if (Object.hasOwn(FAILURE_PERCENTAGE_KEYS, key))
-      failurePercentage[FAILURE_PERCENTAGE_KEYS[key]!] = value;
-    else out[key] = value;
-  }
-  if (Object.keys(successRate).length > 0) out.successRate = successRate;
-  if (Object.keys(failurePercentage).length > 0) out.failurePercentage = failurePercentage;
-  return out;
-}
+// ---- the circuit breaker's mapping (the health mechanisms map their own: src/health/) ---------------------------
 
 const XDS_CIRCUIT_BREAKER_KEYS = [
   'maxConnections',
@@ -209,19 +171,6 @@ export function circuitBreakerFromCluster(sent: unknown, code: unknown): unknown
   };
 }
 
-/**
- * xDS slow start → {@link SlowStartOptions} options (same field names). Envoy ramps only when
- * `slow_start_window` is set and positive, so a config without one turns slow start off (`false`).
- */
-export function slowStartFromCluster(sent: unknown): unknown {
-  if (!isPlainObject(sent)) return sent;
-  return sent.windowMs === undefined || sent.windowMs === 0 ? false : sent;
-}
-
 function clampLimit(value: unknown): unknown {
   return typeof value === 'number' && value > MAX_CIRCUIT_BREAKER_LIMIT ? MAX_CIRCUIT_BREAKER_LIMIT : value;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

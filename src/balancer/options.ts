@@ -2,26 +2,25 @@
  * The Balancer's options, their defaults, its events, and the checks of the options that are not plain JSON.
  */
 import type { Clock } from '../clock.js';
-import { join, readNumber } from '../config/validate.js';
+import { join } from '../config/validate.js';
 import type { Endpoint, EndpointInput } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
-import {
-  defaultRoutingOptions,
-  type HealthCheckConfig,
-  type OutlierDetectionConfig,
-  type RoutingOptions,
-  type SlowStartConfig,
-} from '../health/options.js';
-import type { PolicyConfig } from '../pickers/registry.js';
+import type { BuiltinHealthOptions } from '../health/builtin.js';
 import type { RandomSource } from '../random.js';
-import type { CircuitBreakerOptions } from '../resilience/circuit-breaker.js';
-import type { Resolver, ResolverUpdate } from '../resolvers/resolver.js';
 import type { SubsetOptions } from '../subsetting/subset.js';
 import type { AddressPolicyOptions } from './address-policy.js';
 import type { BalancerExtension } from './extension.js';
+import type { CircuitBreakerOptions } from './limits.js';
+import type { PolicyConfig } from './policy/registry.js';
+import type { Resolver } from './resolver.js';
+import { defaultRoutingOptions } from './routing/options.js';
 
-/** Options of `Balancer`. Plain values except `resolver`, `clock` and `random`. */
-export interface BalancerOptions {
+/**
+ * Options of `Balancer`. Plain values except `resolver`, `clock` and `random`. The health options
+ * (`outlierDetection`, `healthCheck`, `slowStart`) come from the built-in health mechanisms
+ * ({@link BuiltinHealthOptions}); a registered mechanism adds its own option (merge it into this interface to type it).
+ */
+export interface BalancerOptions extends BuiltinHealthOptions {
   /** A fixed endpoint list: `'host:port'` strings or objects. Give this or `resolver`. */
   readonly endpoints?: readonly EndpointInput[];
   /** Where endpoints come from (DNS, xDS, …). Give this or `endpoints`. */
@@ -52,13 +51,6 @@ export interface BalancerOptions {
   readonly random?: RandomSource;
   /** Extra modules fed with lifecycle and outcomes (health checking, circuit breaking, observability). */
   readonly extensions?: readonly BalancerExtension[];
-  // ---- health (src/health/, docs/health.md) ----
-  /** Passive outlier detection: `true` for Envoy's defaults, or options. Default off (as in Envoy). */
-  readonly outlierDetection?: OutlierDetectionConfig;
-  /** Active HTTP or gRPC health checks. Default off. */
-  readonly healthCheck?: HealthCheckConfig;
-  /** Weight ramp for new and returning endpoints, `{ windowMs, aggression?, minWeightPercent? }`. Default off. */
-  readonly slowStart?: SlowStartConfig;
   /** Priority/locality spill-over factor, from 1 to 100. Default 1.4 (Envoy `overprovisioning_factor` 140). */
   readonly overprovisioningFactor?: number;
   /** The caller's zone: prefer endpoints with this `locality.zone` while the zone has capacity. Default none. */
@@ -67,7 +59,7 @@ export interface BalancerOptions {
   readonly zoneAwareMinClusterSize?: number;
   /**
    * Concurrency limits that fail fast with `'overflow'` (Envoy circuit breakers). Off when absent; `{}` applies
-   * Envoy's defaults (1024 each). See resilience/circuit-breaker.ts.
+   * Envoy's defaults (1024 each). See balancer/limits.ts.
    */
   readonly circuitBreaker?: CircuitBreakerOptions;
   /**
@@ -129,45 +121,6 @@ export interface BalancerEvents {
 
 /** Why {@link Balancer.tryPick} gave no lease. */
 export type PickFailure = 'unavailable' | 'overflow';
-
-/** Every key {@link BalancerOptions} accepts; anything else is a ConfigError naming it. */
-export const BALANCER_KEYS = [
-  'endpoints',
-  'resolver',
-  'addressPolicy',
-  'policy',
-  'panicThreshold',
-  'closeTimeoutMs',
-  'name',
-  'clock',
-  'random',
-  'extensions',
-  'outlierDetection',
-  'healthCheck',
-  'slowStart',
-  'overprovisioningFactor',
-  'localZone',
-  'zoneAwareMinClusterSize',
-  'circuitBreaker',
-  'subset',
-];
-
-/** Cluster-level routing settings a resolver sent (xDS CDS/EDS), validated; the old ones when absent. */
-export function clusterRouting(current: RoutingOptions, cluster: ResolverUpdate['cluster']): RoutingOptions {
-  if (cluster?.panicThreshold === undefined && cluster?.overprovisioningFactor === undefined) return current;
-  const path = 'resolver.cluster';
-  return {
-    ...current,
-    panicThreshold: readNumber(cluster, 'panicThreshold', path, { min: 0, max: 100 }, current.panicThreshold),
-    overprovisioningFactor: readNumber(
-      cluster,
-      'overprovisioningFactor',
-      path,
-      { min: 1, max: 100 },
-      current.overprovisioningFactor,
-    ),
-  };
-}
 
 /** Validates the `extensions` option. */
 export function checkExtensions(extensions: unknown): readonly BalancerExtension[] {

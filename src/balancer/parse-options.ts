@@ -8,16 +8,18 @@ import { checkClock, checkRandom } from '../config/injectables.js';
 import { type RawOptions, readNumber, readObject } from '../config/validate.js';
 import { type Endpoint, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
-import { type HealthOptions, parseHealthOptions } from '../health/extensions.js';
-import { parseRouting, type RoutingOptions } from '../health/options.js';
-import { type ParsedPolicy, parsePolicyConfig } from '../pickers/registry.js';
 import type { RandomSource } from '../random.js';
-import { type CircuitBreakerLimits, parseCircuitBreakerOptions } from '../resilience/circuit-breaker.js';
-import type { Resolver } from '../resolvers/resolver.js';
 import { Subset } from '../subsetting/subset.js';
 import { AddressPolicy, type AddressPolicyOptions } from './address-policy.js';
 import type { BalancerExtension } from './extension.js';
-import { BALANCER_KEYS, checkExtensions, checkResolver, defaultBalancerOptions } from './options.js';
+import type { HealthOptions } from './health/mechanism.js';
+import { CORE_BALANCER_KEYS, healthOptionNames } from './health/registry.js';
+import { parseHealthOptions } from './health/set.js';
+import { type CircuitBreakerLimits, parseCircuitBreakerOptions } from './limits.js';
+import { checkExtensions, checkResolver, defaultBalancerOptions } from './options.js';
+import { type ParsedPolicy, parsePolicyConfig } from './policy/registry.js';
+import type { Resolver } from './resolver.js';
+import { parseRouting, type RoutingOptions } from './routing/options.js';
 
 /** A Balancer's options, validated, with defaults applied. */
 export interface ParsedBalancerOptions {
@@ -29,6 +31,7 @@ export interface ParsedBalancerOptions {
   readonly routing: RoutingOptions;
   readonly closeTimeoutMs: number;
   readonly policy: ParsedPolicy;
+  /** Each registered health mechanism's options by option name (`undefined` = off). */
   readonly health: HealthOptions;
   readonly limits: CircuitBreakerLimits;
   /** Compiled address policy (an immutable matcher: building it opens nothing). */
@@ -47,7 +50,8 @@ export interface ParsedBalancerOptions {
  * opens nothing, so it is safe to call only to validate.
  */
 export function parseBalancerOptions(options: unknown): ParsedBalancerOptions {
-  const raw = readObject(options, '', BALANCER_KEYS);
+  // The Balancer's own keys and every registered health mechanism's option; anything else is a ConfigError.
+  const raw = readObject(options, '', [...CORE_BALANCER_KEYS, ...healthOptionNames()]);
   if ((raw.endpoints === undefined) === (raw.resolver === undefined)) {
     throw new ConfigError({
       field: 'endpoints',

@@ -3,6 +3,7 @@
  */
 import type { Locality } from '../endpoint.js';
 import type { EndpointState } from './endpoint-state.js';
+import type { LatencyEstimator } from './estimator.js';
 
 /** Why an endpoint is or is not taking new requests. */
 export type EndpointCondition = 'routable' | 'ejected' | 'unhealthy' | 'draining' | 'standby';
@@ -61,4 +62,15 @@ function condition(state: EndpointState): EndpointCondition {
   if (state.ejected) return 'ejected';
   if (!state.healthy) return 'unhealthy';
   return 'standby';
+}
+
+/** `balancer.stats()`: the balancer's totals and every endpoint's state, with its latency estimate as of `now`. */
+export function balancerStats(
+  summary: Omit<BalancerStats, 'endpoints'>,
+  states: Iterable<EndpointState>,
+  estimator: LatencyEstimator,
+  now: number,
+): BalancerStats {
+  const endpoints = [...states].map((s) => endpointStats(s, estimator.estimate(s, now)));
+  return { ...summary, endpoints };
 }

@@ -16,13 +16,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Endpoint } from '../endpoint.js';
-import {
-  type ProbeResult,
-  type Prober,
-  type ProberFactory,
-  TIMEOUT_DETAIL,
-} from '../health/active/prober.js';
-import type { HealthCheckOptions } from '../health/options.js';
+import type { HealthCheckOptions, ProberFactory } from '../health/active/options.js';
+import { type ProbeResult, type Prober, TIMEOUT_DETAIL } from '../health/active/prober.js';
 
 export const HEALTH_CHECK_METHOD = '/grpc.health.v1.Health/Check';
 

@@ -1,9 +1,3 @@
-/** Consistent hashing (docs/consistent-hashing.md): XXH32, XXH64 and the options of `ring_hash`, `multiprobe` and `maglev`. */
-export type { MaglevOptions } from '../pickers/maglev.js';
-export { defaultMaglevOptions, MAX_MAGLEV_TABLE_SIZE } from '../pickers/maglev.js';
-export type { MultiprobeOptions } from '../pickers/multiprobe.js';
-export { defaultMultiprobeOptions } from '../pickers/multiprobe.js';
-export type { RingHashOptions } from '../pickers/ring-hash.js';
-export { defaultRingHashOptions, MAX_RING_SIZE } from '../pickers/ring-hash.js';
+/** Consistent hashing (docs/consistent-hashing.md): XXH32 and XXH64. The hashing policies' options are exported from the package root (src/index.ts), next to the other policies'. */
 export { xxh32, xxh32String } from './xxh32.js';
 export { xxh64BigInt, xxh64Into, xxh64StringInto } from './xxh64.js';

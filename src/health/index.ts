@@ -1,12 +1,15 @@
 /** Health: outlier detection, active checks, slow start, priorities/localities (docs/health.md). */
-export type { RoutableSet, RoutingGroup } from '../balancer/routable.js';
-export { selectRoutable } from '../balancer/routable.js';
+
+export { LOCALITY_WEIGHT_KEY } from '../balancer/routing/locality.js';
+export { priorityLoad } from '../balancer/routing/priority.js';
+export type { RoutableSet, RoutingGroup } from '../balancer/routing/routable.js';
+export { selectRoutable } from '../balancer/routing/routable.js';
 export type { HealthCheckerHooks } from './active/health-checker.js';
 export { HealthChecker } from './active/health-checker.js';
 export { HttpProber } from './active/http-check.js';
-export type { ProbeResult, Prober, ProberFactory } from './active/prober.js';
-export type { HealthExtensions } from './extensions.js';
-export { LOCALITY_WEIGHT_KEY } from './locality.js';
+export type { ProberFactory } from './active/options.js';
+export type { ProbeResult, Prober } from './active/prober.js';
+export { type BuiltinHealthOptions, builtinHealthMechanisms } from './builtin.js';
 export type {
   FailurePercentageOptions,
   HealthCheckConfig,
@@ -29,5 +32,4 @@ export {
 } from './options.js';
 export type { EjectionReason } from './outlier-detection.js';
 export { OutlierDetector } from './outlier-detection.js';
-export { priorityLoad } from './priority.js';
 export { SlowStart, slowStartFactor } from './slow-start.js';

@@ -15,8 +15,9 @@
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import type { BalancerExtension, ExtensionContext } from '../balancer/extension.js';
+import { type HealthMechanism, isPlainObject } from '../balancer/health/mechanism.js';
 import type { TimerHandle } from '../clock.js';
-import type { SlowStartOptions } from './options.js';
+import { parseSlowStart, type SlowStartOptions } from './options.js';
 
 /** Envoy's slow-start factor at `elapsedMs` after the endpoint became healthy (1 once the window is over). */
 export function slowStartFactor(elapsedMs: number, options: SlowStartOptions): number {
@@ -88,4 +89,30 @@ export class SlowStart implements BalancerExtension {
     this.#timer?.cancel();
     this.#timer = undefined;
   }
+}
+
+/**
+ * `slowStart` → `balancer.health.slowStart`, a `'weights'` mechanism: it runs after the mechanisms that decide health
+ * and owns `effectiveWeight`. A control plane turning it off gives every endpoint its resolver weight back.
+ */
+export const slowStartMechanism: HealthMechanism<SlowStartOptions, SlowStart> = {
+  option: 'slowStart',
+  property: 'slowStart',
+  phase: 'weights',
+  parse: parseSlowStart,
+  create: (options) => new SlowStart(options),
+  fromCluster: (sent) => slowStartFromCluster(sent),
+  retire(previous, off, context) {
+    previous.close();
+    if (off) for (const state of context.states()) state.effectiveWeight = state.endpoint.weight;
+  },
+};
+
+/**
+ * xDS slow start → {@link SlowStartOptions} options (same field names). Envoy ramps only when
+ * `slow_start_window` is set and positive, so a config without one turns slow start off (`false`).
+ */
+export function slowStartFromCluster(sent: unknown): unknown {
+  if (!isPlainObject(sent)) return sent;
+  return sent.windowMs === undefined || sent.windowMs === 0 ? false : sent;
 }

@@ -3,12 +3,14 @@
  * the built-ins never depend on a module being imported for its side effects: a bundler that honours
  * `"sideEffects": false` keeps them whenever the registry (and so the Balancer) is used.
  */
+
+import type { PolicyDefinition } from '../balancer/policy/picker.js';
+import { peakEwmaEstimator } from '../load/peak-ewma.js';
 import { leastRequest } from './least-request.js';
 import { maglev } from './maglev.js';
 import { multiprobe } from './multiprobe.js';
 import { p2cPeakEwma } from './p2c-peak-ewma.js';
 import { p2cRobustEwma } from './p2c-robust-ewma.js';
-import type { PolicyDefinition } from './picker.js';
 import { random } from './random.js';
 import { ringHash } from './ring-hash.js';
 import { roundRobin } from './round-robin.js';
@@ -26,3 +28,9 @@ export const builtinPolicies: readonly PolicyDefinition<unknown>[] = [
   maglev,
   multiprobe,
 ] as unknown as readonly PolicyDefinition<unknown>[];
+
+/**
+ * The load metric a Balancer keeps for a policy that brings no estimator of its own (`policy.latency.estimator`):
+ * classic Peak-EWMA (Finagle/Linkerd) with the policy's decay. It feeds stats and the failure-raise rule.
+ */
+export const defaultLatencyEstimator = peakEwmaEstimator;

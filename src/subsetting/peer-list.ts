@@ -4,10 +4,11 @@
  * or duplicate entry, too many peers) is rejected and the last good list kept: a transient bad answer must not
  * reshuffle the fleet's connections.
  */
+
+import type { Resolver } from '../balancer/resolver.js';
 import { join, readObject } from '../config/validate.js';
 import { parseEndpoint, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
-import type { Resolver } from '../resolvers/resolver.js';
 import type { ClientCoordinate, WindowMember } from './aperture.js';
 import { type PeerRingLayout, peerRingLayout, peerWindowMembers } from './peer-ring.js';
 

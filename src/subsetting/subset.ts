@@ -11,10 +11,10 @@
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import type { ExtensionContext } from '../balancer/extension.js';
+import type { Resolver } from '../balancer/resolver.js';
 import { checkNumber, join, readEnum, readNumber, readObject } from '../config/validate.js';
 import type { EndpointInput } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
-import type { Resolver } from '../resolvers/resolver.js';
 import {
   apertureWindow,
   type ClientCoordinate,

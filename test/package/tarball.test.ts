@@ -21,12 +21,15 @@ import { builtinPolicies } from '../../src/pickers/builtin.js';
  * drags a client library (grpc-js alone is ~1 MB) or a large dependency into the core fails it.
  */
 // 72 KiB → 73 KiB (issue 15): the pure options parser and the shared request semantics added ~0.1 KiB over 72.
-// 73 KiB → 78 KiB (issue 19): the peer-list coordinate (peer ring layout, balancing, the peer resolver's list) and
-// the dynamic aperture controller add ~4.7 KiB; subsetting is part of the Balancer's options, so it is in every core
-// bundle (making option-driven features tree-shakeable is the registration work of issue 15).
-// 78 KiB → 80 KiB (issue 12): the default policy's concurrent-server pick cost (its cost function and two picker
-// classes, src/load/concurrent-cost.ts) adds ~1.1 KiB; the core bundle measured 79.1 KiB with it.
-const CORE_BUNDLE_BUDGET_BYTES = 80 * 1024;
+// 73 KiB → 75 KiB (issue 15): the health-mechanism port (registry, per-Balancer mechanism set, generic cluster-settings
+// table) adds ~0.8 KiB over the code that named each mechanism, and splitting balancer.ts into modules ~1.0 KiB
+// (minifiers shorten `#private` members, not the property names of the context objects module functions take).
+// 75 KiB → 80 KiB (issue 19): the peer-list coordinate (peer ring layout, balancing, the peer resolver's list) and
+// the dynamic aperture controller add ~4.7 KiB; subsetting is built from the Balancer's options, so it is in every
+// core bundle (making it a registered stage, like the health mechanisms, would let a bundle leave it out).
+// 80 KiB → 82 KiB (issue 12): the default policy's concurrent-server pick cost (its cost function and two picker
+// classes, src/load/concurrent-cost.ts) adds ~1.1 KiB.
+const CORE_BUNDLE_BUDGET_BYTES = 82 * 1024;
 
 const root = join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {

@@ -20,8 +20,8 @@ import type { BalancerExtension, ExtensionContext } from '../../balancer/extensi
 import type { TimerHandle } from '../../clock.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { channels, publish } from '../../observability/channels.js';
-import { GRPC_PROBER_REQUIRED, type HealthCheckOptions } from '../options.js';
 import { HttpProber } from './http-check.js';
+import { GRPC_PROBER_REQUIRED, type HealthCheckOptions } from './options.js';
 import { type ProbeResult, type Prober, TIMEOUT_DETAIL } from './prober.js';
 
 /** Per-endpoint probing state. */

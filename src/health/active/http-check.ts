@@ -10,7 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import type { Endpoint } from '../../endpoint.js';
-import type { HealthCheckOptions } from '../options.js';
+import type { HealthCheckOptions } from './options.js';
 import { type ProbeResult, type Prober, TIMEOUT_DETAIL } from './prober.js';
 
 export class HttpProber implements Prober {

@@ -2,7 +2,6 @@
  * The probe contract of active health checking: one protocol-specific check of one endpoint.
  */
 import type { Endpoint } from '../../endpoint.js';
-import type { HealthCheckOptions } from '../options.js';
 
 /** What one probe found. */
 export interface ProbeResult {
@@ -20,12 +19,6 @@ export interface Prober {
   /** Close every connection. */
   close(): void | Promise<void>;
 }
-
-/**
- * Makes the prober of one Balancer's active health check from its validated options (`healthCheck.prober`).
- * The core ships the HTTP prober; `switchyard-lb/grpc` exports `grpcHealthProber`.
- */
-export type ProberFactory = (options: HealthCheckOptions) => Prober;
 
 /** `detail` of a probe that the checker's timeout aborted. */
 export const TIMEOUT_DETAIL = 'timeout';
