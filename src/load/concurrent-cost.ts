@@ -49,7 +49,7 @@ export class TypicalLoad {
   scaled: number;
 
   constructor(initial: number) {
-    this.scaled = initial > 0 ? Math.round(Math.min(initial, MAX_COUNTED) * ONE) : 0;
+    this.scaled = initial > 0 ? Math.floor(Math.min(initial, MAX_COUNTED) * ONE) : 0;
   }
 
   /** The average in-flight count. */
