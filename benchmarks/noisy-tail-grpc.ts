@@ -1,10 +1,11 @@
 /**
  * The grpc-js counterpart of benchmarks/noisy-tail.ts: `npx tsx benchmarks/noisy-tail-grpc.ts [--calls 1500]
- * [--rounds 2]`.
+ * [--rounds 2] [--in-flight 4,20,64]`.
  *
  * Five grpc-js servers in a child process: four answer a unary call in 5 ms, 0.3 % of calls in 60 ms; the fifth
  * in 50 ms. One client channel per contender — grpc-js `round_robin`, switchyard's default (`p2c_robust_ewma`) and
- * classic `p2c_peak_ewma` — at 4 and 20 calls in flight, alternating round after round. Reports the median of the
+ * the default with Finagle's pick cost (`cost: 'queue'`) and classic `p2c_peak_ewma` — at 4, 20 and 64 calls in flight,
+ * alternating round after round. Reports the median of the
  * rounds' p99 and the slow server's share of calls.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -93,7 +94,7 @@ async function load(client: Client, total: number, concurrency: number): Promise
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function main(calls: number, rounds: number): Promise<void> {
+async function main(calls: number, rounds: number, inFlight: readonly number[]): Promise<void> {
   const fast = [5, 0.003, 60];
   const child: ChildProcess = spawn(
     process.execPath,
@@ -104,8 +105,9 @@ async function main(calls: number, rounds: number): Promise<void> {
   const addresses = ports.map((p) => `127.0.0.1:${p}`);
   const insecure = grpc.credentials.createInsecure();
   try {
-    for (const concurrency of [4, 20]) {
+    for (const concurrency of inFlight) {
       setStaticEndpoints(`noisy-${concurrency}-robust`, addresses);
+      setStaticEndpoints(`noisy-${concurrency}-queue`, addresses);
       setStaticEndpoints(`noisy-${concurrency}-peak`, addresses);
       const clients: [string, Client][] = [
         [
@@ -120,6 +122,17 @@ async function main(calls: number, rounds: number): Promise<void> {
             `switchyard-static:///noisy-${concurrency}-robust`,
             insecure,
             channelOptions({ balancer: { name: `robust-${concurrency}` } }),
+          ) as unknown as Client,
+        ],
+        [
+          "default, cost: 'queue'",
+          new Echo(
+            `switchyard-static:///noisy-${concurrency}-queue`,
+            insecure,
+            channelOptions({
+              policy: { name: 'p2c_robust_ewma', cost: 'queue' },
+              balancer: { name: `queue-${concurrency}` },
+            }),
           ) as unknown as Client,
         ],
         [
@@ -155,6 +168,10 @@ async function main(calls: number, rounds: number): Promise<void> {
 }
 
 const { values } = parseArgs({
-  options: { calls: { type: 'string', default: '1500' }, rounds: { type: 'string', default: '2' } },
+  options: {
+    calls: { type: 'string', default: '1500' },
+    rounds: { type: 'string', default: '2' },
+    'in-flight': { type: 'string', default: '4,20,64' },
+  },
 });
-await main(Number(values.calls), Number(values.rounds));
+await main(Number(values.calls), Number(values.rounds), values['in-flight'].split(',').map(Number));

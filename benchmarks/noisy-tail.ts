@@ -1,11 +1,12 @@
 /**
  * Real loopback check of the default policy under ordinary noise (issue 12):
- * `npx tsx benchmarks/noisy-tail.ts [--requests 1500] [--rounds 2]`.
+ * `npx tsx benchmarks/noisy-tail.ts [--requests 1500] [--rounds 2] [--in-flight 4,20,64] [--sim]`.
  *
  * Five node:http servers in a child process: four answer in 5 ms, but 0.3 % of their requests take 60 ms (the
  * fleet issue 12 measured: a GC pause, a noisy neighbour); the fifth answers steadily in 50 ms. The client's own
  * event-loop stalls on this shared machine add the rest of the noise. Through undici's `BalancedPool` (round robin) and `BalancedDispatcher` with the default
- * (`p2c_robust_ewma`) and with classic `p2c_peak_ewma`, at 4 and 20 requests in flight. Contenders alternate round
+ * (`p2c_robust_ewma`), the default with Finagle's pick cost (`cost: 'queue'`, to show what the concurrent-server
+ * cost does) and classic `p2c_peak_ewma`, at 4, 20 and 64 requests in flight. Contenders alternate round
  * after round on the same servers (so background load hits them alike); each reports the median of its rounds'
  * p99 and the share of requests the slow server answered. The same fleet as `docs/simulator.md`'s sim-vs-reality
  * table, which runs it through the simulator too (`--sim`).
@@ -89,14 +90,21 @@ type Contender = readonly [string, (addresses: string[]) => undici.Dispatcher];
 const contenders: Contender[] = [
   ['BalancedPool', (a) => new undici.BalancedPool(a.map((x) => `http://${x}`))],
   ['p2c_robust_ewma (default)', (a) => new BalancedDispatcher({ balancer: { endpoints: a } })],
+  [
+    "default, cost: 'queue'",
+    (a) =>
+      new BalancedDispatcher({
+        balancer: { endpoints: a, policy: { name: 'p2c_robust_ewma', cost: 'queue' } },
+      }),
+  ],
   ['p2c_peak_ewma', (a) => new BalancedDispatcher({ balancer: { endpoints: a, policy: 'p2c_peak_ewma' } })],
 ];
 
-async function real(requests: number, rounds: number): Promise<void> {
+async function real(requests: number, rounds: number, inFlight: readonly number[]): Promise<void> {
   const fast = [FAST_MS, SPIKE_FRACTION, SPIKE_MS] as const;
   const backends = await startBackends([fast, fast, fast, fast, [SLOW_MS, 0, 0]]);
   try {
-    for (const concurrency of [4, 20]) {
+    for (const concurrency of inFlight) {
       const dispatchers = contenders.map(([name, make]) => [name, make(backends.addresses)] as const);
       for (const [, d] of dispatchers) await load(d, 300, concurrency); // warm-up: connections, JIT, estimates
       const runs = new Map<string, Run[]>(contenders.map(([name]) => [name, []]));
@@ -121,8 +129,8 @@ async function real(requests: number, rounds: number): Promise<void> {
 }
 
 /** The same fleet in the simulator: one client, closed loop approximated by Poisson arrivals at the same rate. */
-function sim(): void {
-  for (const concurrency of [4, 20]) {
+function sim(inFlight: readonly number[]): void {
+  for (const concurrency of inFlight) {
     // A closed loop of `concurrency` requests at ~6 ms each runs at about concurrency / 6 ms.
     const ratePerSec = (concurrency * 1000) / 6.5;
     const result = simulate(
@@ -143,6 +151,7 @@ function sim(): void {
         configurations: [
           { name: 'round_robin', policy: 'round_robin' },
           { name: 'p2c_robust_ewma', policy: 'p2c_robust_ewma' },
+          { name: "default, cost: 'queue'", policy: { name: 'p2c_robust_ewma', cost: 'queue' } },
           { name: 'p2c_peak_ewma', policy: 'p2c_peak_ewma' },
         ],
       }),
@@ -164,7 +173,9 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '1500' },
     rounds: { type: 'string', default: '2' },
     sim: { type: 'boolean', default: false },
+    'in-flight': { type: 'string', default: '4,20,64' },
   },
 });
-if (values.sim) sim();
-await real(Number(values.requests), Number(values.rounds));
+const inFlight = values['in-flight'].split(',').map(Number);
+if (values.sim) sim(inFlight);
+await real(Number(values.requests), Number(values.rounds), inFlight);

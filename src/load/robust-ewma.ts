@@ -12,17 +12,21 @@
  *   the time since the last update (Finagle's time-weighted EWMA: no dependence on the request rate).
  * - A sample above that is a *suspect*: remembered; the published estimate is provisionally raised to
  *   `spikeFactor ×` the confirmed one, which is kept aside.
- * - A high sample whose request *started after the previous high one arrived* is independent evidence; after
- *   `confirmations` of them in a row (default 2) the estimate jumps to the smallest of the high samples — the
- *   peak rule, on evidence. Requests that overlapped the suspect were delayed by the same event (one backend pause
- *   or one client stall delays every response in flight), so they neither confirm nor refute it.
+ * - A high sample whose request *started after the previous high one arrived*, or that *arrived more than
+ *   `spikeFactor` × the confirmed estimate after it*, is independent evidence; after `confirmations` of them in a
+ *   row (default 2) the estimate jumps to the smallest of the high samples — the peak rule, on evidence. Other
+ *   requests that overlapped the suspect were delayed by the same event (one backend pause or one client stall
+ *   delays every response in flight and releases them together), so they neither confirm nor refute it. A slow
+ *   answer arriving well after the suspect cannot have been released by the same pause: in a real slowdown the
+ *   requests already in flight keep coming back slow one after another, and they confirm it without waiting for
+ *   new requests to make the round trip.
  * - An ordinary sample from a request started after the suspect arrived refutes it: the confirmed estimate is
  *   restored exactly, as if the spike had not happened.
  *
  * Two confirmations rather than one: with 1 % spikes, two independent spikes in a row happen once per 10⁴ samples
- * (seconds at sub-millisecond latencies), three once per 10⁶. A real 10× slowdown is in the estimate three slow
- * round trips after it starts; meanwhile the provisional raise and the requests piling up (`inFlight + 1`) hold
- * its traffic down.
+ * (seconds at sub-millisecond latencies), three once per 10⁶. A real 10× slowdown is in the estimate once three
+ * of its slow answers have come back apart (often answers to requests already in flight when it began); meanwhile
+ * the provisional raise and the requests piling up (`inFlight + 1`) hold its traffic down.
  *
  * Reads decay the estimate toward 0 with τ, as in the classic estimator, so an endpoint that is not picked looks
  * cheaper as time passes and is measured again: one r× slower than its peers after about τ·ln(r) (τ 1 s: ~2.3 s
@@ -87,8 +91,12 @@ function observeRare(
   const base = suspect === 0 ? state.rttEstimate : state.rttBase;
   const stamp = suspect === 0 ? state.rttStamp : state.rttBaseStamp;
   const w = now > stamp ? decayFactor((now - stamp) / decayMs) : 1;
-  const startedAt = now - rttMs;
-  const independent = suspect !== 0 && startedAt >= state.rttSuspectAt;
+  // Independent evidence: the request started after the previous high sample arrived, or it arrived more than
+  // spikeFactor × the confirmed estimate after it. One backend pause or one client stall delays every response in
+  // flight and releases them together, within about one ordinary latency of each other; a slow answer that comes
+  // later than that was slowed by something that lasted, which is what a real slowdown looks like.
+  const since = now - state.rttSuspectAt;
+  const independent = suspect !== 0 && (now - rttMs >= state.rttSuspectAt || since > spikeFactor * base);
   // Spikes are judged against the confirmed estimate itself, not its idle-decayed value: the decay is a device to
   // re-probe an endpoint, not a belief that it got faster, so a probe that answers as slowly as before is
   // an ordinary sample and re-confirms the estimate at once.

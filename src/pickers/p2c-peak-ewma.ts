@@ -15,6 +15,7 @@
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import { readNumber, readObject } from '../config/validate.js';
+import { cheaperConcurrent, TypicalLoad } from '../load/concurrent-cost.js';
 import { cheaperThan, peakEwmaEstimator } from '../load/peak-ewma.js';
 import { Xorshift32 } from './fast-random.js';
 import type { Picker, Policy, PolicyDefinition, PolicyEnvironment } from './picker.js';
@@ -70,18 +71,88 @@ class WeightedPeakEwmaPicker implements Picker {
 }
 
 /**
+ * The default policy's picker: the same two-choice draw, compared on the concurrent-server cost of
+ * load/concurrent-cost.ts (the slower candidate is charged at least the typical in-flight count).
+ */
+class ConcurrentP2cPicker implements Picker {
+  readonly #typical: TypicalLoad;
+  constructor(
+    private readonly endpoints: readonly EndpointState[],
+    private readonly rng: Xorshift32,
+    private readonly decayMs: number,
+    typical: TypicalLoad,
+  ) {
+    this.#typical = typical;
+  }
+
+  pick(): EndpointState | undefined {
+    const eps = this.endpoints;
+    const n = eps.length;
+    if (n === 1) return eps[0];
+    const i = this.rng.below(n);
+    let j = this.rng.below(n - 1);
+    if (j >= i) j++;
+    const a = eps[i]!;
+    const b = eps[j]!;
+    const typical = this.#typical;
+    const chosen = cheaperConcurrent(b, a, this.decayMs, typical) ? b : a;
+    typical.record(chosen.inFlight);
+    return chosen;
+  }
+}
+
+/** {@link ConcurrentP2cPicker} with unequal weights: both candidates drawn in proportion to weight. */
+class WeightedConcurrentP2cPicker implements Picker {
+  readonly #table: AliasTable;
+  readonly #typical: TypicalLoad;
+  constructor(
+    private readonly endpoints: readonly EndpointState[],
+    private readonly rng: Xorshift32,
+    private readonly decayMs: number,
+    typical: TypicalLoad,
+  ) {
+    this.#table = new AliasTable(endpoints.map((e) => e.effectiveWeight));
+    this.#typical = typical;
+  }
+
+  pick(): EndpointState | undefined {
+    const a = this.endpoints[this.#table.sample(this.rng.uniform())]!;
+    const b = this.endpoints[this.#table.sample(this.rng.uniform())]!;
+    const typical = this.#typical;
+    const chosen = cheaperConcurrent(b, a, this.decayMs, typical) ? b : a;
+    typical.record(chosen.inFlight);
+    return chosen;
+  }
+}
+
+/**
+ * How the in-flight count enters the cost: `'queue'` is Finagle/Linkerd's `estimate × (inFlight + 1)`;
+ * `'concurrent'` charges the slower candidate at least the typical in-flight count (load/concurrent-cost.ts).
+ */
+export type LatencyCostModel = 'queue' | 'concurrent';
+
+/**
  * The two-choice picker shared by the latency-aware policies (`p2c_peak_ewma`, `p2c_robust_ewma`): their
- * estimators differ only in how samples move the estimate, not in how it is read, so the pick is the same code
- * and costs the same.
+ * estimators differ only in how samples move the estimate, not in how it is read. `cost` picks the comparison.
  */
 export function buildLatencyP2cPicker(
   endpoints: readonly EndpointState[],
   env: PolicyEnvironment,
   decayMs: number,
+  cost: LatencyCostModel = 'queue',
 ): Picker {
-  return uniformWeights(endpoints)
-    ? new PeakEwmaPicker(endpoints, new Xorshift32(env.random), decayMs)
-    : new WeightedPeakEwmaPicker(endpoints, new Xorshift32(env.random), decayMs);
+  const uniform = uniformWeights(endpoints);
+  const rng = new Xorshift32(env.random);
+  if (cost === 'queue') {
+    return uniform
+      ? new PeakEwmaPicker(endpoints, rng, decayMs)
+      : new WeightedPeakEwmaPicker(endpoints, rng, decayMs);
+  }
+  // A rebuilt picker starts from the balancer's current mean load rather than from 0 (idle).
+  const typical = new TypicalLoad(env.load.totalInFlight / endpoints.length);
+  return uniform
+    ? new ConcurrentP2cPicker(endpoints, rng, decayMs, typical)
+    : new WeightedConcurrentP2cPicker(endpoints, rng, decayMs, typical);
 }
 
 export const p2cPeakEwma: PolicyDefinition<P2cPeakEwmaOptions> = {

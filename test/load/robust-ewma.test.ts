@@ -64,7 +64,7 @@ describe('robust estimator, sample by sample', () => {
     const one = robustEwmaEstimator(TAU, 2, 1);
     const s = observed(5, 0);
     one.observe(s, 50, 1000); // suspect
-    one.observe(s, 48, 1020); // started at 972, overlapped the suspect: no confirmation
+    one.observe(s, 48, 1008); // started at 960, overlapped the suspect and came back with it (≤ 2 × 5 ms later)
     expect(s.rttSuspect).toBe(50);
     one.observe(s, 55, 1060); // started at 1005, after 1000: confirmed
     expect(s.rttSuspect).toBe(0);
@@ -79,11 +79,41 @@ describe('robust estimator, sample by sample', () => {
     estimator.observe(s, 55, 1060); // started 1005 ≥ 1000: first confirmation, not yet enough
     expect(s.rttSuspect).toBe(52);
     expect(s.rttEstimate).toBeCloseTo(10 * Math.exp(-1000 / TAU), 9);
-    estimator.observe(s, 51, 1100); // started 1049 < 1060: overlapped the last one, no confirmation
+    estimator.observe(s, 51, 1068); // started 1017 < 1060 and back within 2 × 5 ms of it: no confirmation
     expect(s.rttSuspect).toBe(52);
     estimator.observe(s, 50, 1120); // started 1070 ≥ 1060: second confirmation
     expect(s.rttSuspect).toBe(0);
     expect(s.rttEstimate).toBe(50); // the smallest of the chain
+  });
+
+  it('takes slow answers that overlapped the suspect but came back well after it as confirmations', () => {
+    // A real slowdown: requests already in flight keep coming back slow, one after another.
+    const s = observed(5, 0);
+    estimator.observe(s, 50, 1000); // suspect
+    estimator.observe(s, 50, 1011); // started 961, before the suspect arrived, but back 11 ms > 2 × 5 ms after it
+    expect(s.rttSuspect).toBe(50);
+    estimator.observe(s, 50, 1022); // 11 ms after the previous high one: the second confirmation
+    expect(s.rttSuspect).toBe(0);
+    expect(s.rttEstimate).toBe(50);
+  });
+
+  it('does not take the answers one pause released together as confirmations', () => {
+    // A 60 ms pause of a 5 ms backend: everything in service comes back within ~5 ms of the pause's end.
+    const s = observed(5, 0);
+    for (const [rtt, at] of [
+      [62, 1000],
+      [61, 1001],
+      [58, 1003],
+      [57, 1004],
+      [56, 1006],
+      [55, 1009],
+    ] as const) {
+      estimator.observe(s, rtt, at);
+    }
+    expect(s.rttSuspect).toBe(62);
+    estimator.observe(s, 5, 1015); // started 1010, after the suspect: refuted
+    expect(s.rttSuspect).toBe(0);
+    expect(s.rttEstimate).toBeLessThan(5.1);
   });
 
   it('is refuted by an ordinary sample between confirmations', () => {

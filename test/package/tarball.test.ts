@@ -27,7 +27,9 @@ import { builtinPolicies } from '../../src/pickers/builtin.js';
 // 75 KiB → 80 KiB (issue 19): the peer-list coordinate (peer ring layout, balancing, the peer resolver's list) and
 // the dynamic aperture controller add ~4.7 KiB; subsetting is built from the Balancer's options, so it is in every
 // core bundle (making it a registered stage, like the health mechanisms, would let a bundle leave it out).
-const CORE_BUNDLE_BUDGET_BYTES = 80 * 1024;
+// 80 KiB → 82 KiB (issue 12): the default policy's concurrent-server pick cost (its cost function and two picker
+// classes, src/load/concurrent-cost.ts) adds ~1.1 KiB.
+const CORE_BUNDLE_BUDGET_BYTES = 82 * 1024;
 
 const root = join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {

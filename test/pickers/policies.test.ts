@@ -127,8 +127,8 @@ describe('weighted shares (sequential requests, nothing left in flight)', () => 
 });
 
 describe('load awareness', () => {
-  it.each(['least_request', 'p2c_peak_ewma'])(
-    '%s never prefers the more loaded of its two candidates',
+  it.each(['least_request', 'p2c_peak_ewma', 'p2c_robust_ewma'])(
+    '%s never prefers the more loaded of its two candidates (equal latency estimates)',
     (policy) => {
       // With two endpoints the distinct pair is always both, so the choice must be the less loaded one.
       checkProperty(

@@ -2,9 +2,10 @@
  * The default policy's promise, checked on seeded simulations (deterministic; the targets of issue 12):
  * lower tail latency than round robin when backends differ, even when the fast ones are not perfectly clean.
  *
- * Every fleet also runs the default with one of its two properties removed, and the test asserts that variant
- * misses the target — so these tests fail if the robustness (classic peak rule: `p2c_peak_ewma`) or the reaction
- * (no peak rule at all: `spikeFactor` so high nothing counts as a spike, i.e. plain EWMA) is taken out.
+ * Every fleet also runs the default with one of its properties removed, and the test asserts that variant misses
+ * the target — so these tests fail if the robustness (classic peak rule: `p2c_peak_ewma`), the reaction (no peak
+ * rule at all: `spikeFactor` so high nothing counts as a spike, i.e. plain EWMA) or the concurrent-server cost
+ * (`cost: 'queue'`, Finagle's `estimate × (inFlight + 1)`) is taken out.
  */
 import { describe, expect, it } from 'vitest';
 import { type FleetConfig, parseFleetConfig } from '../../src/sim/config.js';
@@ -15,6 +16,8 @@ const ROUND_ROBIN = { name: 'round_robin', policy: 'round_robin' } as const;
 const DEFAULT = { name: 'default', policy: 'p2c_robust_ewma' } as const;
 const NO_ROBUSTNESS = { name: 'classic_peak', policy: 'p2c_peak_ewma' } as const;
 const NO_REACTION = { name: 'plain_ewma', policy: { name: 'p2c_robust_ewma', spikeFactor: 1000 } } as const;
+/** The default with Finagle's cost `estimate × (inFlight + 1)` instead of the concurrent-server cost. */
+const QUEUE_COST = { name: 'queue_cost', policy: { name: 'p2c_robust_ewma', cost: 'queue' } } as const;
 
 function run(fleet: Omit<FleetConfig, 'configurations'>, configurations: FleetConfig['configurations']) {
   const result = simulate(parseFleetConfig({ ...fleet, configurations }));
@@ -139,10 +142,10 @@ describe('identical replicas with rare pauses at low load', () => {
 });
 
 describe('a backend that turns 10× slower', () => {
-  // Issue 12's target is ≤ 2 %; the default gets 2.07 % here (2.1–2.8 % over seeds 1–6), against 3.7 % for
-  // plain EWMA (same τ) and 7.7 % for classic Peak-EWMA under the same noise. One confirmation would meet it more often
-  // at the cost of starving endpoints after two unrelated spikes in a row (see docs/choosing-a-policy.md).
-  it('gets ≤ 2.5 % of requests in the first 0.5 s after, where plain EWMA and classic peak send > 3 %', () => {
+  // Issue 12's target: ≤ 2 %. The default gets 1.68 % here (1.68–2.00 % over seeds 1–6), against 3.7 % for plain
+  // EWMA (same τ) and 7.7 % for classic Peak-EWMA under the same noise. Slow answers that were already in flight
+  // confirm the slowdown as they come back (load/robust-ewma.ts); before that rule, 2.07 % (2.1–2.8 %).
+  it('gets ≤ 2 % of requests in the first 0.5 s after, where plain EWMA and classic peak send > 3 %', () => {
     const r = run(
       {
         seed: 5,
@@ -171,8 +174,62 @@ describe('a backend that turns 10× slower', () => {
     );
     const firstHalfSecond = (c: ConfigurationResult) => windowShare(c, 4, 3000, 3500);
     expect(windowShare(r.default!, 4, 0, 3000)).toBeGreaterThan(0.15); // a full share before
-    expect(firstHalfSecond(r.default!)).toBeLessThanOrEqual(0.025);
+    expect(firstHalfSecond(r.default!)).toBeLessThanOrEqual(0.02);
     expect(firstHalfSecond(r.plain_ewma!)).toBeGreaterThan(0.03);
     expect(firstHalfSecond(r.classic_peak!)).toBeGreaterThan(0.03);
+  });
+});
+
+describe('servers that serve requests concurrently, many requests in flight', () => {
+  // One client holding ~20 or ~64 requests in flight against servers that serve them concurrently (latency does
+  // not grow with the number in flight), with rare 60 ms answers. The slow backend is 6× slower: what the client
+  // of benchmarks/noisy-tail.ts measures against 50 ms when its fast backends answer at 6.5–8 ms.
+  const fleet = (inFlight: number) =>
+    ({
+      seed: 1,
+      clients: 1,
+      durationMs: 4000,
+      arrivals: { type: 'poisson', ratePerSec: (inFlight * 1000) / 6 },
+      networkDelay: { type: 'lognormal', medianMs: 0.3, sigma: 0.5 },
+      clientStalls: { ratePerSec: 0.2, durationMs: 20 },
+      backends: [
+        {
+          name: 'fast',
+          count: 4,
+          concurrency: 100_000,
+          serviceTime: { type: 'bimodal', fastMs: 5, slowMs: 60, slowFraction: 0.003 },
+        },
+        { name: 'slow', concurrency: 100_000, serviceTime: { type: 'constant', ms: 30 } },
+      ],
+    }) as const;
+
+  it.each([20, 64])(
+    '%i in flight: ≤ 1 in 200 requests to the slow one, p99 ≤ 0.5× round robin; the Finagle cost sends ~1 in 100',
+    (inFlight) => {
+      const r = run(fleet(inFlight), [ROUND_ROBIN, DEFAULT, QUEUE_COST]);
+      expect(share(r.default!, 'slow')).toBeLessThanOrEqual(0.005);
+      expect(r.default!.latency.p99).toBeLessThanOrEqual(0.5 * r.round_robin!.latency.p99);
+      // estimate × (inFlight + 1): the idle slow backend (30 × 1) undercuts fast ones holding 5+ requests.
+      expect(share(r.queue_cost!, 'slow')).toBeGreaterThan(0.007);
+      expect(r.queue_cost!.latency.p99).toBeGreaterThan(0.5 * r.round_robin!.latency.p99);
+    },
+  );
+
+  it('servers that do queue (one worker each), ten clients at 60 % load: p99 within 1.1× of the Finagle cost', () => {
+    const r = run(
+      {
+        seed: 2,
+        clients: 10,
+        durationMs: 4000,
+        arrivals: { type: 'poisson', ratePerSec: 480 },
+        backends: [
+          { name: 'fast', count: 4, concurrency: 1, serviceTime: { type: 'exponential', meanMs: 5 } },
+          { name: 'slow', concurrency: 1, serviceTime: { type: 'exponential', meanMs: 50 } },
+        ],
+      },
+      [ROUND_ROBIN, DEFAULT, QUEUE_COST],
+    );
+    expect(r.default!.latency.p99).toBeLessThanOrEqual(1.1 * r.queue_cost!.latency.p99);
+    expect(r.default!.latency.p99).toBeLessThanOrEqual(0.5 * r.round_robin!.latency.p99);
   });
 });

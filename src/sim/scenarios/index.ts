@@ -1,6 +1,7 @@
 /**
  * The built-in scenarios, by name.
  */
+import { busyConcurrentFleet } from './busy-concurrent-fleet.js';
 import { cascadingFailure } from './cascading-failure.js';
 import { hotKeys } from './hot-keys.js';
 import { noisyFleet, slowdownUnderNoise } from './noisy-fleet.js';
@@ -18,6 +19,7 @@ export const scenarios: readonly Scenario[] = [
   oneSlowBackend,
   noisyFleet,
   slowdownUnderNoise,
+  busyConcurrentFleet,
   thunderingHerd,
   cascadingFailure,
   retryStorm,
