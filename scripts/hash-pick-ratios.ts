@@ -6,11 +6,11 @@
  *   npx tsx scripts/hash-pick-ratios.ts [endpoints=100] [rounds=20]
  */
 import { addresses, makeKeys, ourPicker } from '../benchmarks/suites/hashing.js';
+import type { PickContext } from '../src/balancer/policy/picker.js';
 import { xxh32String } from '../src/hash/xxh32.js';
 import { xxh64StringInto } from '../src/hash/xxh64.js';
 import { maglev } from '../src/pickers/maglev.js';
 import { multiprobe } from '../src/pickers/multiprobe.js';
-import type { PickContext } from '../src/pickers/picker.js';
 import { ringHash } from '../src/pickers/ring-hash.js';
 
 const endpoints = Number(process.argv[2] ?? 100);

@@ -11,10 +11,10 @@ import { P2cBalancer } from 'load-balancers';
 import { Balancer } from '../../src/balancer/balancer.js';
 import { EndpointState } from '../../src/balancer/endpoint-state.js';
 import type { Outcome } from '../../src/balancer/outcome.js';
+import type { PickContext } from '../../src/balancer/policy/picker.js';
+import { createPolicy, parsePolicyConfig } from '../../src/balancer/policy/registry.js';
 import { systemClock } from '../../src/clock.js';
 import { parseEndpoint } from '../../src/endpoint.js';
-import type { PickContext } from '../../src/pickers/picker.js';
-import { createPolicy, parsePolicyConfig } from '../../src/pickers/registry.js';
 import { seededRandom } from '../../src/random.js';
 import type { Bench } from '../harness.js';
 

@@ -9,9 +9,9 @@
  */
 import { Balancer } from '../../src/balancer/balancer.js';
 import { EndpointState } from '../../src/balancer/endpoint-state.js';
+import { createPolicy, parsePolicyConfig } from '../../src/balancer/policy/registry.js';
 import { systemClock } from '../../src/clock.js';
 import { parseEndpoint } from '../../src/endpoint.js';
-import { createPolicy, parsePolicyConfig } from '../../src/pickers/registry.js';
 import { seededRandom } from '../../src/random.js';
 import type { Bench } from '../harness.js';
 

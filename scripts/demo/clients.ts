@@ -6,7 +6,7 @@
  * - {@link balancedPoolClient}: undici's own BalancedPool, as users have it today (no retries, no ejection).
  */
 import { BalancedPool, type Dispatcher, request } from 'undici';
-import type { PolicyConfig } from '../../src/pickers/registry.js';
+import type { PolicyConfig } from '../../src/balancer/policy/registry.js';
 import { RetryPolicy } from '../../src/resilience/retry-policy.js';
 import { BalancedDispatcher, failureOfError } from '../../src/undici/index.js';
 import type { SendResult } from './workload.js';

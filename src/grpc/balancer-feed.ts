@@ -5,8 +5,9 @@
  * any resolver, so a control-plane change keeps latency estimates, ejections and in-flight counts; `setEndpoints`
  * could only replace the endpoints.
  */
+
+import type { Resolver, ResolverClusterConfig, ResolverListener } from '../balancer/resolver.js';
 import type { EndpointInput } from '../endpoint.js';
-import type { Resolver, ResolverClusterConfig, ResolverListener } from '../resolvers/resolver.js';
 
 export class BalancerFeed implements Resolver {
   #listener: ResolverListener | undefined;

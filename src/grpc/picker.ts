@@ -14,7 +14,7 @@ import { readHeader } from '../affinity/keys.js';
 import type { Balancer } from '../balancer/balancer.js';
 import type { Lease } from '../balancer/lease.js';
 import { CANCELLED } from '../balancer/outcome.js';
-import type { PickContext } from '../pickers/picker.js';
+import type { PickContext } from '../balancer/policy/picker.js';
 import { type AttemptRoute, routeOf } from './call-route.js';
 import { CallTracker, type PendingPicks } from './call-tracker.js';
 import type { OrcaWeights } from './orca.js';

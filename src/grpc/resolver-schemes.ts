@@ -25,9 +25,9 @@
  *   configured with `switchyard` ignores them.
  */
 import { type ChannelOptions, experimental, Metadata, status as Status } from '@grpc/grpc-js';
+import type { Resolver, ResolverClusterConfig, ResolverUpdate } from '../balancer/resolver.js';
 import { type Endpoint, type EndpointInput, parseEndpoints } from '../endpoint.js';
 import { ConfigError } from '../errors/config-error.js';
-import type { Resolver, ResolverClusterConfig, ResolverUpdate } from '../resolvers/resolver.js';
 import { StaticResolver } from '../resolvers/static.js';
 import { CLUSTER_KEYS, LB_POLICY_NAME, parseGrpcLbOptions } from './config.js';
 import { toGrpcEndpoint } from './endpoints.js';

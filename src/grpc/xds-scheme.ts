@@ -12,8 +12,9 @@
  * resolves an xDS target: `switchyard-lb/grpc` itself loads without it, and a missing `protobufjs` fails that
  * channel's calls with a message saying so.
  */
+
+import type { Resolver, ResolverListener } from '../balancer/resolver.js';
 import { ConfigError } from '../errors/config-error.js';
-import type { Resolver, ResolverListener } from '../resolvers/resolver.js';
 import type { XdsResolverOptions } from '../resolvers/xds/xds-resolver.js';
 import type { ResolverFactory } from './resolver-schemes.js';
 

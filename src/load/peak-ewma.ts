@@ -13,7 +13,7 @@
  * request would wait. τ defaults to 10 s everywhere (Finagle, Linkerd, Envoy's peak_ewma extension).
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
-import type { LatencyEstimator } from './estimator.js';
+import type { LatencyEstimator } from '../balancer/estimator.js';
 
 /**
  * `exp(−x)` for x ≥ 0. Most updates are milliseconds apart against τ = 10 s, so x ≪ 1 and a three-term series is

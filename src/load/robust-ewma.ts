@@ -35,7 +35,7 @@
  * re-probing a truly slow endpoint every τ·ln(r) (~0.6 % of requests in the tests' five-backend fleet).
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
-import type { LatencyEstimator } from './estimator.js';
+import type { LatencyEstimator } from '../balancer/estimator.js';
 import { currentEstimate, decayFactor } from './peak-ewma.js';
 
 /** Defaults: τ 1 s, spike threshold 2× the estimate, 2 confirmations (docs/choosing-a-policy.md: how chosen). */

@@ -15,7 +15,7 @@
  * running on removed (draining) endpoints; while those drain the bound is slightly looser, never tighter.
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
-import type { SharedLoad } from './picker.js';
+import type { SharedLoad } from '../balancer/policy/picker.js';
 
 /** Floating-point slack so that an exact product like 1.1 × 10 = 11.000000000000002 still rounds up to 11. */
 const EPSILON = 1e-9;

@@ -12,10 +12,10 @@
  * endpoint array are new.
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
+import type { Picker, Policy, PolicyEnvironment } from '../balancer/policy/picker.js';
 import { type RawOptions, readOptionalNumber } from '../config/validate.js';
 import { LoadBound } from './bounded-load.js';
 import { Xorshift32 } from './fast-random.js';
-import type { Picker, Policy, PolicyEnvironment } from './picker.js';
 
 /** Endpoints in canonical order, their weights, and a signature of the (address, weight) pairs. */
 export interface CanonicalSet {

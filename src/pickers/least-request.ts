@@ -15,10 +15,10 @@
  *   more loaded of two is never chosen.
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
+import type { Picker, Policy, PolicyDefinition } from '../balancer/policy/picker.js';
+import { AliasTable, uniformWeights } from '../balancer/routing/weights.js';
 import { readNumber, readObject } from '../config/validate.js';
 import { Xorshift32 } from './fast-random.js';
-import type { Picker, Policy, PolicyDefinition } from './picker.js';
-import { AliasTable, uniformWeights } from './weights.js';
 
 export const LEAST_REQUEST = 'least_request';
 

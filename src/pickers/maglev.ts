@@ -20,13 +20,13 @@
  * within 1 % of its share when M > 100 × N; a table smaller than the endpoint set leaves some endpoints out.
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
+import type { PickContext, Picker, Policy, PolicyDefinition } from '../balancer/policy/picker.js';
 import { join, readNumber, readObject } from '../config/validate.js';
 import { ConfigError } from '../errors/config-error.js';
 import { xxh32String } from '../hash/xxh32.js';
 import { type LoadBound, walkAccepting, walkToRoom } from './bounded-load.js';
 import type { Xorshift32 } from './fast-random.js';
 import { hashPolicy, randomHash, readBalanceFactor } from './hash-endpoints.js';
-import type { PickContext, Picker, Policy, PolicyDefinition } from './picker.js';
 
 export const MAGLEV = 'maglev';
 

@@ -18,12 +18,12 @@
  * Not wire-compatible with anything: use `ring_hash` (gRFC A42) to agree with Envoy/gRPC clients.
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
+import type { PickContext, Picker, Policy, PolicyDefinition } from '../balancer/policy/picker.js';
 import { readNumber, readObject } from '../config/validate.js';
 import { xxh32Pair, xxh32String } from '../hash/xxh32.js';
 import { type LoadBound, walkAccepting, walkToRoom } from './bounded-load.js';
 import type { Xorshift32 } from './fast-random.js';
 import { hashPolicy, randomHash, readBalanceFactor } from './hash-endpoints.js';
-import type { PickContext, Picker, Policy, PolicyDefinition } from './picker.js';
 
 export const MULTIPROBE = 'multiprobe';
 

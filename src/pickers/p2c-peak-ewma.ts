@@ -14,12 +14,12 @@
  * nor flooded by an optimistic one; its first response then sets its own estimate.
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
+import type { Picker, Policy, PolicyDefinition, PolicyEnvironment } from '../balancer/policy/picker.js';
+import { AliasTable, uniformWeights } from '../balancer/routing/weights.js';
 import { readNumber, readObject } from '../config/validate.js';
 import { cheaperConcurrent, TypicalLoad } from '../load/concurrent-cost.js';
 import { cheaperThan, peakEwmaEstimator } from '../load/peak-ewma.js';
 import { Xorshift32 } from './fast-random.js';
-import type { Picker, Policy, PolicyDefinition, PolicyEnvironment } from './picker.js';
-import { AliasTable, uniformWeights } from './weights.js';
 
 export const P2C_PEAK_EWMA = 'p2c_peak_ewma';
 

@@ -14,10 +14,11 @@
  * `spikeFactor` (2): a sample above `spikeFactor × estimate` needs confirming before it counts, and
  * `confirmations` (2): how many independent high samples after the first confirm it.
  */
+
+import type { Policy, PolicyDefinition } from '../balancer/policy/picker.js';
 import { readEnum, readNumber, readObject } from '../config/validate.js';
 import { defaultRobustEwmaOptions, robustEwmaEstimator } from '../load/robust-ewma.js';
 import { buildLatencyP2cPicker, type LatencyCostModel } from './p2c-peak-ewma.js';
-import type { Policy, PolicyDefinition } from './picker.js';
 
 export const P2C_ROBUST_EWMA = 'p2c_robust_ewma';
 

@@ -5,10 +5,10 @@
  * table. Like round robin it ignores load; its variance is higher, which makes it a baseline rather than a choice.
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
+import type { Picker, Policy, PolicyDefinition } from '../balancer/policy/picker.js';
+import { AliasTable, uniformWeights } from '../balancer/routing/weights.js';
 import { readObject } from '../config/validate.js';
 import { Xorshift32 } from './fast-random.js';
-import type { Picker, Policy, PolicyDefinition } from './picker.js';
-import { AliasTable, uniformWeights } from './weights.js';
 
 export const RANDOM = 'random';
 

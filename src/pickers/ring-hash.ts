@@ -25,13 +25,13 @@
  * endpoint on the ring and walks past failed ones at pick time. With all endpoints healthy both agree.
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
+import type { PickContext, Picker, Policy, PolicyDefinition } from '../balancer/policy/picker.js';
 import { join, readNumber, readObject } from '../config/validate.js';
 import { ConfigError } from '../errors/config-error.js';
 import { xxh64StringInto } from '../hash/xxh64.js';
 import { type LoadBound, walkAccepting, walkToRoom } from './bounded-load.js';
 import type { Xorshift32 } from './fast-random.js';
 import { hashPolicy, listedSet, readBalanceFactor } from './hash-endpoints.js';
-import type { PickContext, Picker, Policy, PolicyDefinition } from './picker.js';
 
 export const RING_HASH = 'ring_hash';
 

@@ -7,8 +7,8 @@
  * keeps sending a slow endpoint its full share (the "unlucky server" problem).
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
+import type { Picker, Policy, PolicyDefinition } from '../balancer/policy/picker.js';
 import { readObject } from '../config/validate.js';
-import type { Picker, Policy, PolicyDefinition } from './picker.js';
 
 export const ROUND_ROBIN = 'round_robin';
 

@@ -13,10 +13,10 @@
  * only rebuilds when the routable set or the weights change.
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
+import type { Picker, Policy, PolicyDefinition } from '../balancer/policy/picker.js';
+import { uniformWeights } from '../balancer/routing/weights.js';
 import { readObject } from '../config/validate.js';
-import type { Picker, Policy, PolicyDefinition } from './picker.js';
 import { RoundRobinPicker } from './round-robin.js';
-import { uniformWeights } from './weights.js';
 
 export const WEIGHTED_ROUND_ROBIN = 'weighted_round_robin';
 

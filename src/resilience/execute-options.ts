@@ -1,7 +1,7 @@
 /** The options and result of {@link execute} (executor.ts), apart so execution.ts can use them without a cycle. */
 import type { Balancer } from '../balancer/balancer.js';
 import type { Lease } from '../balancer/lease.js';
-import type { PickContext } from '../pickers/picker.js';
+import type { PickContext } from '../balancer/policy/picker.js';
 import type { AdaptiveThrottle } from './adaptive-throttle.js';
 import type { AttemptInfo, Classified } from './attempt.js';
 import type { ExecutorStats } from './executor-stats.js';

@@ -5,13 +5,13 @@
  */
 import type { Balancer } from '../balancer/balancer.js';
 import { CANCELLED, type Outcome } from '../balancer/outcome.js';
+import type { PickContext } from '../balancer/policy/picker.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
 import { NoEndpointError } from '../errors/no-endpoint-error.js';
 import { OverflowError } from '../errors/overflow-error.js';
 import { ThrottledError } from '../errors/throttled-error.js';
 import { channels, publish } from '../observability/channels.js';
-import type { PickContext } from '../pickers/picker.js';
 import { Attempt, type Classified } from './attempt.js';
 import type { ExecuteOptions, ExecuteResult, ExecuteResume } from './execute-options.js';
 import type { ExecutorStats } from './executor-stats.js';

@@ -2,6 +2,13 @@
  * Resilience: retry budgets, backoff, retry policy, hedging, adaptive throttling, circuit breaking, and the
  * executor that combines them. One file per mechanism; see docs/retries.md.
  */
+
+export {
+  type CircuitBreakerLimits,
+  type CircuitBreakerOptions,
+  defaultCircuitBreakerOptions,
+  PendingLimit,
+} from '../balancer/limits.js';
 export {
   AdaptiveThrottle,
   type AdaptiveThrottleOptions,
@@ -14,12 +21,6 @@ export {
   ExponentialBackoff,
   parseRetryAfter,
 } from './backoff.js';
-export {
-  type CircuitBreakerLimits,
-  type CircuitBreakerOptions,
-  defaultCircuitBreakerOptions,
-  PendingLimit,
-} from './circuit-breaker.js';
 export {
   type AttemptInfo,
   type Classified,

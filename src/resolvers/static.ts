@@ -2,8 +2,9 @@
  * A resolver over a fixed list, which can be replaced by hand with {@link StaticResolver.set}. This is what
  * `new Balancer({ endpoints })` uses, and a convenient way to drive endpoint changes in tests.
  */
+
+import type { Resolver, ResolverListener } from '../balancer/resolver.js';
 import type { EndpointInput } from '../endpoint.js';
-import type { Resolver, ResolverListener } from './resolver.js';
 
 export class StaticResolver implements Resolver {
   #endpoints: readonly EndpointInput[];

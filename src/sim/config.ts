@@ -7,6 +7,7 @@
 
 import type { BalancerOptions } from '../balancer/balancer.js';
 import { parseBalancerOptions } from '../balancer/parse-options.js';
+import type { PolicyConfig } from '../balancer/policy/registry.js';
 import { ManualClock } from '../clock.js';
 import {
   checkNumber,
@@ -18,7 +19,6 @@ import {
   readString,
 } from '../config/validate.js';
 import { ConfigError } from '../errors/config-error.js';
-import type { PolicyConfig } from '../pickers/registry.js';
 import type { AdaptiveThrottleOptions } from '../resilience/adaptive-throttle.js';
 import { type DistributionConfig, parseDistribution, type Sampler } from './distributions.js';
 import { withFieldPrefix } from './field-prefix.js';

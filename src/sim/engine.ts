@@ -13,8 +13,8 @@
 import { Balancer, type BalancerOptions } from '../balancer/balancer.js';
 import type { Lease } from '../balancer/lease.js';
 import type { FailureKind, Outcome } from '../balancer/outcome.js';
+import type { PickContext } from '../balancer/policy/picker.js';
 import { countEvents, type EventCounts } from '../observability/subscribe.js';
-import type { PickContext } from '../pickers/picker.js';
 import { type RandomSource, seededRandom } from '../random.js';
 import type { AdaptiveThrottle } from '../resilience/adaptive-throttle.js';
 import type { RetryBudget } from '../resilience/retry-budget.js';

@@ -2,10 +2,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { Balancer } from '../../src/balancer/balancer.js';
 import type { ExtensionContext } from '../../src/balancer/extension.js';
 import type { Lease } from '../../src/balancer/lease.js';
+import type { Resolver, ResolverListener } from '../../src/balancer/resolver.js';
 import { ManualClock } from '../../src/clock.js';
 import { ConfigError } from '../../src/errors/config-error.js';
 import { seededRandom } from '../../src/random.js';
-import type { Resolver, ResolverListener } from '../../src/resolvers/resolver.js';
 import { StaticResolver } from '../../src/resolvers/static.js';
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -7,12 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { Balancer, type BalancerOptions } from '../../src/balancer/balancer.js';
 import { circuitBreakerFromCluster } from '../../src/balancer/cluster-settings.js';
 import type { Lease } from '../../src/balancer/lease.js';
+import type { Resolver, ResolverClusterConfig, ResolverListener } from '../../src/balancer/resolver.js';
 import { ManualClock } from '../../src/clock.js';
 import type { ConfigError } from '../../src/errors/config-error.js';
 import { parseOutlierDetection } from '../../src/health/options.js';
 import { outlierDetectionFromCluster } from '../../src/health/outlier-mechanism.js';
 import { seededRandom } from '../../src/random.js';
-import type { Resolver, ResolverClusterConfig, ResolverListener } from '../../src/resolvers/resolver.js';
 
 const ENDPOINTS = ['a:1', 'b:1', 'c:1', 'd:1'];
 /** What the xDS resolver emits for `outlier_detection { consecutive_5xx: 5, max_ejection_percent: 100 }`. */

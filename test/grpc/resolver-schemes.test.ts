@@ -2,6 +2,7 @@
  * switchyard resolvers as grpc-js schemes: a resolver the test drives by hand behind a real channel.
  */
 import { expect, it } from 'vitest';
+import type { Resolver, ResolverListener, ResolverUpdate } from '../../src/balancer/resolver.js';
 import type { EndpointInput } from '../../src/endpoint.js';
 import { ConfigError } from '../../src/errors/index.js';
 import {
@@ -11,7 +12,6 @@ import {
   setStaticEndpoints,
   setup,
 } from '../../src/grpc/index.js';
-import type { Resolver, ResolverListener, ResolverUpdate } from '../../src/resolvers/resolver.js';
 import { burst, type TestServer, useEchoFleet, waitFor, who } from '../helpers/grpc-servers.js';
 
 setup();

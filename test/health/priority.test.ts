@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Balancer } from '../../src/balancer/balancer.js';
 import { EndpointState } from '../../src/balancer/endpoint-state.js';
-import { selectRoutable } from '../../src/balancer/routable.js';
+import { levelHealth, priorityLoad } from '../../src/balancer/routing/priority.js';
+import { selectRoutable } from '../../src/balancer/routing/routable.js';
 import { ManualClock } from '../../src/clock.js';
 import { type EndpointInput, parseEndpoint } from '../../src/endpoint.js';
 import { defaultRoutingOptions } from '../../src/health/options.js';
-import { levelHealth, priorityLoad } from '../../src/health/priority.js';
 import { seededRandom } from '../../src/random.js';
 
 const level = (total: number, healthy: number) => ({ total, healthy });

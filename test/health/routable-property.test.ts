@@ -10,7 +10,7 @@ import { Balancer } from '../../src/balancer/balancer.js';
 import type { EndpointState } from '../../src/balancer/endpoint-state.js';
 import type { ExtensionContext } from '../../src/balancer/extension.js';
 import type { FailureKind } from '../../src/balancer/outcome.js';
-import { selectRoutable } from '../../src/balancer/routable.js';
+import { selectRoutable } from '../../src/balancer/routing/routable.js';
 import { ManualClock } from '../../src/clock.js';
 import { defaultRoutingOptions } from '../../src/health/options.js';
 import { channelNames } from '../../src/observability/channels.js';

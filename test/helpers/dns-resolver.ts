@@ -3,11 +3,11 @@
  * and fails under CI, a per-test server + resolver on a ManualClock, and a listener that queues what it hears.
  */
 import { afterEach, beforeAll, describe } from 'vitest';
+import type { ResolverUpdate } from '../../src/balancer/resolver.js';
 import { ManualClock } from '../../src/clock.js';
 import { seededRandom } from '../../src/random.js';
 import { DnsResolver } from '../../src/resolvers/dns/dns-resolver.js';
 import type { DnsResolverOptions } from '../../src/resolvers/dns/options.js';
-import type { ResolverUpdate } from '../../src/resolvers/resolver.js';
 import { Dnsmasq, type DnsmasqRecords, dnsmasqAvailability } from './dnsmasq.js';
 
 /** What a test gets: `setup()` starts dnsmasq and a resolver; `cleanup()` registers teardown for extra resources. */

@@ -1,5 +1,5 @@
 /** A resolver the test drives by hand: `listener` is what the Balancer passed to `start`, to push updates with. */
-import type { Resolver, ResolverListener } from '../../src/resolvers/resolver.js';
+import type { Resolver, ResolverListener } from '../../src/balancer/resolver.js';
 
 export type ManualResolver = Resolver & { listener?: ResolverListener };
 

@@ -2,7 +2,7 @@
  * Small shared pieces of the xDS tests: a recording resolver listener, a bootstrap for a local control plane,
  * and polling with a deadline (for network events; timers are driven by ManualClock where it matters).
  */
-import type { ResolverListener, ResolverUpdate } from '../../src/resolvers/resolver.js';
+import type { ResolverListener, ResolverUpdate } from '../../src/balancer/resolver.js';
 
 /** Polls `predicate` every 5 ms; rejects after `timeoutMs` with `what` in the message. */
 export async function until(predicate: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {

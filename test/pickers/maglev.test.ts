@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Balancer } from '../../src/balancer/balancer.js';
+import { parsePolicyConfig } from '../../src/balancer/policy/registry.js';
 import { ConfigError } from '../../src/errors/config-error.js';
 import { buildMaglevTable, defaultMaglevOptions, isPrime, maglev, slotOf } from '../../src/pickers/maglev.js';
-import { parsePolicyConfig } from '../../src/pickers/registry.js';
 import { seededRandom } from '../../src/random.js';
 import { checkProperty } from '../helpers/properties.js';
 import { address, makeKeys, makePolicy, makeStates, range, route, tally } from './ring-hash-fixtures.js';

@@ -7,7 +7,7 @@
  * Peak-EWMA (τ 10 s), which is why the classic policy fails these tests.
  */
 import { describe, expect, it } from 'vitest';
-import type { PolicyConfig } from '../../src/pickers/registry.js';
+import type { PolicyConfig } from '../../src/balancer/policy/registry.js';
 import { seededRandom } from '../../src/random.js';
 import { rig } from './helpers.js';
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Balancer } from '../../src/balancer/balancer.js';
+import type { PolicyDefinition } from '../../src/balancer/policy/picker.js';
+import { parsePolicyConfig, registeredPolicies, registerPolicy } from '../../src/balancer/policy/registry.js';
+import { AliasTable } from '../../src/balancer/routing/weights.js';
 import { readNumber, readObject } from '../../src/config/validate.js';
 import { ConfigError } from '../../src/errors/config-error.js';
-import type { PolicyDefinition } from '../../src/pickers/picker.js';
-import { parsePolicyConfig, registeredPolicies, registerPolicy } from '../../src/pickers/registry.js';
 import { edfSchedule, slotCounts } from '../../src/pickers/weighted-round-robin.js';
-import { AliasTable } from '../../src/pickers/weights.js';
 
 /** A user-defined policy: always the endpoint with the lowest port (a plugin written against the public contract). */
 const lowestPort: PolicyDefinition<{ offset: number }> = {

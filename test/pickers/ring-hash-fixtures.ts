@@ -3,8 +3,8 @@
  * holds them, policies created against a shared load counter, and key populations.
  */
 import { EndpointState } from '../../src/balancer/endpoint-state.js';
+import type { Picker, Policy, PolicyDefinition, SharedLoad } from '../../src/balancer/policy/picker.js';
 import { parseEndpoint } from '../../src/endpoint.js';
-import type { Picker, Policy, PolicyDefinition, SharedLoad } from '../../src/pickers/picker.js';
 import { type RandomSource, seededRandom } from '../../src/random.js';
 
 /** `10.0.x.y:8080` for i = 0, 1, … */

@@ -5,9 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { PolicyDefinition } from '../../src/balancer/policy/picker.js';
 import { maglev } from '../../src/pickers/maglev.js';
 import { multiprobe } from '../../src/pickers/multiprobe.js';
-import type { PolicyDefinition } from '../../src/pickers/picker.js';
 import { ringEntryCounts, ringHash } from '../../src/pickers/ring-hash.js';
 import { seededRandom } from '../../src/random.js';
 import { checkProperty } from '../helpers/properties.js';

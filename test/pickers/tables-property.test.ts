@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { AliasTable } from '../../src/balancer/routing/weights.js';
 import { edfSchedule, slotCounts } from '../../src/pickers/weighted-round-robin.js';
-import { AliasTable } from '../../src/pickers/weights.js';
 import { checkProperty } from '../helpers/properties.js';
 
 describe('AliasTable', () => {

@@ -3,8 +3,8 @@
  * the hand-written subset) — one rule per test, with its boundary.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { getPolicyDefinition } from '../../src/balancer/policy/registry.js';
 import { isXdsResourceError, type XdsResourceError } from '../../src/errors/xds-resource-error.js';
-import { getPolicyDefinition } from '../../src/pickers/registry.js';
 import { decodeCluster } from '../../src/resolvers/xds/cds.js';
 import { decodeAssignment } from '../../src/resolvers/xds/eds.js';
 import { encodeDiscoveryRequest } from '../../src/resolvers/xds/proto/codec.js';

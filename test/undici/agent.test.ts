@@ -1,8 +1,8 @@
 import * as undici from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EndpointState } from '../../src/balancer/endpoint-state.js';
+import { registerPolicy } from '../../src/balancer/policy/registry.js';
 import { ConfigError } from '../../src/errors/config-error.js';
-import { registerPolicy } from '../../src/pickers/registry.js';
 import { BalancedAgent } from '../../src/undici/agent.js';
 import { BalancedDispatcher } from '../../src/undici/dispatcher.js';
 import { createFetch } from '../../src/undici/fetch.js';

@@ -17,9 +17,9 @@
  * (a headless service scaled to zero), and then traffic must stop: pod IPs are reused by other pods.
  */
 import { Resolver as NodeDnsResolver } from 'node:dns/promises';
+import type { Resolver, ResolverListener } from '../../balancer/resolver.js';
 import { DnsResolutionError } from '../../errors/dns-resolution-error.js';
 import { RefreshLimiter } from '../refresh-limiter.js';
-import type { Resolver, ResolverListener } from '../resolver.js';
 import {
   addressAnswerToEndpoints,
   checkSrvRecords,

@@ -22,11 +22,12 @@
  *
  * Every problem is collected and reported at once, naming the envoy field path.
  */
+
+import type { PolicyConfig } from '../../balancer/policy/registry.js';
+import { parsePolicyConfig } from '../../balancer/policy/registry.js';
+import type { ResolverClusterConfig } from '../../balancer/resolver.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { XdsResourceError } from '../../errors/xds-resource-error.js';
-import type { PolicyConfig } from '../../pickers/registry.js';
-import { parsePolicyConfig } from '../../pickers/registry.js';
-import type { ResolverClusterConfig } from '../resolver.js';
 import { decodeClusterMessage, TYPE_URL } from './proto/codec.js';
 import {
   type DurationMessage,

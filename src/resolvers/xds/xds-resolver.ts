@@ -16,13 +16,13 @@
  * reported through `onError` (the Balancer's `resolver-error` event) and never clear the endpoint set.
  */
 import { createRequire } from 'node:module';
+import type { Resolver, ResolverListener, ResolverUpdate } from '../../balancer/resolver.js';
 import type { Clock } from '../../clock.js';
 import { checkClock, checkRandom } from '../../config/injectables.js';
 import { readNumber, readObject } from '../../config/validate.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { XdsResourceError } from '../../errors/xds-resource-error.js';
 import type { RandomSource } from '../../random.js';
-import type { Resolver, ResolverListener, ResolverUpdate } from '../resolver.js';
 import {
   type AdsBackoffOptions,
   AdsClient,
