@@ -20,10 +20,11 @@
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import type { PickContext, Picker, Policy, PolicyDefinition } from '../balancer/policy/picker.js';
 import { readNumber, readObject } from '../config/validate.js';
-import { xxh32Pair, xxh32String } from '../hash/xxh32.js';
+import { xxh32String } from '../hash/xxh32.js';
 import { type LoadBound, walkAccepting, walkToRoom } from './bounded-load.js';
 import type { Xorshift32 } from './fast-random.js';
 import { hashPolicy, randomHash, readBalanceFactor } from './hash-endpoints.js';
+import { type ProbeRing, ProbeRingBuilder } from './probe-ring.js';
 
 export const MULTIPROBE = 'multiprobe';
 
@@ -52,122 +53,8 @@ export const defaultMultiprobeOptions: MultiprobeOptions = {
   balanceFactor: undefined,
 };
 
-/** A built ring: point positions in ascending order, each point's endpoint, and a bucket index over them. */
-export interface ProbeRing {
-  readonly positions: Uint32Array<ArrayBufferLike>;
-  readonly owners: Int32Array<ArrayBufferLike>;
-  /** `starts[b]`: the first point at or after `b << shift`; `starts[B]` is the point count. ~2 buckets per point. */
-  readonly starts: Int32Array;
-  readonly shift: number;
-}
-
-/** Seed of an endpoint's second address hash (points are XXH32 over (k, second) seeded with the first). */
-const SECOND_ID_SEED = 0x5bd1e995;
 /** Probe j of a key sits at fmix32(hash + j × golden ratio), a bijection: distinct probes never collide. */
 const PROBE_STEP = 0x9e3779b9 | 0;
-
-/** Points of an endpoint of `weight`: a function of its own weight only, so survivors never change. */
-export function pointsFor(weight: number, pointsPerWeight: number): number {
-  return Math.max(1, Math.round(pointsPerWeight * weight));
-}
-
-/**
- * Most points on one ring: 2²¹ (~24 MB with the index). Weights are relative and may be as large as 10⁶, so
- * `pointsPerWeight × weight` is unbounded; a set above the cap is built with `pointsPerWeight` halved until it
- * fits. That halving rescales every endpoint (as A42 does), but only for sets whose total weight exceeds
- * 2²¹ / pointsPerWeight — 131,072 units of weight with the default — never in the common case.
- */
-export const MAX_PROBE_POINTS = 2 ** 21;
-
-/** `pointsPerWeight`, halved until the set's points fit {@link MAX_PROBE_POINTS}. */
-export function effectivePointsPerWeight(weights: ArrayLike<number>, pointsPerWeight: number): number {
-  let perWeight = pointsPerWeight;
-  for (let halvings = 0; halvings < 64; halvings++) {
-    let total = 0;
-    for (let i = 0; i < weights.length; i++) total += pointsFor(weights[i]!, perWeight);
-    if (total <= MAX_PROBE_POINTS) return perWeight;
-    perWeight /= 2;
-  }
-  return perWeight;
-}
-
-/** Top bits the points are counting-sorted by: 65,536 counters (256 KiB) stay in cache, unlike a bucket each. */
-const SORT_BITS = 16;
-
-/**
- * Sorts the points by position (stable: equal positions keep their input order) and indexes the successor buckets:
- * one counting sort by the top 16 bits (stable scatter), an insertion sort inside each of those ranges (a handful of
- * points), then one sequential pass for the bucket starts. Replaced a three-pass LSD radix sort plus a bucket scan
- * with a nested loop: ~35 ms of a 10,000-endpoint update (400,000 points; issue 17). Consumes neither input.
- */
-function sortIntoBuckets(
-  positions: Uint32Array,
-  owners: Int32Array,
-  shift: number,
-  buckets: number,
-): ProbeRing {
-  const size = positions.length;
-  const sortShift = 32 - SORT_BITS;
-  const counts = new Int32Array(2 ** SORT_BITS + 1);
-  for (let j = 0; j < size; j++) counts[(positions[j]! >>> sortShift) + 1]!++;
-  for (let r = 1; r < counts.length; r++) counts[r]! += counts[r - 1]!;
-  const sorted = new Uint32Array(size);
-  const sortedOwners = new Int32Array(size);
-  for (let j = 0; j < size; j++) {
-    const at = counts[positions[j]! >>> sortShift]!++;
-    sorted[at] = positions[j]!;
-    sortedOwners[at] = owners[j]!;
-  }
-  // counts[r] is now the end of range r: the whole array is ordered by range, so one insertion sort over it only
-  // ever moves points within their own range.
-  for (let j = 1; j < size; j++) {
-    const position = sorted[j]!;
-    if (sorted[j - 1]! <= position) continue;
-    const owner = sortedOwners[j]!;
-    let k = j - 1;
-    for (; k >= 0 && sorted[k]! > position; k--) {
-      sorted[k + 1] = sorted[k]!;
-      sortedOwners[k + 1] = sortedOwners[k]!;
-    }
-    sorted[k + 1] = position;
-    sortedOwners[k + 1] = owner;
-  }
-  const starts = new Int32Array(buckets + 1);
-  let b = 0;
-  for (let j = 0; j < size; j++) {
-    const bucket = sorted[j]! >>> shift;
-    while (b <= bucket) starts[b++] = j;
-  }
-  while (b <= buckets) starts[b++] = size;
-  return { positions: sorted, owners: sortedOwners, starts, shift };
-}
-
-/** Builds the ring for endpoints named `addresses` (canonical order) with `weights`. */
-export function buildProbeRing(
-  addresses: readonly string[],
-  weights: ArrayLike<number>,
-  requestedPointsPerWeight: number,
-): ProbeRing {
-  const pointsPerWeight = effectivePointsPerWeight(weights, requestedPointsPerWeight);
-  let size = 0;
-  for (let i = 0; i < addresses.length; i++) size += pointsFor(weights[i]!, pointsPerWeight);
-  const positions = new Uint32Array(size);
-  const owners = new Int32Array(size);
-  let p = 0;
-  for (let i = 0; i < addresses.length; i++) {
-    const idA = xxh32String(addresses[i]!);
-    const idB = xxh32String(addresses[i]!, SECOND_ID_SEED);
-    const count = pointsFor(weights[i]!, pointsPerWeight);
-    for (let k = 0; k < count; k++) {
-      positions[p] = xxh32Pair(k, idB, idA);
-      owners[p++] = i;
-    }
-  }
-  // About two buckets per point: a successor search reads a bucket and scans its zero to two points. Measured
-  // 1.6× faster per pick than a binary search over one-point buckets (branchy, mispredicted), for 4 bytes/point.
-  const bits = Math.min(21, Math.max(1, Math.ceil(Math.log2(size)) + 1));
-  return sortIntoBuckets(positions, owners, 32 - bits, 2 ** bits);
-}
 
 /** Index of the first point at or after `position`, wrapping to 0 past the last one. */
 export function successor(ring: ProbeRing, position: number): number {
@@ -296,11 +183,13 @@ export const multiprobe: PolicyDefinition<MultiprobeOptions> = {
     return { pointsPerWeight, probes, balanceFactor: readBalanceFactor(obj, path) };
   },
   create(options, env): Policy {
+    // One builder per policy instance: each rebuild reuses the previous ring's points (probe-ring.ts).
+    const rings = new ProbeRingBuilder(options.pointsPerWeight);
     return hashPolicy(
       MULTIPROBE,
       env,
       options.balanceFactor,
-      (set) => buildProbeRing(set.addresses, set.weights, options.pointsPerWeight),
+      (set) => rings.build(set.addresses, set.weights),
       (endpoints, ring, rng, bound) =>
         bound === undefined
           ? new MultiprobePicker(endpoints, ring, rng, options.probes)

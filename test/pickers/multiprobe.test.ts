@@ -7,14 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { Balancer } from '../../src/balancer/balancer.js';
 import { xxh32Pair, xxh32String } from '../../src/hash/xxh32.js';
 import {
-  buildProbeRing,
   defaultMultiprobeOptions,
-  MAX_PROBE_POINTS,
   multiprobe,
-  pointsFor,
   successor,
   winningPoint,
 } from '../../src/pickers/multiprobe.js';
+import { buildProbeRing, MAX_PROBE_POINTS, pointsFor } from '../../src/pickers/probe-ring.js';
 import { address, makeKeys, makePolicy, makeStates, range, route, tally } from './ring-hash-fixtures.js';
 
 describe('multiprobe options', () => {
