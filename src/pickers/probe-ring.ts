@@ -79,12 +79,41 @@ function hashPoints(
   return { positions, owners };
 }
 
+/** Below this many points a plain insertion sort beats allocating the 65,536 counters (a rebuild's few new points). */
+const INSERTION_ONLY = 256;
+
 /**
  * Sorts points by position, stably (equal positions keep their input order): one counting sort by the top 16 bits
  * (stable scatter), then an insertion sort inside each of those ranges (a handful of points). Replaced a three-pass
- * LSD radix sort (issue 17). Consumes neither input.
+ * LSD radix sort (issue 17). Small inputs skip the counting sort. Consumes neither input.
  */
 function sortPoints(points: Points): Points {
+  const size = points.positions.length;
+  const scattered = size <= INSERTION_ONLY ? copyPoints(points) : scatterByTopBits(points);
+  const sorted = scattered.positions;
+  const sortedOwners = scattered.owners;
+  // Ordered by range after the scatter, so this insertion sort only ever moves points within their range.
+  for (let j = 1; j < size; j++) {
+    const position = sorted[j]!;
+    if (sorted[j - 1]! <= position) continue;
+    const owner = sortedOwners[j]!;
+    let k = j - 1;
+    for (; k >= 0 && sorted[k]! > position; k--) {
+      sorted[k + 1] = sorted[k]!;
+      sortedOwners[k + 1] = sortedOwners[k]!;
+    }
+    sorted[k + 1] = position;
+    sortedOwners[k + 1] = owner;
+  }
+  return scattered;
+}
+
+function copyPoints(points: Points): Points {
+  return { positions: points.positions.slice(), owners: points.owners.slice() };
+}
+
+/** A stable counting-sort scatter by the top {@link SORT_BITS} bits of the position. */
+function scatterByTopBits(points: Points): Points {
   const { positions, owners } = points;
   const size = positions.length;
   const sortShift = 32 - SORT_BITS;
@@ -97,19 +126,6 @@ function sortPoints(points: Points): Points {
     const at = counts[positions[j]! >>> sortShift]!++;
     sorted[at] = positions[j]!;
     sortedOwners[at] = owners[j]!;
-  }
-  // The array is now ordered by range, so one insertion sort over it only ever moves points within their range.
-  for (let j = 1; j < size; j++) {
-    const position = sorted[j]!;
-    if (sorted[j - 1]! <= position) continue;
-    const owner = sortedOwners[j]!;
-    let k = j - 1;
-    for (; k >= 0 && sorted[k]! > position; k--) {
-      sorted[k + 1] = sorted[k]!;
-      sortedOwners[k + 1] = sortedOwners[k]!;
-    }
-    sorted[k + 1] = position;
-    sortedOwners[k + 1] = owner;
   }
   return { positions: sorted, owners: sortedOwners };
 }
