@@ -138,17 +138,23 @@ function scatterByTopBits(points: Points): Points {
 function indexBuckets(sorted: Points): ProbeRing {
   const positions = sorted.positions;
   const size = positions.length;
-  const bits = Math.min(21, Math.max(1, Math.ceil(Math.log2(size)) + 1));
-  const shift = 32 - bits;
-  const buckets = 2 ** bits;
-  const starts = new Int32Array(buckets + 1);
+  const shift = bucketShift(size);
+  const starts = new Int32Array(2 ** (32 - shift) + 1);
   let b = 0;
-  for (let j = 0; j < size; j++) {
-    const bucket = positions[j]! >>> shift;
-    while (b <= bucket) starts[b++] = j;
-  }
-  while (b <= buckets) starts[b++] = size;
+  for (let j = 0; j < size; j++) b = fillStarts(starts, b, positions[j]! >>> shift, j);
+  fillStarts(starts, b, starts.length - 1, size);
   return { positions, owners: sorted.owners, starts, shift };
+}
+
+/** The bucket shift for `size` points: 32 − bits, with 2^bits ≈ 2–4 buckets per point (at most 2²¹ buckets). */
+function bucketShift(size: number): number {
+  return 32 - Math.min(21, Math.max(1, Math.ceil(Math.log2(size)) + 1));
+}
+
+/** Points bucket `b` up to `bucket` (inclusive) at point `j`, the first point at or after them; returns the next b. */
+function fillStarts(starts: Int32Array, b: number, bucket: number, j: number): number {
+  while (b <= bucket) starts[b++] = j;
+  return b;
 }
 
 /** Each endpoint's point count at `pointsPerWeight`, and their sum. */
@@ -249,34 +255,38 @@ function rebuild(
   const { newIndex, added, addedPoints } = matchEndpoints(last, addresses, counts);
   const fresh = sortPoints(hashPoints(addresses, counts, added, addedPoints));
   const old = last.ring;
+  const oldPositions = old.positions;
+  const oldOwners = old.owners;
+  const oldSize = oldPositions.length;
   const positions = new Uint32Array(total);
   const owners = new Int32Array(total);
-  const oldSize = old.positions.length;
+  // The bucket index is filled as the points are written: one pass instead of two over ~400,000 points.
+  const shift = bucketShift(total);
+  const starts = new Int32Array(2 ** (32 - shift) + 1);
+  let b = 0;
   let i = 0;
   let j = 0;
-  let p = 0;
-  while (p < total) {
+  for (let p = 0; p < total; p++) {
     // Next surviving old point, with its owner's new index.
     let owner = -1;
-    while (i < oldSize && (owner = newIndex[old.owners[i]!]!) === -1) i++;
-    if (j < addedPoints) {
-      const position = fresh.positions[j]!;
-      const freshOwner = fresh.owners[j]!;
-      // Ties by endpoint index, as in a full build (never the same endpoint: an added one has no old points).
-      if (
-        i >= oldSize ||
-        position < old.positions[i]! ||
-        (position === old.positions[i]! && freshOwner < owner)
-      ) {
-        positions[p] = position;
-        owners[p++] = freshOwner;
-        j++;
-        continue;
-      }
+    while (i < oldSize && (owner = newIndex[oldOwners[i]!]!) === -1) i++;
+    let position: number;
+    // Ties by endpoint index, as in a full build (never the same endpoint: an added one has no old points).
+    if (
+      j < addedPoints &&
+      (i >= oldSize ||
+        fresh.positions[j]! < oldPositions[i]! ||
+        (fresh.positions[j]! === oldPositions[i]! && fresh.owners[j]! < owner))
+    ) {
+      position = fresh.positions[j]!;
+      owner = fresh.owners[j++]!;
+    } else {
+      position = oldPositions[i++]!;
     }
-    positions[p] = old.positions[i]!;
-    owners[p++] = owner;
-    i++;
+    b = fillStarts(starts, b, position >>> shift, p);
+    positions[p] = position;
+    owners[p] = owner;
   }
-  return indexBuckets({ positions, owners });
+  fillStarts(starts, b, starts.length - 1, total);
+  return { positions, owners, starts, shift };
 }
