@@ -80,6 +80,8 @@ export interface TestServer {
   calls: number;
   /** Calls currently being handled. */
   active: number;
+  /** `Who` calls the client cancelled while the server was still handling them (seen server-side). */
+  cancelled: number;
   /** Metadata keys of the last call received. */
   lastMetadataKeys: string[];
   stop(): Promise<void>;
@@ -114,6 +116,7 @@ export async function startServer(name: string, behaviour: Partial<Behaviour> = 
       Who: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         result.lastMetadataKeys = Object.keys(call.metadata.getMap());
         result.active++;
+        call.on('cancelled', () => result.cancelled++);
         const answer = () => {
           result.active--;
           result.calls++;
@@ -144,6 +147,7 @@ export async function startServer(name: string, behaviour: Partial<Behaviour> = 
     behaviour: state,
     calls: 0,
     active: 0,
+    cancelled: 0,
     lastMetadataKeys: [],
     async stop() {
       const s = server;
