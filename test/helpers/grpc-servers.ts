@@ -116,8 +116,13 @@ export async function startServer(name: string, behaviour: Partial<Behaviour> = 
       Who: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         result.lastMetadataKeys = Object.keys(call.metadata.getMap());
         result.active++;
-        call.on('cancelled', () => result.cancelled++);
+        let answered = false;
+        // grpc-js emits 'cancelled' at the end of every call: count only calls cancelled before their answer.
+        call.on('cancelled', () => {
+          if (!answered) result.cancelled++;
+        });
         const answer = () => {
+          answered = true;
           result.active--;
           result.calls++;
           const trailer = new grpc.Metadata();
