@@ -122,6 +122,23 @@ describe('hedged unary calls', () => {
     );
   });
 
+  it('every attempt slower than the deadline: DEADLINE_EXCEEDED at the deadline, every lease given back', async () => {
+    const hedging = new HedgingPolicy({ delayMs: 20 });
+    const client = await ready('hedge-deadline', { hedging, retry: true, idempotentMethods: [WHO] });
+    for (const s of servers) s.behaviour.delayMs = SLOW_MS;
+    const start = performance.now();
+    const answer = await who(client, {}, 300);
+    const ms = performance.now() - start;
+    expect(answer).toMatch(/^ERR 4:/);
+    expect(ms).toBeLessThan(SLOW_MS / 2);
+    expect(hedging.stats().hedges).toBe(1);
+    await waitFor(
+      () => fleet.balancer('hedge-deadline')!.stats().totalInFlight === 0,
+      1_000,
+      'leases released',
+    );
+  });
+
   it('server-streaming calls are never hedged', async () => {
     const hedging = new HedgingPolicy({ delayMs: 0 });
     const client = await ready('hedge-stream', { hedging, idempotentMethods: ['/test.Echo/*'] });
