@@ -478,13 +478,27 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.emit('drained', state.endpoint);
   }
 
+  /**
+   * The subset's members (every state without subsetting). When known endpoints joined the subset and a mechanism
+   * derives weights (slow start), the weights are derived once more, so a joining endpoint ramps from now instead
+   * of taking its full share on a cold connection; then the subset applies its overlaps to the new weights.
+   */
+  #subsetCandidates(now: number): Iterable<EndpointState> {
+    const subset = this.#subset;
+    if (subset === undefined) return this.#states.values();
+    const derivesWeights = this.#health.derivesWeights;
+    const members = subset.select(this.#states.values(), derivesWeights);
+    if (subset.joined === 0 || !derivesWeights) return members;
+    for (const extension of this.#extensions) extension.beforeRebuild?.(now);
+    return subset.select(this.#states.values(), derivesWeights);
+  }
+
   /** Recomputes the routable set and builds a new picker. Called on every change that can affect routing. */
   #rebuild(): void {
     if (this.#closed) return;
     const now = this.#clock.now();
     for (const extension of this.#extensions) extension.beforeRebuild?.(now);
-    const candidates =
-      this.#subset?.select(this.#states.values(), this.#health.derivesWeights) ?? this.#states.values();
+    const candidates = this.#subsetCandidates(now);
     const { routable, picker } = route(
       this.#states.values(),
       candidates,

@@ -26,7 +26,8 @@ export interface BalancerExtension {
   endpointRemoved?(state: EndpointState): void;
   /**
    * Called at the start of every picker rebuild, before the routable set is computed: the place to derive
-   * routing inputs from the current health (slow start sets `effectiveWeight` here). Off the hot path.
+   * routing inputs from the current health (slow start sets `effectiveWeight` here). Off the hot path. Must be
+   * idempotent: when known endpoints join the subset (src/subsetting) it runs a second time with the same `now`.
    */
   beforeRebuild?(now: number): void;
   /** Every release except cancellations, with the latency used and the time. */

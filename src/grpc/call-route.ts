@@ -35,6 +35,14 @@ export class AttemptRoute {
   balancer: Balancer | undefined;
   /** Picker → interceptor: the endpoint the attempt went to (`host:port`). */
   address: string | undefined;
+  /**
+   * Picker → interceptor: the lease the picker took for this attempt (attempt 1), which its call tracker releases
+   * at the call's end — unless the executor, having adopted the attempt for a hedge, released it first (as
+   * `cancelled` when it lost the race); a second release is ignored.
+   */
+  picked: Lease | undefined = undefined;
+  /** Interceptor ← picker: called after each pick of this attempt (arms the hedge timer of a hedgeable call). */
+  onPicked: (() => void) | undefined = undefined;
   /** Picker → interceptor: how the channel classifies status codes into outcomes. */
   classifier: StatusClassifier | undefined;
   /** Picker → interceptor: the pick failed locally; the attempt reached no endpoint. */

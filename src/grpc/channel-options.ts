@@ -40,18 +40,18 @@ export interface ChannelOptionsExtras {
 /**
  * Returns client options: `{ 'grpc.service_config': … }` selecting the `switchyard` policy with the LB part of
  * `config`, merged with `extras.options`, and `interceptors` holding {@link switchyardInterceptor} with the
- * `retry` / `throttle` / `idempotentMethods` part (retries through switchyard's executor; time-to-headers latency
+ * `retry` / `hedging` / `throttle` / `idempotentMethods` part (retries through switchyard's executor; time-to-headers latency
  * for every call). Pass them to a generated client's constructor. Throws {@link ConfigError} naming the field when
  * `config` is invalid, and when the service config in `extras.options` has a grpc-js `retryPolicy` or
- * `hedgingPolicy` while `retry` is on (both would retry the same calls).
+ * `hedgingPolicy` while `retry` or `hedging` is on (both would repeat the same calls).
  */
 export function channelOptions(
   config: ChannelConfig = {},
   extras: ChannelOptionsExtras = {},
 ): ChannelOptions {
   setup();
-  const { retry, throttle, idempotentMethods, ...lbConfig } = config;
-  const interceptor = switchyardInterceptor({ retry, throttle, idempotentMethods });
+  const { retry, hedging, throttle, idempotentMethods, ...lbConfig } = config;
+  const interceptor = switchyardInterceptor({ retry, hedging, throttle, idempotentMethods });
   parseGrpcLbOptions(lbConfig);
   let entry: Record<string, unknown> = { [LB_POLICY_NAME]: lbConfig };
   if (extras.grpcOutlierDetection !== undefined)
@@ -59,7 +59,7 @@ export function channelOptions(
   const serviceConfig = mergeServiceConfig(
     extras.options?.['grpc.service_config'],
     entry,
-    retry !== undefined && retry !== false,
+    (retry !== undefined && retry !== false) || (hedging !== undefined && hedging !== false),
   );
   return {
     ...extras.options,
@@ -129,7 +129,7 @@ function mergeServiceConfig(
       if (key in method) {
         throw new ConfigError({
           field: `${FIELD}.methodConfig[${i}].${key}`,
-          allowed: `absent while switchyard retries (\`retry\`): both would retry the same calls. Drop one — switchyard's retries go to endpoints not yet tried, under a retry budget`,
+          allowed: `absent while switchyard retries or hedges (\`retry\`, \`hedging\`): both would repeat the same calls. Drop one — switchyard's attempts go to endpoints not yet tried, under a retry budget`,
           received: (method as Record<string, unknown>)[key],
         });
       }

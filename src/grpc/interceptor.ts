@@ -35,16 +35,19 @@ import {
   type StatusObject,
 } from '@grpc/grpc-js';
 import type { Balancer } from '../balancer/balancer.js';
+import type { Lease } from '../balancer/lease.js';
 import type { Outcome } from '../balancer/outcome.js';
-import { systemClock } from '../clock.js';
+import { systemClock, type TimerHandle } from '../clock.js';
 import { isDeadlineExceededError } from '../errors/deadline-exceeded-error.js';
-import type { AttemptInfo } from '../resilience/attempt.js';
+import type { AttemptInfo, Classified } from '../resilience/attempt.js';
+import type { ExecuteOptions } from '../resilience/execute-options.js';
 import { execute } from '../resilience/executor.js';
-import { type CallFacts, classifyAttempt, outcomeOf, releaseWinner } from './attempt-status.js';
+import type { RetryBudget } from '../resilience/retry-budget.js';
+import { type CallFacts, classifyAttempt, outcomeOf } from './attempt-status.js';
 import { AttemptRoute, attachRoute } from './call-route.js';
+import { AttemptFailed, type AttemptOwner, type ChildCall, ExecutorAttempt } from './executor-attempt.js';
 import { type GrpcResilience, type GrpcResilienceOptions, parseGrpcResilience } from './retry-config.js';
 
-type ChildCall = ReturnType<NextCall>;
 type MessageContext = Parameters<InterceptingCall['sendMessageWithContext']>[0];
 
 const CONNECT: Outcome = Object.freeze({ ok: false, failure: 'connect' });
@@ -68,16 +71,8 @@ export function switchyardInterceptor(options: GrpcResilienceOptions = {}): Inte
     new SwitchyardCall(callOptions, nextCall, resilience) as unknown as InterceptingCall;
 }
 
-/** A failed attempt, as the executor sees it (the rejection of `attempt`). */
-class AttemptFailed {
-  constructor(
-    readonly status: StatusObject,
-    readonly route: AttemptRoute,
-  ) {}
-}
-
 /** One logical call: its attempts, and the one that is committed to the caller. */
-class SwitchyardCall implements CallFacts {
+class SwitchyardCall implements CallFacts, AttemptOwner {
   readonly #options: InterceptorOptions;
   readonly #next: NextCall;
   readonly #r: GrpcResilience;
@@ -97,6 +92,11 @@ class SwitchyardCall implements CallFacts {
   #abort: AbortController | undefined;
   #callerCancelled = false;
   #lastStatus: StatusObject | undefined;
+  /** Unary, declared idempotent, with `hedging` configured: attempt 1 may be hedged. */
+  #hedgeable = false;
+  #hedgeTimer: TimerHandle | undefined;
+  /** Attempt 1 once the executor adopted it for a hedge: its grpc-js events go there. */
+  #first: ExecutorAttempt | undefined;
 
   constructor(options: InterceptorOptions, next: NextCall, resilience: GrpcResilience) {
     this.#options = options;
@@ -118,6 +118,16 @@ class SwitchyardCall implements CallFacts {
     }
     const route = new AttemptRoute();
     this.#route = route;
+    const method = this.#options.method_definition;
+    if (
+      this.#r.hedging !== undefined &&
+      !method.requestStream &&
+      !method.responseStream &&
+      this.isIdempotent()
+    ) {
+      this.#hedgeable = true;
+      route.onPicked = () => this.#armHedge();
+    }
     this.#child = this.#launch(route, this);
   }
 
@@ -192,19 +202,34 @@ class SwitchyardCall implements CallFacts {
 
   /** @internal */
   onReceiveMetadata(metadata: Metadata): void {
+    if (this.#first !== undefined) {
+      this.#first.onReceiveMetadata(metadata);
+      return;
+    }
     if (this.#done || this.#abort !== undefined) return;
-    this.#route!.markHeaders();
+    const route = this.#route!;
+    route.markHeaders();
+    if (this.#hedgeable && route.balancer !== undefined) {
+      // The hedging latency window learns from every answered call, not only from those slow enough to be hedged.
+      this.#r.hedging!.observe(route.balancer, systemClock.now() - this.#startedAt);
+    }
     this.#commit(metadata);
   }
 
   /** @internal Before commit the only message is the unary null that precedes a failed status: dropped. */
   onReceiveMessage(message: unknown): void {
-    if (this.#committed && this.#abort === undefined) this.#listener.onReceiveMessage?.(message);
+    if (this.#first !== undefined) this.#first.onReceiveMessage(message);
+    else if (this.#committed && this.#abort === undefined) this.#listener.onReceiveMessage?.(message);
   }
 
   /** @internal */
   onReceiveStatus(status: StatusObject): void {
+    if (this.#first !== undefined) {
+      this.#first.onReceiveStatus(status);
+      return;
+    }
     if (this.#abort !== undefined) return;
+    this.#cancelHedge();
     const route = this.#route!;
     route.markHeaders();
     if (this.#committed) {
@@ -214,6 +239,7 @@ class SwitchyardCall implements CallFacts {
   }
 
   #commit(metadata: Metadata): void {
+    this.#cancelHedge();
     this.#committed = true;
     this.#message = undefined;
     this.#listener.onReceiveMetadata?.(metadata);
@@ -233,88 +259,130 @@ class SwitchyardCall implements CallFacts {
       !this.#replayable ||
       this.#done
     ) {
-      if (retry !== undefined && balancer !== undefined) retry.budgetFor(balancer)?.deposit();
+      if (balancer !== undefined) this.#budgetFor(balancer)?.deposit();
       this.#finish(status);
       return;
     }
     this.#lastStatus = status;
-    this.#abort = new AbortController();
     this.#child = undefined;
-    execute<Metadata>({
-      balancer,
-      retry,
-      throttle: this.#r.throttle,
-      idempotent: this.isIdempotent(),
-      replayable: true,
-      signal: this.#abort.signal,
-      deadlineMs:
-        this.#deadline === Number.POSITIVE_INFINITY ? undefined : this.#deadlineLeftFrom(this.#startedAt),
+    this.#execute(balancer, {
       resume: {
         address: route.address,
         startedAt: this.#startedAt,
         error: new AttemptFailed(status, route),
         classified,
       },
-      attempt: (info) => this.#retryAttempt(info, balancer),
-      classify: (result) =>
-        'value' in result
-          ? { outcome: { ok: true }, retryable: false }
-          : result.error instanceof AttemptFailed
-            ? classifyAttempt(result.error.status, result.error.route, this)
-            : { outcome: CONNECT, retryable: false },
+    });
+  }
+
+  /** Runs the rest of the call through the executor, from attempt 1's failure (`resume`) or its hedge (`first`). */
+  #execute(balancer: Balancer, from: Pick<ExecuteOptions<Metadata>, 'resume' | 'first'>): void {
+    this.#abort = new AbortController();
+    execute<Metadata>({
+      balancer,
+      retry: this.#r.retry,
+      hedging: this.#hedgeable ? this.#r.hedging : undefined,
+      throttle: this.#r.throttle,
+      idempotent: this.isIdempotent(),
+      replayable: true,
+      signal: this.#abort.signal,
+      deadlineMs:
+        this.#deadline === Number.POSITIVE_INFINITY ? undefined : this.#deadlineLeftFrom(this.#startedAt),
+      ...from,
+      attempt: (info) => this.#executorAttempt(info, balancer),
+      classify: (result) => this.#classify(result),
     }).then(
       () => {
-        // The winner committed when its metadata arrived (#retryAttempt); its lease is released at its status.
+        // The winner committed when its metadata arrived (ExecutorAttempt); its lease is released at its status.
       },
       (error: unknown) => this.#executionFailed(error),
     );
   }
 
+  #classify(result: { readonly value: Metadata } | { readonly error: unknown }): Classified {
+    if ('value' in result) return { outcome: { ok: true }, retryable: false };
+    return result.error instanceof AttemptFailed
+      ? classifyAttempt(result.error.status, result.error.route, this)
+      : { outcome: CONNECT, retryable: false };
+  }
+
   /** One attempt the executor picked: a new grpc-js call routed to `info.lease`. Resolves at response metadata. */
-  #retryAttempt(info: AttemptInfo, balancer: Balancer): Promise<Metadata> {
-    return new Promise<Metadata>((resolve, reject) => {
-      const route = new AttemptRoute(info.lease, balancer);
-      let aborted = false;
-      let mine = false;
-      const listener: InterceptingListener = {
-        onReceiveMetadata: (metadata) => {
-          if (aborted || this.#done) return;
-          route.markHeaders();
-          mine = true;
-          this.#child = child;
-          this.#route = route;
-          this.#commit(metadata);
-          resolve(metadata);
-        },
-        onReceiveMessage: (message) => {
-          if (mine) this.#listener.onReceiveMessage?.(message);
-        },
-        onReceiveStatus: (status) => {
-          route.markHeaders();
-          if (mine) {
-            releaseWinner(info.lease, route, status.code);
-            this.#finish(status);
-          } else if (!aborted) {
-            route.ended = true;
-            this.#lastStatus = status;
-            reject(new AttemptFailed(status, route));
-          }
-        },
-      };
-      info.signal.addEventListener(
-        'abort',
-        () => {
-          // A committed attempt belongs to the caller now; grpc-js enforces the call's deadline on it.
-          if (mine) return;
-          aborted = true;
-          route.ended = true;
-          child.cancelWithStatus(Status.CANCELLED, 'switchyard: attempt abandoned');
-        },
-        { once: true },
-      );
-      const child = this.#launch(route, listener);
-      if (!mine) this.#child = child;
+  #executorAttempt(info: AttemptInfo, balancer: Balancer): Promise<Metadata> {
+    const route = new AttemptRoute(info.lease, balancer);
+    const attempt = new ExecutorAttempt(this, route, info.lease);
+    const promise = attempt.adopt(info);
+    attempt.child = this.#launch(route, attempt);
+    if (!this.#committed) this.#child = attempt.child;
+    return promise;
+  }
+
+  // ---- hedging: attempt 1 handed to the executor when it is slow ---------------------------------------------
+
+  /** Attempt 1 was picked: hedge it once it has gone unanswered for the hedge delay (from the call's start). */
+  #armHedge(): void {
+    const balancer = this.#route?.balancer;
+    if (
+      this.#hedgeTimer !== undefined ||
+      this.#abort !== undefined ||
+      this.#committed ||
+      balancer === undefined
+    )
+      return;
+    const delay = this.#r.hedging!.delayFor(balancer);
+    if (delay === undefined) return; // a percentile-only policy still learning: no hedge yet
+    const wait = Math.max(0, delay - (systemClock.now() - this.#startedAt));
+    this.#hedgeTimer = systemClock.setTimer(() => this.#hedgeFirst(), wait);
+  }
+
+  #cancelHedge(): void {
+    this.#hedgeTimer?.cancel();
+    this.#hedgeTimer = undefined;
+  }
+
+  /**
+   * The hedge delay passed with attempt 1 unanswered: the executor adopts it (ExecuteOptions.first) and, by the
+   * same delay, sends a hedge at once to another endpoint; the first metadata wins and the loser is cancelled.
+   * Calls answered sooner never pay for the executor.
+   */
+  #hedgeFirst(): void {
+    this.#hedgeTimer = undefined;
+    const route = this.#route!;
+    const lease: Lease | undefined = route.picked;
+    const balancer = route.balancer;
+    if (this.#done || this.#committed || this.#abort !== undefined || route.ended) return;
+    if (lease === undefined || lease.released || balancer === undefined) return;
+    // The executor does not deposit for an adopted attempt: this call counts in the budget here, once.
+    this.#budgetFor(balancer)?.deposit();
+    const first = new ExecutorAttempt(this, route, undefined);
+    first.child = this.#child;
+    this.#first = first;
+    this.#execute(balancer, {
+      first: { lease, startedAt: this.#startedAt, adopt: (info) => first.adopt(info) },
     });
+  }
+
+  // ---- AttemptOwner (executor-attempt.ts) --------------------------------------------------------------------
+
+  get settled(): boolean {
+    return this.#done || this.#committed;
+  }
+
+  win(child: ChildCall, route: AttemptRoute, metadata: Metadata): void {
+    this.#child = child;
+    this.#route = route;
+    this.#commit(metadata);
+  }
+
+  deliver(message: unknown): void {
+    this.#listener.onReceiveMessage?.(message);
+  }
+
+  end(status: StatusObject): void {
+    this.#finish(status);
+  }
+
+  lost(status: StatusObject): void {
+    this.#lastStatus = status;
   }
 
   /** The executor gave up: answer with the last attempt's status, or DEADLINE_EXCEEDED at the call's deadline. */
@@ -359,9 +427,15 @@ class SwitchyardCall implements CallFacts {
   /** A call answered by attempt 1 alone: count it in the budget and the throttle. */
   #depositAndRecord(route: AttemptRoute, code: number): void {
     const balancer = route.balancer;
-    if (balancer !== undefined) this.#r.retry?.budgetFor(balancer)?.deposit();
+    if (balancer !== undefined) this.#budgetFor(balancer)?.deposit();
     const throttle = this.#r.throttle;
     if (throttle !== undefined) throttle.record(outcomeOf(route, code).ok);
+  }
+
+  /** The budget retries and hedges are paid from: the retry policy's, else the hedging policy's own. */
+  #budgetFor(balancer: Balancer): RetryBudget | undefined {
+    const r = this.#r;
+    return r.retry !== undefined ? r.retry.budgetFor(balancer) : r.hedging?.budgetFor(balancer);
   }
 
   #deadlineLeftFrom(startedAt: number): number {
@@ -371,6 +445,7 @@ class SwitchyardCall implements CallFacts {
   #finish(status: StatusObject): void {
     if (this.#done) return;
     this.#done = true;
+    this.#cancelHedge();
     if (this.#route !== undefined) this.#route.ended = true;
     this.#message = undefined;
     this.#listener.onReceiveStatus?.(status);

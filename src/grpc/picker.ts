@@ -109,7 +109,9 @@ export class SwitchyardPicker implements experimental.Picker {
       route.address = result.endpoint.address;
       route.classifier = source.classifier;
       route.local = undefined;
+      route.picked = result;
       tracker.route = route;
+      route.onPicked?.();
     }
     return tracker;
   }

@@ -9,6 +9,7 @@ import { join, readBoolean, readObject, readOptionalNumber } from '../config/val
 import { ConfigError } from '../errors/config-error.js';
 import { AdaptiveThrottle, type AdaptiveThrottleOptions } from '../resilience/adaptive-throttle.js';
 import type { BackoffOptions } from '../resilience/backoff.js';
+import { type HedgingOptions, HedgingPolicy } from '../resilience/hedging.js';
 import type { RetryBudgetConfig } from '../resilience/retry-budget.js';
 import { type GrpcCodeName, RetryPolicy } from '../resilience/retry-policy.js';
 import { GRPC_STATUS_CODES } from '../semantics/status.js';
@@ -50,6 +51,13 @@ export interface GrpcRetryOptions {
 export interface GrpcResilienceOptions {
   /** Retries through the shared executor: `true` for the defaults, or options. Default off. */
   readonly retry?: boolean | GrpcRetryOptions;
+  /**
+   * Hedged calls (docs/retries.md, "Hedging"): the same options and validation as the undici adapter's `hedging` —
+   * a {@link HedgingPolicy} or its options (`delayMs`, `percentile`, `maxHedges`, `budget`). Only unary calls of
+   * methods declared idempotent (`idempotentMethods`, or `idempotentRequest` per call) are hedged; a hedge goes to
+   * an endpoint not yet tried and is paid from the retry budget (`retry`'s, else the policy's own). Default off.
+   */
+  readonly hedging?: HedgingPolicy | HedgingOptions | false;
   /** Client-side adaptive throttling (Google SRE book): `true` for the defaults, or options. Default off. */
   readonly throttle?: boolean | AdaptiveThrottleOptions;
   /**
@@ -77,11 +85,12 @@ export interface GrpcResilience {
   readonly idempotentCodes: ReadonlySet<number>;
   readonly perTryTimeoutMs: number | undefined;
   readonly throttle: AdaptiveThrottle | undefined;
+  readonly hedging: HedgingPolicy | undefined;
   /** Whether calls to this method path are idempotent. */
   isIdempotent(path: string): boolean;
 }
 
-export const RESILIENCE_KEYS = ['retry', 'throttle', 'idempotentMethods'] as const;
+export const RESILIENCE_KEYS = ['retry', 'hedging', 'throttle', 'idempotentMethods'] as const;
 const RETRY_KEYS = [
   'maxAttempts',
   'codes',
@@ -101,8 +110,15 @@ export function parseGrpcResilience(raw: GrpcResilienceOptions): GrpcResilience 
     raw.throttle === undefined || raw.throttle === false
       ? undefined
       : new AdaptiveThrottle(raw.throttle === true ? {} : raw.throttle, systemClock);
+  const hedging =
+    raw.hedging === undefined || raw.hedging === false
+      ? undefined
+      : raw.hedging instanceof HedgingPolicy
+        ? raw.hedging
+        : new HedgingPolicy(raw.hedging, { clock: systemClock });
   const base = {
     throttle,
+    hedging,
     isIdempotent: (path: string) =>
       methods.exact.has(path) || methods.services.has(path.slice(0, path.lastIndexOf('/') + 1)),
   };

@@ -142,6 +142,9 @@ export class Subset {
   readonly #dynamic: DynamicAperture | undefined;
   #memberSet: ReadonlySet<string> = new Set();
   #endpointCount = 0;
+  /** A first `select` happened: later joins are endpoints entering the subset, not the initial members. */
+  #built = false;
+  #joined = 0;
   readonly #path: string;
   #clientSeed = 0;
   #context: SubsetContext | undefined;
@@ -258,10 +261,21 @@ export class Subset {
       (address) => byAddress.get(address)!.endpoint.locality?.zone,
     );
     const chosen: EndpointState[] = [];
-    for (const state of byAddress.values()) state.inSubset = false;
+    const wasMember = new Set<EndpointState>();
+    for (const state of byAddress.values()) {
+      if (state.inSubset) wasMember.add(state);
+      state.inSubset = false;
+    }
+    let joined = 0;
     for (const { address, overlap } of members) {
       const state = byAddress.get(address)!;
       state.inSubset = true;
+      // A known endpoint that joins (widening, a coordinate or aperture change) gets a cold connection: with slow
+      // start its ramp begins now, as for an endpoint back from unhealthy. New endpoints ramp from when added.
+      if (this.#built && !wasMember.has(state)) {
+        if (this.#context?.clock !== undefined) state.activeSince = this.#context.clock.now();
+        joined++;
+      }
       state.effectiveWeight = (slowStart ? state.effectiveWeight : state.endpoint.weight) * overlap;
       chosen.push(state);
     }
@@ -270,7 +284,14 @@ export class Subset {
       for (const state of byAddress.values())
         if (!inSubset.has(state)) state.effectiveWeight = state.endpoint.weight;
     }
+    this.#built = true;
+    this.#joined = joined;
     return chosen;
+  }
+
+  /** @internal Known endpoints that joined at the last `select` (the Balancer reruns slow start for them). */
+  get joined(): number {
+    return this.#joined;
   }
 
   /**

@@ -80,6 +80,8 @@ export interface TestServer {
   calls: number;
   /** Calls currently being handled. */
   active: number;
+  /** `Who` calls the client cancelled while the server was still handling them (seen server-side). */
+  cancelled: number;
   /** Metadata keys of the last call received. */
   lastMetadataKeys: string[];
   stop(): Promise<void>;
@@ -114,7 +116,13 @@ export async function startServer(name: string, behaviour: Partial<Behaviour> = 
       Who: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         result.lastMetadataKeys = Object.keys(call.metadata.getMap());
         result.active++;
+        let answered = false;
+        // grpc-js emits 'cancelled' at the end of every call: count only calls cancelled before their answer.
+        call.on('cancelled', () => {
+          if (!answered) result.cancelled++;
+        });
         const answer = () => {
+          answered = true;
           result.active--;
           result.calls++;
           const trailer = new grpc.Metadata();
@@ -144,6 +152,7 @@ export async function startServer(name: string, behaviour: Partial<Behaviour> = 
     behaviour: state,
     calls: 0,
     active: 0,
+    cancelled: 0,
     lastMetadataKeys: [],
     async stop() {
       const s = server;
