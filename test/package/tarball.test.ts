@@ -29,7 +29,9 @@ import { builtinPolicies } from '../../src/pickers/builtin.js';
 // core bundle (making it a registered stage, like the health mechanisms, would let a bundle leave it out).
 // 80 KiB → 82 KiB (issue 12): the default policy's concurrent-server pick cost (its cost function and two picker
 // classes, src/load/concurrent-cost.ts) adds ~1.1 KiB.
-const CORE_BUNDLE_BUDGET_BYTES = 82 * 1024;
+// 82 KiB → 84 KiB (issues 17, 19): the incremental multiprobe ring builder (~1.1 KiB) and slow start for endpoints
+// joining a subset (~0.2 KiB); 83.3 KiB measured.
+const CORE_BUNDLE_BUDGET_BYTES = 84 * 1024;
 
 const root = join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
