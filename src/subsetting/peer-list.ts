@@ -23,6 +23,7 @@ export class PeerList {
   #layout: PeerRingLayout | undefined;
   #selfIndex = 0;
   #rejected = 0;
+  #lastError: Error | undefined;
   #cache: { layout: PeerRingLayout; servers: number; aperture: number; window: WindowMember[] } | undefined;
 
   private constructor(self: string, seed: number, path: string) {
@@ -58,20 +59,28 @@ export class PeerList {
     return this.#rejected;
   }
 
+  /** Why the last update was rejected (a `ConfigError` naming the entry) or the last resolution failed. */
+  get lastError(): Error | undefined {
+    return this.#lastError;
+  }
+
   /** Starts the peer resolver, if any; `changed` is called after every accepted update. */
   start(changed: () => void): void {
     this.#resolver?.start({
       onUpdate: (update) => {
         try {
           this.#accept(update.endpoints, join(this.#path, 'peers'));
-        } catch {
+        } catch (error) {
           this.#rejected++;
+          this.#lastError = error as Error;
           return;
         }
         changed();
       },
       // A failed resolution keeps the last good list, as for the Balancer's own resolver.
-      onError: () => {},
+      onError: (error) => {
+        this.#lastError = error;
+      },
     });
   }
 

@@ -214,6 +214,11 @@ export class Subset {
     return this.#peers?.rejected ?? 0;
   }
 
+  /** Why the last peer update was rejected (a `ConfigError` naming the entry) or the last peer resolution failed. */
+  get peerError(): Error | undefined {
+    return this.#peers?.lastError;
+  }
+
   /** Addresses of the current subset, window first, then widened members (for diagnostics and tests). */
   get members(): readonly string[] {
     return this.#members;

@@ -128,6 +128,8 @@ describe('a Balancer with coordinate { peers, self }', () => {
     resolver.listener!.onUpdate({ endpoints: [...peers, peers[0]!] });
     resolver.listener!.onUpdate({ endpoints: [{ host: '10.0.0.1', port: 0 }] });
     expect(balancer.subset!.peerUpdatesRejected).toBe(2);
+    expect(balancer.subset!.peerError).toBeInstanceOf(ConfigError);
+    expect(balancer.subset!.peerError!.message).toMatch(/subset\.coordinate\.peers\[0\]\.port/);
     expect(balancer.subset!.members).toEqual(members);
     void balancer.close();
   });
