@@ -148,6 +148,40 @@ export class OutlierDetector implements BalancerExtension {
     this.#ctx.invalidate();
   }
 
+  /**
+   * Takes over a record saved from a detector with the same options at `savedAt` (this detector's clock), for an
+   * endpoint just added — a grpc-js policy rebuilt after its channel went idle (src/grpc/state-keeper.ts) — as if
+   * this detector had tracked it all along with no traffic in between: an ejection still in force stays and ends at
+   * its original time; one that would have ended meanwhile is over; the multiplier is forgiven one step per interval
+   * spent un-ejected since (the sweep's rule); consecutive counts carry over and interval counts start afresh. No
+   * event is published (nothing changed for the endpoint). Call right after `endpointAdded(state)`.
+   */
+  adopt(state: EndpointState, saved: OutlierRecord, savedAt: number): void {
+    const r = state.outlier;
+    if (r === undefined || this.#ctx === undefined) return;
+    const now = this.#ctx.clock.now();
+    r.consecutive5xx = saved.consecutive5xx;
+    r.consecutiveGateway = saved.consecutiveGateway;
+    r.consecutiveLocal = saved.consecutiveLocal;
+    r.multiplier = saved.multiplier;
+    r.jitterMs = saved.jitterMs;
+    r.timesEjected = saved.timesEjected;
+    let clearSince = savedAt;
+    if (saved.ejectedAt >= 0) {
+      const endsAt = saved.ejectedAt + this.#ejectionMs(saved);
+      if (now < endsAt) {
+        r.ejectedAt = saved.ejectedAt;
+        state.ejected = true;
+        this.#ejected++;
+        return;
+      }
+      clearSince = endsAt;
+      r.resetConsecutive();
+    }
+    const intervals = Math.floor(Math.max(0, now - clearSince) / this.options.intervalMs);
+    r.multiplier = Math.max(0, r.multiplier - intervals);
+  }
+
   /** Endpoints ejected now. */
   get ejectedCount(): number {
     return this.#ejected;
