@@ -104,6 +104,11 @@ export class SwitchyardPicker implements experimental.Picker {
     const tracker = new CallTracker(subchannel, result, source.pending, source.classifier, source.orca);
     source.pending.add(tracker);
     if (route !== undefined) {
+      // grpc-js picks a call again only after abandoning its previous pick (its subchannel left READY while call
+      // credentials were generated): that pick never starts, so give its slot back now rather than at the sweep. If
+      // the executor adopted attempt 1 for a hedge meanwhile, its own release of that lease is then ignored.
+      const abandoned = route.picked;
+      if (abandoned !== undefined && !abandoned.released) abandoned.release(CANCELLED);
       // Tell the interceptor where this attempt went, so a retry can pick elsewhere on the same Balancer.
       route.balancer = source.balancer;
       route.address = result.endpoint.address;
