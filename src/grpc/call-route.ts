@@ -24,6 +24,14 @@ import type { StatusClassifier } from './status.js';
 /** The metadata-options key of an attempt's {@link AttemptRoute}. */
 export const ROUTE: unique symbol = Symbol.for('switchyard.grpc.route') as never;
 
+/** Attempt 1's pick, as the picker made it (call-tracker.ts `CallTracker`). */
+export interface PickedCall {
+  /** The lease the pick took; its call tracker releases it at the call's end. */
+  readonly lease: Lease;
+  /** grpc-js dropped this pick without starting its call: give its slot back now (no-op once started). */
+  abandon(): void;
+}
+
 /** Why a pick failed before the call reached any endpoint. */
 export type LocalFailure = 'unavailable' | 'overflow' | 'unroutable';
 
@@ -36,11 +44,11 @@ export class AttemptRoute {
   /** Picker → interceptor: the endpoint the attempt went to (`host:port`). */
   address: string | undefined;
   /**
-   * Picker → interceptor: the lease the picker took for this attempt (attempt 1), which its call tracker releases
+   * Picker → interceptor: the latest pick of this attempt (attempt 1) and its lease, which its call tracker releases
    * at the call's end — unless the executor, having adopted the attempt for a hedge, released it first (as
    * `cancelled` when it lost the race); a second release is ignored.
    */
-  picked: Lease | undefined = undefined;
+  picked: PickedCall | undefined = undefined;
   /** Interceptor ← picker: called after each pick of this attempt (arms the hedge timer of a hedgeable call). */
   onPicked: (() => void) | undefined = undefined;
   /** Picker → interceptor: how the channel classifies status codes into outcomes. */

@@ -17,7 +17,7 @@ import { experimental, type Metadata, type status } from '@grpc/grpc-js';
 import type { Lease } from '../balancer/lease.js';
 import { CANCELLED } from '../balancer/outcome.js';
 import type { Clock, TimerHandle } from '../clock.js';
-import type { AttemptRoute } from './call-route.js';
+import type { AttemptRoute, PickedCall } from './call-route.js';
 import type { OrcaWeights } from './orca.js';
 import type { StatusClassifier } from './status.js';
 
@@ -25,7 +25,7 @@ import type { StatusClassifier } from './status.js';
 const LATE_START_MS = 1;
 
 /** One picked call: the grpc-js pick result itself, so a pick allocates this, its two callbacks and the lease. */
-export class CallTracker implements experimental.PickResult {
+export class CallTracker implements experimental.PickResult, PickedCall {
   readonly pickResultType = experimental.PickResultType.COMPLETE;
   readonly subchannel: experimental.SubchannelInterface;
   readonly status = null;
@@ -40,6 +40,7 @@ export class CallTracker implements experimental.PickResult {
   startedAt = -1;
   /** The interceptor's view of this attempt, when the call came through it: says when response metadata arrived. */
   route: AttemptRoute | null = null;
+  readonly #owner: PendingPicks;
 
   constructor(
     subchannel: experimental.SubchannelInterface,
@@ -50,6 +51,7 @@ export class CallTracker implements experimental.PickResult {
   ) {
     this.subchannel = subchannel;
     this.lease = lease;
+    this.#owner = owner;
     this.onCallStarted = () => {
       if (this.pending) owner.remove(this);
       // A start after the sweep gave the slot back runs untracked (its end is ignored) rather than double-counted.
@@ -72,6 +74,13 @@ export class CallTracker implements experimental.PickResult {
       const now = owner.clock.now();
       lease.release({ ...outcome, latencyMs: (headersAt < 0 ? now : headersAt) - from, now });
     };
+  }
+
+  /** grpc-js picked this call again (pitfall 5): this pick never starts, so its slot is given back now. */
+  abandon(): void {
+    if (!this.pending) return;
+    this.#owner.remove(this);
+    this.lease.release(CANCELLED);
   }
 }
 

@@ -107,7 +107,7 @@ export class ExecutorAttempt implements InterceptingListener {
     // Attempt 1's slot is its call tracker's lease, the picker's latest pick: give it back now. A call cancelled
     // before it started (still generating call credentials) never reports its end, and would hold the slot until
     // the unstarted-pick sweep; a started one's end then finds the lease released and is ignored.
-    const picked = this.#lease === undefined ? this.#route.picked : undefined;
+    const picked = this.#lease === undefined ? this.#route.picked?.lease : undefined;
     if (picked !== undefined && !picked.released) picked.release(CANCELLED);
     this.child?.cancelWithStatus(Status.CANCELLED, 'switchyard: attempt abandoned');
   }

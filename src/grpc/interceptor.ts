@@ -347,7 +347,7 @@ class SwitchyardCall implements CallFacts, AttemptOwner {
   #hedgeFirst(): void {
     this.#hedgeTimer = undefined;
     const route = this.#route!;
-    const lease: Lease | undefined = route.picked;
+    const lease: Lease | undefined = route.picked?.lease;
     const balancer = route.balancer;
     if (this.#done || this.#committed || this.#abort !== undefined || route.ended) return;
     if (lease === undefined || lease.released || balancer === undefined) return;

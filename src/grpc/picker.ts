@@ -84,7 +84,12 @@ export class SwitchyardPicker implements experimental.Picker {
   pick(args: experimental.PickArgs): experimental.PickResult {
     const source = this.#source;
     const route = routeOf(args.metadata);
-    if (route?.lease !== undefined) return this.#routed(route, route.lease);
+    if (route !== undefined) {
+      if (route.lease !== undefined) return this.#routed(route, route.lease);
+      // grpc-js picks a call again only after dropping its previous pick (its subchannel left READY while call
+      // credentials were generated): that pick never starts, so its slot comes back now rather than at the sweep.
+      route.picked?.abandon();
+    }
     let ctx = NO_CONTEXT;
     if (source.hashHeader !== undefined) {
       this.#ctx.hashKey = hashKeyOf(args.metadata, source.hashHeader);
@@ -104,17 +109,12 @@ export class SwitchyardPicker implements experimental.Picker {
     const tracker = new CallTracker(subchannel, result, source.pending, source.classifier, source.orca);
     source.pending.add(tracker);
     if (route !== undefined) {
-      // grpc-js picks a call again only after abandoning its previous pick (its subchannel left READY while call
-      // credentials were generated): that pick never starts, so give its slot back now rather than at the sweep. If
-      // the executor adopted attempt 1 for a hedge meanwhile, its own release of that lease is then ignored.
-      const abandoned = route.picked;
-      if (abandoned !== undefined && !abandoned.released) abandoned.release(CANCELLED);
       // Tell the interceptor where this attempt went, so a retry can pick elsewhere on the same Balancer.
       route.balancer = source.balancer;
       route.address = result.endpoint.address;
       route.classifier = source.classifier;
       route.local = undefined;
-      route.picked = result;
+      route.picked = tracker;
       tracker.route = route;
       route.onPicked?.();
     }
