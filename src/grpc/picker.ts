@@ -16,24 +16,18 @@ import type { Lease } from '../balancer/lease.js';
 import { CANCELLED } from '../balancer/outcome.js';
 import type { PickContext } from '../balancer/policy/picker.js';
 import { type AttemptRoute, routeOf } from './call-route.js';
-import { CallTracker, type PendingPicks } from './call-tracker.js';
-import type { OrcaWeights } from './orca.js';
-import type { StatusClassifier } from './status.js';
+import { CallTracker, type TrackerContext } from './call-tracker.js';
 
 const { PickResultType } = experimental;
 const NO_CONTEXT: PickContext = Object.freeze({});
 
-/** What the picker needs from its policy. */
-export interface PickerSource {
+/** What the picker needs from its policy (its call trackers share it: `pending`, `classifier`, `orca`). */
+export interface PickerSource extends TrackerContext {
   readonly balancer: Balancer;
   /** Subchannels by endpoint address (`host:port`), exactly as the channel control helper returned them. */
   readonly subchannels: ReadonlyMap<string, experimental.SubchannelInterface>;
-  readonly pending: PendingPicks;
-  readonly classifier: StatusClassifier;
   /** Metadata key to hash on (gRFC A76), if any. */
   readonly hashHeader: string | undefined;
-  /** ORCA weighting, when configured: fed from each call's trailers. */
-  readonly orca?: OrcaWeights | undefined;
   /** Why nothing is routable, for the TRANSIENT_FAILURE status. */
   readonly unavailableMessage: string;
 }
@@ -106,7 +100,7 @@ export class SwitchyardPicker implements experimental.Picker {
       result.release(CANCELLED);
       return QUEUE;
     }
-    const tracker = new CallTracker(subchannel, result, source.pending, source.classifier, source.orca);
+    const tracker = new CallTracker(subchannel, result, source);
     source.pending.add(tracker);
     if (route !== undefined) {
       // Tell the interceptor where this attempt went, so a retry can pick elsewhere on the same Balancer.
