@@ -110,7 +110,8 @@ export async function flakyServer(name = 'flaky'): Promise<FlakyServer> {
 }
 
 /**
- * An address where nothing listens, so connecting is refused at once (ECONNREFUSED): a port we bound and released.
+ * An address where nothing listens, so connecting is refused at once (ECONNREFUSED): a privileged port that no test
+ * server can take (see refusingPort).
  * `close()` is a no-op.
  */
 export async function deadServer(name = 'dead'): Promise<TestServer> {
