@@ -36,28 +36,20 @@
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import type { LatencyEstimator } from '../balancer/estimator.js';
-import { currentEstimate, decayFactor } from './peak-ewma.js';
+import { currentEstimate, decayFactor, LatencySample } from './peak-ewma.js';
 
 /** Defaults: τ 1 s, spike threshold 2× the estimate, 2 confirmations (docs/choosing-a-policy.md: how chosen). */
 export const defaultRobustEwmaOptions = { decayMs: 1000, spikeFactor: 2, confirmations: 2 } as const;
 
-/**
- * The robust estimator's parameters and the sample being recorded. The estimator's `observe` (below) stores the
- * sample's two numbers here and passes this object on: a call that V8 does not inline boxes every double argument
- * (16 bytes each), and whether the update is inlined into the Balancer's release path depends on how much else V8
- * inlined there. Measured: with the latency and time passed as arguments, pick + release allocated 112 bytes per
- * request against 80 without (benchmarks/suites/pickers.ts, `alloc/pick/…`). Fields written in place, never
- * reallocated; `observe` is synchronous, so one sample object per estimator is enough.
- */
-class RobustSample {
-  /** Latency of the sample being recorded, in ms, and the time it ended. Start as doubles (see EndpointState). */
-  rttMs = 0.5;
-  now = 0.5;
+/** The sample being recorded and the robust estimator's parameters (see {@link LatencySample}). */
+class RobustSample extends LatencySample {
   constructor(
-    readonly decayMs: number,
+    decayMs: number,
     readonly spikeFactor: number,
     readonly confirmations: number,
-  ) {}
+  ) {
+    super(decayMs);
+  }
 }
 
 /**
@@ -68,7 +60,7 @@ class RobustSample {
  * while the evidence is out (a real slowdown costs fewer slow requests), but an isolated spike costs it at most a
  * 2× handicap until the next independent sample refutes it and the confirmed estimate is restored exactly.
  */
-function observeSample(state: EndpointState, sample: RobustSample): void {
+function observeRobust(state: EndpointState, sample: RobustSample): void {
   // The common case, kept small: no suspect pending and an ordinary sample.
   const rttMs = sample.rttMs;
   const now = sample.now;
@@ -192,7 +184,7 @@ export function robustEwmaEstimator(
     observe: (state, rttMs, now) => {
       sample.rttMs = rttMs;
       sample.now = now;
-      observeSample(state, sample);
+      observeRobust(state, sample);
     },
     estimate: (state, now) => currentEstimate(state, now, decayMs),
   };
