@@ -4,10 +4,11 @@
  * destroy saves every endpoint's state for the next instance.
  *
  * Applying a saved state writes the estimator's fields, the lifetime counters and slow start's start time onto the
- * endpoint's own fresh state, and hands the outlier record to the new detector (`OutlierDetector.adopt`). Times are
- * kept as they were, on the Balancer's clock (every policy instance's Balancer uses the system clock), so the time in
- * between counts exactly as if the Balancer had lived through it without traffic: estimates decay over it, an
- * ejection ends at its original time, slow start's ramp has moved on. In-flight counts start at zero.
+ * endpoint's own fresh state, and hands the outlier record, brought up to date, to the new detector
+ * (`OutlierDetector.adopt`). Times are kept as they were, on the Balancer's clock (every policy instance's Balancer
+ * uses the system clock), so the time in between counts exactly as if the Balancer had lived through it without
+ * traffic: estimates decay over it, an ejection ends at its original time, slow start's ramp has moved on. In-flight
+ * counts start at zero.
  *
  * Not kept: active health-check verdicts (the new checker probes at once), ORCA weights (rebuilt from the next
  * reports after the blackout period), and the policy's own picker state (round-robin position, hash rings).
@@ -15,6 +16,8 @@
 import type { Balancer } from '../balancer/balancer.js';
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import type { BalancerExtension, ExtensionContext } from '../balancer/extension.js';
+import type { OutlierDetectionOptions } from '../health/options.js';
+import { OutlierRecord } from '../health/outlier-record.js';
 import {
   type RetainedEndpoint,
   type RetainedStateStore,
@@ -101,6 +104,45 @@ export function restoreEndpoint(
   state.failures = saved.failures;
   state.activeSince = saved.activeSince;
   const detector = balancer?.health.outlierDetector;
-  if (saved.outlier !== undefined && detector !== undefined)
-    detector.adopt(state, saved.outlier, saved.savedAt);
+  if (saved.outlier !== undefined && detector !== undefined && state.outlier !== undefined) {
+    const now = balancer!.clock.now();
+    detector.adopt(state, carriedOver(saved.outlier, saved.savedAt, now, detector.options));
+  }
+}
+
+/**
+ * A saved outlier record as the detector would have left it had it tracked the endpoint from `savedAt` to `now`
+ * without traffic: an ejection still in force stays, ending at its original time; one that would have ended
+ * meanwhile is over (consecutive counts reset, as on return); the multiplier is forgiven one step per interval spent
+ * un-ejected (the sweep's rule); interval counts start afresh. The ejection length is the detector's own rule
+ * (health/outlier-detection.ts `#ejectionMs`), computed here so the core bundle does not carry this grpc-only path.
+ */
+export function carriedOver(
+  saved: OutlierRecord,
+  savedAt: number,
+  now: number,
+  options: OutlierDetectionOptions,
+): OutlierRecord {
+  const r = new OutlierRecord();
+  r.consecutive5xx = saved.consecutive5xx;
+  r.consecutiveGateway = saved.consecutiveGateway;
+  r.consecutiveLocal = saved.consecutiveLocal;
+  r.multiplier = saved.multiplier;
+  r.jitterMs = saved.jitterMs;
+  r.timesEjected = saved.timesEjected;
+  let clearSince = savedAt;
+  if (saved.ejectedAt >= 0) {
+    const base = options.baseEjectionTimeMs;
+    const lengthMs =
+      Math.min(base * saved.multiplier, Math.max(base, options.maxEjectionTimeMs)) + saved.jitterMs;
+    if (now < saved.ejectedAt + lengthMs) {
+      r.ejectedAt = saved.ejectedAt;
+      return r;
+    }
+    clearSince = saved.ejectedAt + lengthMs;
+    r.resetConsecutive();
+  }
+  const intervals = Math.floor(Math.max(0, now - clearSince) / options.intervalMs);
+  r.multiplier = Math.max(0, r.multiplier - intervals);
+  return r;
 }

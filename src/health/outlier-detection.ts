@@ -149,37 +149,17 @@ export class OutlierDetector implements BalancerExtension {
   }
 
   /**
-   * Takes over a record saved from a detector with the same options at `savedAt` (this detector's clock), for an
-   * endpoint just added — a grpc-js policy rebuilt after its channel went idle (src/grpc/state-keeper.ts) — as if
-   * this detector had tracked it all along with no traffic in between: an ejection still in force stays and ends at
-   * its original time; one that would have ended meanwhile is over; the multiplier is forgiven one step per interval
-   * spent un-ejected since (the sweep's rule); consecutive counts carry over and interval counts start afresh. No
-   * event is published (nothing changed for the endpoint). Call right after `endpointAdded(state)`.
+   * Puts `record` — kept from another detector with the same options, already brought up to date (a grpc-js policy
+   * rebuilt after its channel went idle, src/grpc/state-keeper.ts) — in place of the fresh one `endpointAdded` just
+   * gave `state`. An ejection in it stays in force and ends on this detector's sweep. No event is published.
    */
-  adopt(state: EndpointState, saved: OutlierRecord, savedAt: number): void {
-    const r = state.outlier;
-    if (r === undefined || this.#ctx === undefined) return;
-    const now = this.#ctx.clock.now();
-    r.consecutive5xx = saved.consecutive5xx;
-    r.consecutiveGateway = saved.consecutiveGateway;
-    r.consecutiveLocal = saved.consecutiveLocal;
-    r.multiplier = saved.multiplier;
-    r.jitterMs = saved.jitterMs;
-    r.timesEjected = saved.timesEjected;
-    let clearSince = savedAt;
-    if (saved.ejectedAt >= 0) {
-      const endsAt = saved.ejectedAt + this.#ejectionMs(saved);
-      if (now < endsAt) {
-        r.ejectedAt = saved.ejectedAt;
-        state.ejected = true;
-        this.#ejected++;
-        return;
-      }
-      clearSince = endsAt;
-      r.resetConsecutive();
+  adopt(state: EndpointState, record: OutlierRecord): void {
+    if (state.outlier === undefined) return;
+    state.outlier = record;
+    if (record.ejectedAt >= 0) {
+      state.ejected = true;
+      this.#ejected++;
     }
-    const intervals = Math.floor(Math.max(0, now - clearSince) / this.options.intervalMs);
-    r.multiplier = Math.max(0, r.multiplier - intervals);
   }
 
   /** Endpoints ejected now. */
