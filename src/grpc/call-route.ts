@@ -24,39 +24,58 @@ import type { StatusClassifier } from './status.js';
 /** The metadata-options key of an attempt's {@link AttemptRoute}. */
 export const ROUTE: unique symbol = Symbol.for('switchyard.grpc.route') as never;
 
+/** Attempt 1's pick, as the picker made it (call-tracker.ts `CallTracker`). */
+export interface PickedCall {
+  /** The lease the pick took; its call tracker releases it at the call's end. */
+  readonly lease: Lease;
+  /** grpc-js dropped this pick without starting its call: give its slot back now (no-op once started). */
+  abandon(): void;
+}
+
 /** Why a pick failed before the call reached any endpoint. */
 export type LocalFailure = 'unavailable' | 'overflow' | 'unroutable';
 
-/** One attempt's shared state between the interceptor, the picker and the call tracker. */
+/**
+ * One attempt's shared state between the interceptor, the picker and the call tracker. One per call: fields are
+ * `declare`d and created by the constructor (no separate initializer call per construction).
+ */
 export class AttemptRoute {
   /** Interceptor → picker: send this attempt to this lease's endpoint (a retry the executor picked). */
-  readonly lease: Lease | undefined;
+  declare readonly lease: Lease | undefined;
   /** The Balancer that picked: set by the interceptor with `lease`, else by the picker. */
-  balancer: Balancer | undefined;
+  declare balancer: Balancer | undefined;
   /** Picker → interceptor: the endpoint the attempt went to (`host:port`). */
-  address: string | undefined;
+  declare address: string | undefined;
   /**
-   * Picker → interceptor: the lease the picker took for this attempt (attempt 1), which its call tracker releases
+   * Picker → interceptor: the latest pick of this attempt (attempt 1) and its lease, which its call tracker releases
    * at the call's end — unless the executor, having adopted the attempt for a hedge, released it first (as
    * `cancelled` when it lost the race); a second release is ignored.
    */
-  picked: Lease | undefined = undefined;
+  declare picked: PickedCall | undefined;
   /** Interceptor ← picker: called after each pick of this attempt (arms the hedge timer of a hedgeable call). */
-  onPicked: (() => void) | undefined = undefined;
+  declare onPicked: (() => void) | undefined;
   /** Picker → interceptor: how the channel classifies status codes into outcomes. */
-  classifier: StatusClassifier | undefined;
+  declare classifier: StatusClassifier | undefined;
   /** Picker → interceptor: the pick failed locally; the attempt reached no endpoint. */
-  local: LocalFailure | undefined;
+  declare local: LocalFailure | undefined;
   /** The attempt's gRPC deadline is its per-try timeout, earlier than the call's own deadline. */
-  perTryCut = false;
+  declare perTryCut: boolean;
   /** Interceptor → call tracker: when the response metadata arrived, on the Balancer's clock; -1 before. */
-  headersAt = -1;
+  declare headersAt: number;
   /** The attempt is over: a stale route (a caller reusing its Metadata) is ignored by the picker. */
-  ended = false;
+  declare ended: boolean;
 
   constructor(lease?: Lease, balancer?: Balancer) {
     this.lease = lease;
     this.balancer = balancer;
+    this.address = undefined;
+    this.picked = undefined;
+    this.onPicked = undefined;
+    this.classifier = undefined;
+    this.local = undefined;
+    this.perTryCut = false;
+    this.headersAt = -1;
+    this.ended = false;
   }
 
   /** Records the arrival of response metadata (first response metadata, or trailers-only). */

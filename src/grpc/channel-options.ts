@@ -14,6 +14,7 @@ import { type ChannelOptions, experimental, type Interceptor, type InterceptorPr
 import { ConfigError } from '../errors/config-error.js';
 import { LB_POLICY_NAME, parseGrpcLbOptions, type SwitchyardLbJson } from './config.js';
 import { switchyardInterceptor } from './interceptor.js';
+import { nextRetentionToken, RETENTION_KEY_OPTION } from './retained-state.js';
 import type { GrpcResilienceOptions } from './retry-config.js';
 import { setup } from './setup.js';
 
@@ -41,7 +42,9 @@ export interface ChannelOptionsExtras {
  * Returns client options: `{ 'grpc.service_config': … }` selecting the `switchyard` policy with the LB part of
  * `config`, merged with `extras.options`, and `interceptors` holding {@link switchyardInterceptor} with the
  * `retry` / `hedging` / `throttle` / `idempotentMethods` part (retries through switchyard's executor; time-to-headers latency
- * for every call). Pass them to a generated client's constructor. Throws {@link ConfigError} naming the field when
+ * for every call), and a token naming this call's channels (`grpc.internal.no_subchannel.switchyard.retention_key`:
+ * the policy keeps their endpoint state across the channel idle timeout under it; not part of the subchannel pool
+ * key). Pass them to a generated client's constructor. Throws {@link ConfigError} naming the field when
  * `config` is invalid, and when the service config in `extras.options` has a grpc-js `retryPolicy` or
  * `hedgingPolicy` while `retry` or `hedging` is on (both would repeat the same calls).
  */
@@ -62,6 +65,8 @@ export function channelOptions(
     (retry !== undefined && retry !== false) || (hedging !== undefined && hedging !== false),
   );
   return {
+    // Tells this call's channels apart from others with the same config, for state kept across idle (retained-state.ts).
+    [RETENTION_KEY_OPTION]: nextRetentionToken(),
     ...extras.options,
     'grpc.service_config': JSON.stringify(serviceConfig),
     ...withInterceptor(extras.options, interceptor),

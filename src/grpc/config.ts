@@ -21,6 +21,7 @@ import type { experimental } from '@grpc/grpc-js';
 import { isBinaryHeader } from '../affinity/keys.js';
 import { Balancer, type BalancerOptions, defaultBalancerOptions } from '../balancer/balancer.js';
 import { CLUSTER_SETTINGS, clusterBalancerOptions } from '../balancer/cluster-settings.js';
+import type { BalancerExtension } from '../balancer/extension.js';
 import { parseBalancerOptions } from '../balancer/parse-options.js';
 import { type PolicyConfig, parsePolicyConfig } from '../balancer/policy/registry.js';
 import type { Resolver, ResolverClusterConfig } from '../balancer/resolver.js';
@@ -82,6 +83,16 @@ export interface SwitchyardLbJson {
    * place — latency estimates, ejections and in-flight counts survive it. Default none.
    */
   readonly cluster?: ResolverClusterConfig;
+  /**
+   * How long, in ms, what the Balancer learned about each endpoint (latency estimates, outlier ejections with their
+   * remaining time, multipliers and counters, slow-start progress, lifetime counts) is kept after grpc-js destroys
+   * the policy — when the channel goes idle (`grpc.client_idle_timeout_ms`) or is closed, which the policy cannot tell
+   * apart — for the channel's next policy instance to take back (src/grpc/retained-state.ts). 0 to 86,400,000; 0
+   * keeps nothing. Default 600,000 (10 minutes): twice Envoy's longest default ejection (300 s), and far past the
+   * estimators' time constants (1–10 s), so whatever still means something when a channel idles is there when it
+   * wakes; a closed channel's copy is freed after it. No timers or connections are kept, only copies of numbers.
+   */
+  readonly stateRetentionMs?: number;
 }
 
 /** Defaults of {@link SwitchyardLbJson}. */
@@ -89,6 +100,7 @@ export const defaultGrpcLbOptions = {
   policy: defaultBalancerOptions.policy,
   failureStatuses: DEFAULT_FAILURE_STATUSES,
   unstartedPickTimeoutMs: 5_000,
+  stateRetentionMs: 600_000,
 } as const;
 
 const KEYS = [
@@ -99,6 +111,7 @@ const KEYS = [
   'unstartedPickTimeoutMs',
   'orca',
   'cluster',
+  'stateRetentionMs',
 ];
 /** The cluster settings a control plane may send that this policy applies (each also a Balancer option). */
 export const CLUSTER_KEYS = [
@@ -121,6 +134,7 @@ export interface GrpcLbOptions {
   readonly unstartedPickTimeoutMs: number;
   readonly orca: OrcaOptions | undefined;
   readonly cluster: ResolverClusterConfig | undefined;
+  readonly stateRetentionMs: number;
 }
 
 /**
@@ -161,6 +175,13 @@ export function parseGrpcLbOptions(raw: unknown): GrpcLbOptions {
     { min: 100, max: 600_000 },
     defaultGrpcLbOptions.unstartedPickTimeoutMs,
   );
+  const stateRetentionMs = readNumber(
+    obj,
+    'stateRetentionMs',
+    '',
+    { min: 0, max: 86_400_000 },
+    defaultGrpcLbOptions.stateRetentionMs,
+  );
   const options: GrpcLbOptions = {
     policy,
     balancer: balancerOptions,
@@ -169,6 +190,7 @@ export function parseGrpcLbOptions(raw: unknown): GrpcLbOptions {
     unstartedPickTimeoutMs,
     orca: parseOrcaOptions(obj.orca, 'orca'),
     cluster,
+    stateRetentionMs,
   };
   // The policy applies `subset` itself, before subchannels exist (lb-policy.ts): validate it here.
   if (balancerOptions.subset !== undefined) void new Subset(balancerOptions.subset, 'balancer.subset');
@@ -223,11 +245,18 @@ function readCluster(raw: unknown): ResolverClusterConfig | undefined {
  * Builds the Balancer a policy instance owns. With `feed`, the policy hands it endpoints and cluster settings as a
  * resolver would (so cluster settings apply in place); without, it starts over no endpoints. A `healthCheck` with
  * `protocol: "grpc"` gets {@link grpcHealthProber}: service-config JSON cannot carry a function, and this entry loads
- * grpc-js anyway.
+ * grpc-js anyway. `extensions` are the policy's own (state-keeper.ts), after the health ones.
  */
-export function createBalancer(options: GrpcLbOptions, feed?: Resolver): Balancer {
+export function createBalancer(
+  options: GrpcLbOptions,
+  feed?: Resolver,
+  extensions?: readonly BalancerExtension[],
+): Balancer {
   const { endpoints: _none, ...rest } = balancerOptionsOf(options);
-  return new Balancer(feed === undefined ? { ...rest, endpoints: [] } : { ...rest, resolver: feed });
+  const withExtensions = extensions === undefined ? rest : { ...rest, extensions };
+  return new Balancer(
+    feed === undefined ? { ...withExtensions, endpoints: [] } : { ...withExtensions, resolver: feed },
+  );
 }
 
 /** The options `createBalancer` builds with; `parseGrpcLbOptions` validates exactly these. */
@@ -300,6 +329,7 @@ export class SwitchyardLbConfig implements experimental.TypedLoadBalancingConfig
         failureStatuses: o.failureStatuses.map(statusName),
         ...(o.hashHeader === undefined ? {} : { hashHeader: o.hashHeader }),
         unstartedPickTimeoutMs: o.unstartedPickTimeoutMs,
+        stateRetentionMs: o.stateRetentionMs,
         ...(o.orca === undefined ? {} : { orca: o.orca }),
         ...(o.cluster === undefined ? {} : { cluster: o.cluster }),
       },

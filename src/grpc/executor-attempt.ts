@@ -15,6 +15,7 @@ import {
   type StatusObject,
 } from '@grpc/grpc-js';
 import type { Lease } from '../balancer/lease.js';
+import { CANCELLED } from '../balancer/outcome.js';
 import type { AttemptInfo } from '../resilience/attempt.js';
 import { releaseWinner } from './attempt-status.js';
 import type { AttemptRoute } from './call-route.js';
@@ -103,6 +104,11 @@ export class ExecutorAttempt implements InterceptingListener {
     if (this.#mine) return;
     this.#aborted = true;
     this.#route.ended = true;
+    // Attempt 1's slot is its call tracker's lease, the picker's latest pick: give it back now. A call cancelled
+    // before it started (still generating call credentials) never reports its end, and would hold the slot until
+    // the unstarted-pick sweep; a started one's end then finds the lease released and is ignored.
+    const picked = this.#lease === undefined ? this.#route.picked?.lease : undefined;
+    if (picked !== undefined && !picked.released) picked.release(CANCELLED);
     this.child?.cancelWithStatus(Status.CANCELLED, 'switchyard: attempt abandoned');
   }
 }

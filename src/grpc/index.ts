@@ -39,6 +39,7 @@ export {
   setStaticEndpoints,
   staticResolverFactory,
 } from './resolver-schemes.js';
+export { clearRetainedState, retainedEndpointCount } from './retained-state.js';
 export type { GrpcResilienceOptions, GrpcRetryOptions } from './retry-config.js';
 export { defaultGrpcRetryOptions } from './retry-config.js';
 export { setup } from './setup.js';

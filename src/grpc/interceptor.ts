@@ -51,6 +51,8 @@ import { type GrpcResilience, type GrpcResilienceOptions, parseGrpcResilience } 
 type MessageContext = Parameters<InterceptingCall['sendMessageWithContext']>[0];
 
 const CONNECT: Outcome = Object.freeze({ ok: false, failure: 'connect' });
+/** The listener of a call started without one: nothing is called on it. */
+const NO_LISTENER: Partial<InterceptingListener> = Object.freeze({});
 
 /**
  * A grpc-js client interceptor that gives calls switchyard's retries (under the retry budget, to endpoints not yet
@@ -78,7 +80,7 @@ class SwitchyardCall implements CallFacts, AttemptOwner {
   readonly #r: GrpcResilience;
   /** Unary and server-streaming calls: one request message, kept for replay. */
   readonly #replayable: boolean;
-  #listener: Partial<InterceptingListener> = {};
+  #listener: Partial<InterceptingListener> = NO_LISTENER;
   #metadata: Metadata | undefined;
   #message: { context: MessageContext; message: unknown } | undefined;
   #halfClosed = false;
@@ -106,9 +108,10 @@ class SwitchyardCall implements CallFacts, AttemptOwner {
   }
 
   start(metadata: Metadata, listener?: Partial<InterceptingListener>): void {
-    this.#listener = listener ?? {};
+    this.#listener = listener ?? NO_LISTENER;
     this.#metadata = metadata;
-    this.#startedAt = systemClock.now();
+    // Read only by retries and hedging (deadline left, hedge delay): a call without either skips the clock.
+    if (this.#r.retry !== undefined || this.#r.hedging !== undefined) this.#startedAt = systemClock.now();
     this.#deadline = deadlineOf(this.#options.deadline);
     const throttle = this.#r.throttle;
     if (throttle?.shouldReject()) {
@@ -347,7 +350,7 @@ class SwitchyardCall implements CallFacts, AttemptOwner {
   #hedgeFirst(): void {
     this.#hedgeTimer = undefined;
     const route = this.#route!;
-    const lease: Lease | undefined = route.picked;
+    const lease: Lease | undefined = route.picked?.lease;
     const balancer = route.balancer;
     if (this.#done || this.#committed || this.#abort !== undefined || route.ended) return;
     if (lease === undefined || lease.released || balancer === undefined) return;

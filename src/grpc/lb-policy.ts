@@ -36,6 +36,8 @@ import {
 import { fromGrpcEndpoint, type GrpcEndpoint, type MappedEndpoint } from './endpoints.js';
 import { OrcaWeights } from './orca.js';
 import { SwitchyardPicker } from './picker.js';
+import { type RetainedStateStore, retainedState, retentionKey } from './retained-state.js';
+import { StateKeeper } from './state-keeper.js';
 import { StatusClassifier } from './status.js';
 import { grpcSubset } from './subset.js';
 
@@ -76,9 +78,16 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
   /** The resolver's last list and channel options, to recompute the subset when health changes. */
   #mapped = new Map<string, MappedEndpoint>();
   #channelOptions: ChannelOptions = {};
+  /** Takes back what an earlier instance of this channel learned, and saves it on destroy (retained-state.ts). */
+  readonly #keeper: StateKeeper;
 
-  constructor(helper: experimental.ChannelControlHelper) {
+  /**
+   * @param store where endpoint state is kept between instances; default the process-wide one. grpc-js passes only
+   *   `helper`; tests pass their own store.
+   */
+  constructor(helper: experimental.ChannelControlHelper, store: RetainedStateStore = retainedState) {
     this.#helper = helper;
+    this.#keeper = new StateKeeper(store);
   }
 
   updateAddressList(
@@ -102,6 +111,10 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
       return true;
     }
     this.#applyConfig(lbConfig);
+    this.#keeper.configure(
+      retentionKey(options, lbConfig.options.balancer),
+      lbConfig.options.stateRetentionMs,
+    );
     this.#note = resolutionNote;
     if (!endpointList.ok) {
       // Resolver error: keep serving the last good list; fail only when there is none.
@@ -140,9 +153,14 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
     // SubchannelInterface exposes no backoff reset; subchannels reconnect on their own schedule.
   }
 
+  /**
+   * grpc-js calls this when the channel goes idle and when it is closed (the same call): what the Balancer learned is
+   * saved for the channel's next instance (retained-state.ts), then everything is released.
+   */
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    if (this.#config?.options !== undefined) this.#keeper.saveAll();
     this.#teardown();
   }
 
@@ -182,7 +200,8 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
     } else {
       this.#dropBalancer();
       const feed = new BalancerFeed();
-      const balancer = createBalancer(options, feed);
+      const balancer = createBalancer(options, feed, [this.#keeper]);
+      this.#keeper.use(balancer);
       balancer.on('drained', this.#onDrained);
       liveBalancers.add(balancer);
       this.#balancer = balancer;
@@ -254,6 +273,8 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
       this.#children.set(m.address, existing);
       return;
     }
+    // New to this instance: an earlier instance of the channel may have left its state (applied when it is READY).
+    this.#keeper.take(m.address);
     this.#children.set(m.address, openConnection(this.#helper, m, options, this.#connectionEvents));
   }
 
@@ -267,6 +288,7 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
 
   #retire(child: Child): void {
     this.#children.delete(child.address);
+    this.#keeper.drop(child.address);
     if (this.#usable.has(child.address)) {
       // In the Balancer: keep the connection until its leases drain (the next #refresh removes it, and the
       // Balancer reports `drained` at once when it has none).

@@ -16,24 +16,18 @@ import type { Lease } from '../balancer/lease.js';
 import { CANCELLED } from '../balancer/outcome.js';
 import type { PickContext } from '../balancer/policy/picker.js';
 import { type AttemptRoute, routeOf } from './call-route.js';
-import { CallTracker, type PendingPicks } from './call-tracker.js';
-import type { OrcaWeights } from './orca.js';
-import type { StatusClassifier } from './status.js';
+import { CallTracker, type TrackerContext } from './call-tracker.js';
 
 const { PickResultType } = experimental;
 const NO_CONTEXT: PickContext = Object.freeze({});
 
-/** What the picker needs from its policy. */
-export interface PickerSource {
+/** What the picker needs from its policy (its call trackers share it: `pending`, `classifier`, `orca`). */
+export interface PickerSource extends TrackerContext {
   readonly balancer: Balancer;
   /** Subchannels by endpoint address (`host:port`), exactly as the channel control helper returned them. */
   readonly subchannels: ReadonlyMap<string, experimental.SubchannelInterface>;
-  readonly pending: PendingPicks;
-  readonly classifier: StatusClassifier;
   /** Metadata key to hash on (gRFC A76), if any. */
   readonly hashHeader: string | undefined;
-  /** ORCA weighting, when configured: fed from each call's trailers. */
-  readonly orca?: OrcaWeights | undefined;
   /** Why nothing is routable, for the TRANSIENT_FAILURE status. */
   readonly unavailableMessage: string;
 }
@@ -84,7 +78,12 @@ export class SwitchyardPicker implements experimental.Picker {
   pick(args: experimental.PickArgs): experimental.PickResult {
     const source = this.#source;
     const route = routeOf(args.metadata);
-    if (route?.lease !== undefined) return this.#routed(route, route.lease);
+    if (route !== undefined) {
+      if (route.lease !== undefined) return this.#routed(route, route.lease);
+      // grpc-js picks a call again only after dropping its previous pick (its subchannel left READY while call
+      // credentials were generated): that pick never starts, so its slot comes back now rather than at the sweep.
+      route.picked?.abandon();
+    }
     let ctx = NO_CONTEXT;
     if (source.hashHeader !== undefined) {
       this.#ctx.hashKey = hashKeyOf(args.metadata, source.hashHeader);
@@ -101,7 +100,7 @@ export class SwitchyardPicker implements experimental.Picker {
       result.release(CANCELLED);
       return QUEUE;
     }
-    const tracker = new CallTracker(subchannel, result, source.pending, source.classifier, source.orca);
+    const tracker = new CallTracker(subchannel, result, source);
     source.pending.add(tracker);
     if (route !== undefined) {
       // Tell the interceptor where this attempt went, so a retry can pick elsewhere on the same Balancer.
@@ -109,7 +108,7 @@ export class SwitchyardPicker implements experimental.Picker {
       route.address = result.endpoint.address;
       route.classifier = source.classifier;
       route.local = undefined;
-      route.picked = result;
+      route.picked = tracker;
       tracker.route = route;
       route.onPicked?.();
     }

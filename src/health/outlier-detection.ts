@@ -148,6 +148,20 @@ export class OutlierDetector implements BalancerExtension {
     this.#ctx.invalidate();
   }
 
+  /**
+   * Puts `record` — kept from another detector with the same options, already brought up to date (a grpc-js policy
+   * rebuilt after its channel went idle, src/grpc/state-keeper.ts) — in place of the fresh one `endpointAdded` just
+   * gave `state`. An ejection in it stays in force and ends on this detector's sweep. No event is published.
+   */
+  adopt(state: EndpointState, record: OutlierRecord): void {
+    if (state.outlier === undefined) return;
+    state.outlier = record;
+    if (record.ejectedAt >= 0) {
+      state.ejected = true;
+      this.#ejected++;
+    }
+  }
+
   /** Endpoints ejected now. */
   get ejectedCount(): number {
     return this.#ejected;

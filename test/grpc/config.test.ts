@@ -35,6 +35,7 @@ describe('parseGrpcLbOptions', () => {
       failureStatuses: DEFAULT_FAILURE_STATUSES,
       hashHeader: undefined,
       unstartedPickTimeoutMs: 5_000,
+      stateRetentionMs: 600_000,
     });
     expect(DEFAULT_FAILURE_STATUSES).toEqual([
       grpc.status.UNAVAILABLE,
@@ -53,7 +54,7 @@ describe('parseGrpcLbOptions', () => {
   it.each([
     [
       { polcy: 'x' },
-      'polcy: expected one of the known options (policy, balancer, failureStatuses, hashHeader, unstartedPickTimeoutMs, orca, cluster), got "an unknown option"',
+      'polcy: expected one of the known options (policy, balancer, failureStatuses, hashHeader, unstartedPickTimeoutMs, orca, cluster, stateRetentionMs), got "an unknown option"',
     ],
     [{ policy: 'nope' }, /^policy: expected one of .*"round_robin".*, got "nope"$/],
     [
@@ -81,6 +82,8 @@ describe('parseGrpcLbOptions', () => {
     // gRFC A76: a binary header is rejected as request_hash_header, as the undici affinity key does
     [{ hashHeader: 'x-key-bin' }, /^hashHeader: expected a non-binary metadata key/],
     [{ unstartedPickTimeoutMs: 10 }, 'unstartedPickTimeoutMs: expected a number from 100 to 600000, got 10'],
+    [{ stateRetentionMs: -1 }, 'stateRetentionMs: expected a number from 0 to 86400000, got -1'],
+    [{ stateRetentionMs: '10m' }, 'stateRetentionMs: expected a number from 0 to 86400000, got "10m"'],
   ])('rejects %j', (raw, message) => {
     let thrown: unknown;
     try {
@@ -213,6 +216,7 @@ describe('SwitchyardLbConfig', () => {
         failureStatuses: ['UNAVAILABLE'],
         hashHeader: 'x-k',
         unstartedPickTimeoutMs: 5_000,
+        stateRetentionMs: 600_000,
       },
     });
     expect(SwitchyardLbConfig.createFromJson(json.switchyard).toJsonObject()).toEqual(json);

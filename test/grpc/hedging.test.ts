@@ -139,6 +139,49 @@ describe('hedged unary calls', () => {
     );
   });
 
+  // grpc-js picks a call again when the picked subchannel left READY while call credentials were generated
+  // (load-balancing-call.ts). Call credentials that take their time hold attempt 1 between its pick and its start:
+  // the hedge (20 ms) adopts it meanwhile, then its server stops, and grpc-js re-picks it onto the other server.
+  // Credential delays per generation (attempt 1, the hedge, the re-pick) decide which attempt answers first.
+  it.each([
+    ['the re-picked attempt 1 wins', [600, 1_200, 0], 0],
+    ['the hedge wins; the re-picked attempt 1 is cancelled before it starts', [800, 800, 800], 1],
+  ])(
+    'attempt 1 picked again after the executor adopted it — %s: one answer, every lease back at once',
+    async (_case, delays, hedgeWins) => {
+      const hedging = new HedgingPolicy({ delayMs: 20 });
+      const client = await ready(`hedge-repick-${hedgeWins}`, { hedging, idempotentMethods: [WHO] });
+      // Round robin over two: the next attempt 1 goes to the server the last call did not.
+      const last = await who(client);
+      const [first, other] = last === 's0' ? [servers[1]!, servers[0]!] : [servers[0]!, servers[1]!];
+      const balancer = fleet.balancer(`hedge-repick-${hedgeWins}`)!;
+      const picksOf = (address: string) =>
+        balancer.stats().endpoints.find((e) => e.address === address)?.picks ?? 0;
+      const otherPicks = picksOf(other.address);
+      let generation = 0;
+      const slowCredentials = grpc.credentials.createFromMetadataGenerator((_params, callback) => {
+        const delay = delays[Math.min(generation++, delays.length - 1)]!;
+        setTimeout(() => callback(null, new grpc.Metadata()), delay);
+      });
+      const answer = who(client, {}, 5_000, { credentials: slowCredentials });
+      await waitFor(() => hedging.stats().hedges === 1, 1_000, 'the hedge');
+      await first.stop();
+      expect(await answer).toBe(other.name);
+      // Three credential generations: attempt 1, the hedge, and attempt 1 again (the re-pick).
+      expect(generation).toBe(3);
+      expect(hedging.stats().won).toBe(hedgeWins);
+      // The hedge and the re-picked attempt 1 both went to the other server: two picks there for one call.
+      expect(picksOf(other.address) - otherPicks).toBe(2);
+      // No slot waits for the unstarted-pick sweep (5 s): the abandoned first pick's lease is given back at the
+      // re-pick (an executor's later release of it is ignored), and a re-pick cancelled before its call started when
+      // the executor abandons it. Nothing in flight at once, and never below zero.
+      await waitFor(() => balancer.stats().totalInFlight === 0, 300, 'every lease back');
+      for (const e of balancer.stats().endpoints) expect(e.inFlight).toBe(0);
+      expect(await who(client)).toBe(other.name);
+      expect(balancer.stats().totalInFlight).toBe(0);
+    },
+  );
+
   it('server-streaming calls are never hedged', async () => {
     const hedging = new HedgingPolicy({ delayMs: 0 });
     const client = await ready('hedge-stream', { hedging, idempotentMethods: ['/test.Echo/*'] });

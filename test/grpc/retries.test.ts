@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { channelOptions, setup, switchyardInterceptor } from '../../src/grpc/index.js';
-import { burst, type Echo, useEchoFleet, waitRoutable, who } from '../helpers/grpc-servers.js';
+import { burst, type Echo, useEchoFleet, waitFor, waitRoutable, who } from '../helpers/grpc-servers.js';
 
 setup();
 
@@ -78,7 +78,8 @@ describe('unary retries through the executor', () => {
     const client = await ready('retry-killed', { retry: true, idempotentMethods: [WHO] });
     for (const s of servers) s.behaviour.delayMs = 200;
     const calls = Array.from({ length: 30 }, () => who(client, {}, 5_000));
-    await new Promise((r) => setTimeout(r, 80));
+    // Until calls are being handled there (a fixed 80 ms sleep was too short on a loaded machine).
+    await waitFor(() => servers[1]!.active > 0, 3_000, 'calls in flight on s1');
     const inFlight = servers[1]!.active;
     await servers[1]!.stop();
     const results = await Promise.all(calls);
