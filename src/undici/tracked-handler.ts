@@ -90,7 +90,7 @@ export class LeaseTracker {
 
 /** New-API handler for one attempt. */
 export class TrackedHandler extends LeaseTracker implements RequestHandler {
-  private declare readonly inner: RequestHandler;
+  declare private readonly inner: RequestHandler;
 
   constructor(inner: RequestHandler, lease: Lease, context: TrackingContext) {
     super(lease, context);
@@ -152,9 +152,9 @@ export class TrackedHandler extends LeaseTracker implements RequestHandler {
 
 /** Legacy-API handler for one attempt (undici 7 Pools take these natively). */
 export class TrackedLegacyHandler extends LeaseTracker implements LegacyHandler {
-  private declare readonly inner: LegacyHandler;
+  declare private readonly inner: LegacyHandler;
   /** The caller's abort reason, once it aborted (so that reason comes back to it untouched). */
-  private declare callerReason: Error | undefined;
+  declare private callerReason: Error | undefined;
 
   constructor(inner: LegacyHandler, lease: Lease, context: TrackingContext) {
     super(lease, context);
