@@ -10,7 +10,9 @@
  * deposit made here): a successful response streams straight to the caller. The executor is engaged — and takes
  * attempt 1 over as its own (`ExecuteOptions.first`) — when attempt 1 fails before its headers, answers with a
  * failing status, or is still waiting when the first of its timers is due (hedge delay, per-try timeout, deadline).
- * Requests with adaptive throttling, or whose pick failed, run through the executor from the start.
+ * Requests with adaptive throttling, or whose pick failed, run through the executor from the start. A legacy caller
+ * under undici 7 (`undici.request`, fetch) does not even get a RetriedRequest until attempt 1 needs help: its
+ * attempt 1 is a {@link DirectLegacyAttempt}, which hands the request to one through {@link RetriedRequest.continueDirect}.
  *
  * Under the executor, each attempt resolves at its response headers and is then *held* (later chunks buffered)
  * until the executor decides: the winner is *adopted* — its headers, buffered data and the rest of its body flow
