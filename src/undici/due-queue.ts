@@ -36,8 +36,13 @@ export class DueQueue {
     this.#clock = clock;
   }
 
-  /** Queues `entry` to run `due()` at clock time `dueAt`; `now` is the clock's time now (the caller has it). */
-  add(entry: DueEntry, dueAt: number, now: number): void {
+  /**
+   * Queues `entry` to run `due()` at clock time `dueAt`, rounded up to a whole ms (timers have ms resolution, and a
+   * small integer is stored in the entry as is, where a fraction would be a heap number per request); `now` is the
+   * clock's time now (the caller has it).
+   */
+  add(entry: DueEntry, at: number, now: number): void {
+    const dueAt = Math.ceil(at);
     entry.dueAt = dueAt;
     entry.dueQueued = true;
     // Walk back from the tail past later deadlines: none in the usual case (one delay for every request).
