@@ -32,6 +32,8 @@ import { LeaseTracker } from './tracked-handler.js';
 const WAITING = 0;
 const STREAMING = 1;
 const ENGAGED = 2;
+/** The caller has its answer (the response ended or failed while streaming). */
+const DONE = 3;
 
 /** Attempt 1 of a legacy caller's retry-path request, sent without the executor (see the file header). */
 export class DirectLegacyAttempt extends LeaseTracker implements LegacyHandler, PendingRequest, DueEntry {
@@ -49,7 +51,7 @@ export class DirectLegacyAttempt extends LeaseTracker implements LegacyHandler, 
   declare private readonly hashKey: string | undefined;
   /** When the request started, on the executor's clock. */
   declare private readonly startedAt: number;
-  declare private state: typeof WAITING | typeof STREAMING | typeof ENGAGED;
+  declare private state: typeof WAITING | typeof STREAMING | typeof ENGAGED | typeof DONE;
   /** The Pool's abort for this attempt, and the context it gave with it (kept for a later engagement). */
   declare private poolAbort: ((reason?: Error) => void) | undefined;
   declare private connectContext: unknown;
@@ -153,6 +155,7 @@ export class DirectLegacyAttempt extends LeaseTracker implements LegacyHandler, 
 
   /** destroy(): fail the request with `reason` (a streaming response is aborted; else the request's abort path). */
   abort(reason: Error): void {
+    if (this.state === DONE) return;
     if (this.state === STREAMING) this.#abortStreaming(reason);
     else {
       this.#engage();
@@ -162,6 +165,7 @@ export class DirectLegacyAttempt extends LeaseTracker implements LegacyHandler, 
 
   /** The abort the caller got at onConnect. */
   #callerAbort(reason?: Error): void {
+    if (this.state === DONE) return;
     if (this.state === STREAMING) this.#abortStreaming(reason);
     else {
       this.#engage();
@@ -221,13 +225,16 @@ export class DirectLegacyAttempt extends LeaseTracker implements LegacyHandler, 
       this.front.onComplete(trailers);
       return;
     }
+    this.state = DONE;
     this.end();
     this.retry.settled(this);
     this.caller.onComplete?.(trailers);
   }
 
   onError(error: Error): void {
+    if (this.state === DONE) return; // the caller has its answer: nothing to tell it, nothing to release
     if (this.state === STREAMING) {
+      this.state = DONE;
       const byCaller = this.callerReason !== undefined && this.callerReason === error;
       this.retry.settled(this);
       this.caller.onError?.(this.fail(error, byCaller));
