@@ -13,6 +13,11 @@ export interface Linked<T> {
   listNext: T | undefined;
 }
 
+/** An unanswered retry-path request, as the dispatcher sees it: destroy() fails it with `reason`. */
+export interface PendingRequest extends Linked<PendingRequest> {
+  abort(reason: Error): void;
+}
+
 export class RequestList<T extends Linked<T>> {
   #head: T | undefined;
   #size = 0;

@@ -10,7 +10,9 @@
  * deposit made here): a successful response streams straight to the caller. The executor is engaged — and takes
  * attempt 1 over as its own (`ExecuteOptions.first`) — when attempt 1 fails before its headers, answers with a
  * failing status, or is still waiting when the first of its timers is due (hedge delay, per-try timeout, deadline).
- * Requests with adaptive throttling, or whose pick failed, run through the executor from the start.
+ * Requests with adaptive throttling, or whose pick failed, run through the executor from the start. A legacy caller
+ * under undici 7 (`undici.request`, fetch) does not even get a RetriedRequest until attempt 1 needs help: its
+ * attempt 1 is a {@link DirectLegacyAttempt}, which hands the request to one through {@link RetriedRequest.continueDirect}.
  *
  * Under the executor, each attempt resolves at its response headers and is then *held* (later chunks buffered)
  * until the executor decides: the winner is *adopted* — its headers, buffered data and the rest of its body flow
@@ -20,7 +22,7 @@
 import type { Dispatcher } from 'undici';
 import type { Balancer } from '../balancer/balancer.js';
 import type { Lease } from '../balancer/lease.js';
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock } from '../clock.js';
 import { hasErrorCode } from '../errors/switchyard-error.js';
 import type { AdaptiveThrottle } from '../resilience/adaptive-throttle.js';
 import { type AttemptInfo, type Classified, type ExecuteResult, execute } from '../resilience/executor.js';
@@ -29,10 +31,11 @@ import type { RetryBudget } from '../resilience/retry-budget.js';
 import type { RetryPolicy } from '../resilience/retry-policy.js';
 import { AttemptFailure, AttemptHandler, type AttemptOwner } from './attempt-handler.js';
 import { failureOfError, isRefusedStream } from './classify.js';
+import type { DueEntry, DueQueue } from './due-queue.js';
 import { NoEndpointAvailableError, nameEndpoint, RequestTimeoutError } from './errors.js';
-import type { Controller, RequestHandler } from './handlers.js';
+import type { Controller, LegacyHandler, RequestHandler } from './handlers.js';
 import { LegacyFront } from './legacy-front.js';
-import type { Linked } from './request-list.js';
+import type { PendingRequest } from './request-list.js';
 import type { TrackingContext } from './tracked-handler.js';
 
 type IncomingHeaders = Parameters<NonNullable<RequestHandler['onResponseStart']>>[2];
@@ -61,17 +64,61 @@ export interface RetryContext {
   readonly pickContext: { now: number | undefined; hashKey: string | undefined };
   /** The executor's `classify`, made once per dispatcher by {@link classifier}. */
   readonly classify: (result: { readonly value: AttemptHandler } | { readonly error: unknown }) => Classified;
+  /** Deadlines of direct attempts 1 (one clock timer for all of them). */
+  readonly dueQueue: DueQueue;
   /** Sends `opts` to the lease's endpoint (origin rewritten, Host kept). */
-  send(lease: Lease, opts: Dispatcher.DispatchOptions, handler: RequestHandler | LegacyFront): void;
+  send(lease: Lease, opts: Dispatcher.DispatchOptions, handler: RequestHandler | LegacyHandler): void;
+  /** A request accepted on the retry path: the dispatcher waits for it on close() and fails it on destroy(). */
+  track(request: PendingRequest): void;
   /** The caller has its answer (response ended or error): the dispatcher stops waiting for this request. */
-  settled(request: RetriedRequest): void;
+  settled(request: PendingRequest): void;
+  /** `next` now stands for the request `previous` stood for (a direct attempt handed over to the executor). */
+  replace(previous: PendingRequest, next: PendingRequest): void;
+}
+
+/**
+ * The earliest of the executor's timers for a direct attempt 1: hedge delay, per-try timeout, deadline (ms);
+ * `undefined` when none applies.
+ */
+export function firstTimerMs(c: RetryContext, idempotent: boolean, replayable: boolean): number | undefined {
+  let due = c.retry?.perTryTimeoutMs;
+  const deadline = c.retry?.deadlineMs;
+  if (deadline !== undefined && (due === undefined || deadline < due)) due = deadline;
+  if (c.hedging !== undefined && idempotent && replayable) {
+    const hedge = c.hedging.delayFor(c.balancer);
+    if (hedge !== undefined && (due === undefined || hedge < due)) due = hedge;
+  }
+  return due;
+}
+
+/**
+ * What the executor learns from a successful direct attempt: its latency, for a percentile hedge delay (hedged
+ * requests only). `latencyMs` is from the attempt's own outcome when it was timed on the executor's clock.
+ */
+export function observeDirectSuccess(
+  c: RetryContext,
+  idempotent: boolean,
+  replayable: boolean,
+  startedAt: number,
+  outcome: { readonly latencyMs?: number } | undefined,
+): void {
+  const hedging = c.hedging;
+  if (hedging === undefined || hedging.percentile === undefined || !idempotent || !replayable) return;
+  const latency =
+    c.sameClock && outcome?.latencyMs !== undefined ? outcome.latencyMs : c.clock.now() - startedAt;
+  hedging.observe(c.balancer, latency);
 }
 
 /** One caller request on the retry path. Also the controller the caller's handler sees. */
-export class RetriedRequest implements Controller, AttemptOwner, Linked<RetriedRequest> {
+export class RetriedRequest implements Controller, AttemptOwner, PendingRequest, DueEntry {
   /** Links in the dispatcher's {@link RequestList} of unanswered requests. */
-  listPrev: RetriedRequest | undefined = undefined;
-  listNext: RetriedRequest | undefined = undefined;
+  listPrev: PendingRequest | undefined = undefined;
+  listNext: PendingRequest | undefined = undefined;
+  /** Links in the dispatcher's {@link DueQueue} while a direct attempt 1 waits for its headers. */
+  dueAt = 0;
+  duePrev: DueEntry | undefined = undefined;
+  dueNext: DueEntry | undefined = undefined;
+  dueQueued = false;
   readonly #context: RetryContext;
   readonly #opts: Dispatcher.DispatchOptions;
   readonly #handler: RequestHandler;
@@ -88,8 +135,8 @@ export class RetriedRequest implements Controller, AttemptOwner, Linked<RetriedR
   #hashKey: string | undefined;
   /** When the request started, on the executor's clock. */
   #startedAt = 0;
-  /** Hands a direct attempt 1 to the executor when its first timer (hedge, per-try, deadline) is due. */
-  #timer: TimerHandle | undefined;
+  /** The direct attempt 1, handed to the executor when its first timer (hedge, per-try, deadline) is due. */
+  #first: AttemptHandler | undefined;
 
   /** Attempts speak legacy to the Pool ({@link LegacyFront}): undici 7 and a legacy caller. */
   readonly #legacy: boolean;
@@ -141,28 +188,42 @@ export class RetriedRequest implements Controller, AttemptOwner, Linked<RetriedR
     c.budget?.deposit(c.budgetOnClock ? now : undefined);
     const attempt = new AttemptHandler(this, lease, c.tracking, undefined, c.abortsAttempts);
     this.#attempts.push(attempt);
-    const due = this.#firstTimerMs();
-    if (due !== undefined) this.#timer = c.clock.setTimer(() => this.#onTimer(attempt), due);
+    this.#first = attempt;
+    const due = firstTimerMs(c, this.#idempotent, this.#replayable);
+    if (due !== undefined) c.dueQueue.add(this, now + due, now);
     this.#send(lease, attempt);
     return true;
   }
 
-  /** The earliest of the executor's timers for attempt 1: hedge delay, per-try timeout, deadline (ms). */
-  #firstTimerMs(): number | undefined {
+  /**
+   * Continues a request whose attempt 1 a {@link DirectLegacyAttempt} sent (picked, budget paid, `startedAt` on the
+   * executor's clock) and can no longer handle alone. `started`: the caller's handler already saw the request start.
+   * Returns the front through which the Pool's callbacks for attempt 1 reach this request from now on.
+   */
+  continueDirect(
+    lease: Lease,
+    startedAt: number,
+    started: boolean,
+    idempotent: boolean,
+    replayable: boolean,
+    hashKey: string | undefined,
+  ): LegacyFront {
     const c = this.#context;
-    let due = c.retry?.perTryTimeoutMs;
-    const deadline = c.retry?.deadlineMs;
-    if (deadline !== undefined && (due === undefined || deadline < due)) due = deadline;
-    if (c.hedging !== undefined && this.#idempotent && this.#replayable) {
-      const hedge = c.hedging.delayFor(c.balancer);
-      if (hedge !== undefined && (due === undefined || hedge < due)) due = hedge;
-    }
-    return due;
+    this.#idempotent = idempotent;
+    this.#replayable = replayable;
+    this.#hashKey = hashKey;
+    this.#startedAt = startedAt;
+    this.#started = started;
+    const attempt = new AttemptHandler(this, lease, c.tracking, undefined, c.abortsAttempts);
+    this.#attempts.push(attempt);
+    this.#first = attempt;
+    return new LegacyFront(attempt, c.tracking.failureStatus);
   }
 
-  #onTimer(attempt: AttemptHandler): void {
-    this.#timer = undefined;
-    if (attempt.directWaiting) this.#execute(attempt);
+  /** The first timer of a direct attempt 1 is due: the executor takes it over while it still waits. */
+  due(): void {
+    const attempt = this.#first;
+    if (attempt?.directWaiting) this.#execute(attempt);
   }
 
   /** Runs the request through the executor, from the start or (`first`) from a direct attempt 1. */
@@ -205,22 +266,19 @@ export class RetriedRequest implements Controller, AttemptOwner, Linked<RetriedR
 
   /** A direct attempt 1 answered with a success: it is the answer. */
   directAnswer(attempt: AttemptHandler): void {
-    this.#timer?.cancel();
-    this.#timer = undefined;
+    const c = this.#context;
+    c.dueQueue.remove(this);
+    this.#first = undefined;
     this.#winner = attempt;
     this.#attempts.length = 0;
-    const c = this.#context;
-    // What the executor learns from a successful attempt: the hedging latency window (hedged requests only).
-    if (c.hedging !== undefined && this.#idempotent && this.#replayable) {
-      c.hedging.observe(c.balancer, c.clock.now() - this.#startedAt);
-    }
+    observeDirectSuccess(c, this.#idempotent, this.#replayable, this.#startedAt, attempt.outcome);
     this.responseStart(attempt);
   }
 
   /** A direct attempt 1 failed or answered with a failing status: the executor decides what happens next. */
   handOver(attempt: AttemptHandler): void {
-    this.#timer?.cancel();
-    this.#timer = undefined;
+    this.#context.dueQueue.remove(this);
+    this.#first = undefined;
     this.#execute(attempt);
   }
 

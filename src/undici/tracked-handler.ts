@@ -32,20 +32,26 @@ export interface TrackingContext {
 
 export { defaultFailureStatus };
 
-/** The outcome bookkeeping of one attempt on one lease. */
+/**
+ * The outcome bookkeeping of one attempt on one lease.
+ *
+ * Fields are `declare`d and assigned in the constructor: a declared field (ES2022 class fields) makes V8 run a
+ * separate initializer per construction, and these objects are made once per request.
+ */
 export class LeaseTracker {
-  readonly lease: Lease;
-  readonly context: TrackingContext;
+  declare readonly lease: Lease;
+  declare readonly context: TrackingContext;
   /** Outcome decided at response headers; released when the response ends. */
-  outcome: Outcome | undefined;
+  declare outcome: Outcome | undefined;
+  /** Retry-After of a failing response, when it had one. */
+  declare retryAfter: string | undefined;
 
   constructor(lease: Lease, context: TrackingContext) {
     this.lease = lease;
     this.context = context;
+    this.outcome = undefined;
+    this.retryAfter = undefined;
   }
-
-  /** Retry-After of a failing response, when it had one. */
-  retryAfter: string | undefined;
 
   /**
    * Response headers arrived: time them and judge the status. `source` (parsed or raw headers) is read only for a
@@ -84,19 +90,19 @@ export class LeaseTracker {
 
 /** New-API handler for one attempt. */
 export class TrackedHandler extends LeaseTracker implements RequestHandler {
-  readonly #inner: RequestHandler;
+  declare private readonly inner: RequestHandler;
 
   constructor(inner: RequestHandler, lease: Lease, context: TrackingContext) {
     super(lease, context);
-    this.#inner = inner;
+    this.inner = inner;
   }
 
   onRequestStart(controller: Controller, context: unknown): void {
-    this.#inner.onRequestStart?.(controller, context);
+    this.inner.onRequestStart?.(controller, context);
   }
 
   onResponseStarted(): void {
-    (this.#inner as { onResponseStarted?: () => void }).onResponseStarted?.();
+    (this.inner as { onResponseStarted?: () => void }).onResponseStarted?.();
   }
 
   onRequestUpgrade(
@@ -107,7 +113,7 @@ export class TrackedHandler extends LeaseTracker implements RequestHandler {
   ): void {
     this.headers(statusCode);
     this.end();
-    this.#inner.onRequestUpgrade?.(controller, statusCode, headers, socket);
+    this.inner.onRequestUpgrade?.(controller, statusCode, headers, socket);
   }
 
   onResponseStart(
@@ -117,60 +123,60 @@ export class TrackedHandler extends LeaseTracker implements RequestHandler {
     statusMessage?: string,
   ): void {
     this.headers(statusCode, headers);
-    this.#inner.onResponseStart?.(controller, statusCode, headers, statusMessage);
+    this.inner.onResponseStart?.(controller, statusCode, headers, statusMessage);
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
-    this.#inner.onResponseData?.(controller, chunk);
+    this.inner.onResponseData?.(controller, chunk);
   }
 
   onResponseEnd(controller: Controller, trailers: IncomingHeaders): void {
     this.end();
-    this.#inner.onResponseEnd?.(controller, trailers);
+    this.inner.onResponseEnd?.(controller, trailers);
   }
 
   onResponseError(controller: Controller | null, error: Error): void {
     // Only the caller holds this controller: an error that is its abort reason is the caller's own.
     const byCaller = controller !== null && controller?.reason === error;
-    this.#inner.onResponseError?.(controller as Controller, this.fail(error, byCaller));
+    this.inner.onResponseError?.(controller as Controller, this.fail(error, byCaller));
   }
 
   onBodySent(...args: unknown[]): void {
-    (this.#inner as { onBodySent?: (...a: unknown[]) => void }).onBodySent?.(...args);
+    (this.inner as { onBodySent?: (...a: unknown[]) => void }).onBodySent?.(...args);
   }
 
   onRequestSent(): void {
-    (this.#inner as { onRequestSent?: () => void }).onRequestSent?.();
+    (this.inner as { onRequestSent?: () => void }).onRequestSent?.();
   }
 }
 
 /** Legacy-API handler for one attempt (undici 7 Pools take these natively). */
 export class TrackedLegacyHandler extends LeaseTracker implements LegacyHandler {
-  readonly #inner: LegacyHandler;
+  declare private readonly inner: LegacyHandler;
+  /** The caller's abort reason, once it aborted (so that reason comes back to it untouched). */
+  declare private callerReason: Error | undefined;
 
   constructor(inner: LegacyHandler, lease: Lease, context: TrackingContext) {
     super(lease, context);
-    this.#inner = inner;
+    this.inner = inner;
+    this.callerReason = undefined;
   }
 
-  /** The caller's abort reason, once it aborted (so that reason comes back to it untouched). */
-  #callerReason: Error | undefined;
-
   onConnect(abort: (reason?: Error) => void, context?: unknown): void {
-    this.#inner.onConnect?.((reason?: Error) => {
-      this.#callerReason = reason;
+    this.inner.onConnect?.((reason?: Error) => {
+      this.callerReason = reason;
       abort(reason);
     }, context);
   }
 
   onResponseStarted(): void {
-    this.#inner.onResponseStarted?.();
+    this.inner.onResponseStarted?.();
   }
 
   onUpgrade(statusCode: number, headers: Buffer[] | null, socket: Duplex): void {
     this.headers(statusCode);
     this.end();
-    this.#inner.onUpgrade?.(statusCode, headers, socket);
+    this.inner.onUpgrade?.(statusCode, headers, socket);
   }
 
   onHeaders(
@@ -180,28 +186,28 @@ export class TrackedLegacyHandler extends LeaseTracker implements LegacyHandler 
     statusText: string,
   ): boolean | undefined {
     this.headers(statusCode, headers);
-    return this.#inner.onHeaders?.(statusCode, headers, resume, statusText);
+    return this.inner.onHeaders?.(statusCode, headers, resume, statusText);
   }
 
   onData(chunk: Buffer): boolean | undefined {
-    return this.#inner.onData?.(chunk);
+    return this.inner.onData?.(chunk);
   }
 
   onComplete(trailers: Buffer[] | string[] | null): void {
     this.end();
-    this.#inner.onComplete?.(trailers);
+    this.inner.onComplete?.(trailers);
   }
 
   onError(error: Error): void {
-    const byCaller = this.#callerReason !== undefined && this.#callerReason === error;
-    this.#inner.onError?.(this.fail(error, byCaller));
+    const byCaller = this.callerReason !== undefined && this.callerReason === error;
+    this.inner.onError?.(this.fail(error, byCaller));
   }
 
   onBodySent(chunk: unknown, ...rest: unknown[]): void {
-    this.#inner.onBodySent?.(chunk, ...rest);
+    this.inner.onBodySent?.(chunk, ...rest);
   }
 
   onRequestSent(): void {
-    this.#inner.onRequestSent?.();
+    this.inner.onRequestSent?.();
   }
 }

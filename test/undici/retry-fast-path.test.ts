@@ -10,6 +10,7 @@ import * as undici from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Balancer } from '../../src/balancer/balancer.js';
 import { Lease } from '../../src/balancer/lease.js';
+import { type Clock, systemClock, type TimerHandle } from '../../src/clock.js';
 import { seededRandom } from '../../src/random.js';
 import { HedgingPolicy } from '../../src/resilience/hedging.js';
 import { RetryPolicy, type RetryPolicyOptions } from '../../src/resilience/retry-policy.js';
@@ -307,5 +308,39 @@ describe('retry path: the direct first attempt', () => {
     expect(all.length).toBeGreaterThan(28);
     const notOnce = all.filter(([, n]) => n !== 1).map(([lease, n]) => `${lease.endpoint.address}: ${n}`);
     expect(notOnce).toEqual([]);
+  });
+
+  it('hedging and per-try timeouts configured, never due: a stream of fast requests sets a timer per period, not per request', async () => {
+    const [a] = await fx.fast(1);
+    let timersSet = 0;
+    const counting: Clock = {
+      now: () => systemClock.now(),
+      setTimer(fn: () => void, ms: number): TimerHandle {
+        timersSet++;
+        return systemClock.setTimer(fn, ms);
+      },
+    };
+    const d = retrying(
+      [a!],
+      new RetryPolicy({ perTryTimeoutMs: 5_000 }, { random: seededRandom(3), clock: counting }),
+      { hedging: new HedgingPolicy({ delayMs: 5_000 }) },
+    );
+    for (let i = 0; i < 30; i++) expect((await get(d)).status).toBe(200);
+    // One clock timer stands for every direct attempt's first deadline (src/undici/due-queue.ts).
+    expect(timersSet).toBeLessThanOrEqual(2);
+  });
+
+  it('destroy() while direct attempts wait for headers fails each caller with its error, leases released once', async () => {
+    const hole = fx.server(await blackHoleServer());
+    const d = retrying([hole], { maxAttempts: 3 });
+    const counts = countReleases(d.balancer);
+    const calls = Array.from({ length: 4 }, () => get(d).catch((e: unknown) => e));
+    await waitFor(() => hole.hits === 4);
+    const reason = new Error('going away');
+    await d.destroy(reason);
+    const errors = await Promise.all(calls);
+    expect(errors.every((e) => e === reason)).toBe(true);
+    expect([...counts.values()]).toEqual([1, 1, 1, 1]);
+    expect(d.balancer.stats().totalInFlight).toBe(0);
   });
 });
