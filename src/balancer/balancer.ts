@@ -70,6 +70,26 @@ export { defaultBalancerOptions } from './options.js';
 const NO_CONTEXT: PickContext = Object.freeze({});
 
 /**
+ * Whether {@link Balancer.complete} throws on a completion it can tell is wrong (no request in flight on the
+ * endpoint): everywhere but production, where it is ignored. Read once.
+ */
+const STRICT_COMPLETE = process.env.NODE_ENV !== 'production';
+
+/**
+ * An endpoint acquired by {@link Balancer.acquire} / {@link Balancer.tryAcquire}, with one request counted in flight
+ * until {@link Balancer.complete} is called on it. Only the balancer that returned it accepts it back.
+ */
+export interface EndpointHandle {
+  /** The endpoint's current description (read it at acquire time: it is replaced when the resolver changes it). */
+  readonly endpoint: Endpoint;
+  /** `host:port`. */
+  readonly address: string;
+  /** @internal Brands handles: only an acquire returns one. */
+  readonly [kHandle]: true;
+}
+declare const kHandle: unique symbol;
+
+/**
  * A client-side load balancer over a set of endpoints.
  *
  * ```ts
@@ -160,8 +180,9 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    * Every lease must be released exactly once; extra releases are ignored.
    */
   pick(ctx: PickContext = NO_CONTEXT): Lease | undefined {
-    const result = this.tryPick(ctx);
-    return typeof result === 'string' ? undefined : result;
+    const now = ctx.now ?? this.#clock.now();
+    const state = this.#acquire(ctx, now);
+    return typeof state === 'string' ? undefined : new Lease(this, state, now);
   }
 
   /**
@@ -179,29 +200,68 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    * right typed error. Allocates nothing but the lease.
    */
   tryPick(ctx: PickContext = NO_CONTEXT): Lease | PickFailure {
-    // Circuit breaking, balancer-wide (per endpoint it is EndpointState.maxInFlight, handled below).
-    if (this.#load.totalInFlight >= this.#limits.maxRequests) {
-      this.#overflowLimit = 'maxRequests';
-      return 'overflow';
-    }
     const now = ctx.now ?? this.#clock.now();
-    let state = this.#picker.pick(ctx, now);
-    if (state === undefined) return 'unavailable';
-    if (
-      state.inFlight >= state.maxInFlight ||
-      (ctx.exclude !== undefined && isExcluded(state.address, ctx.exclude))
-    ) {
-      const other = this.#pickAvoiding(ctx, now, state);
-      if (other === undefined) {
-        this.#overflowLimit = 'maxRequestsPerEndpoint';
-        return 'overflow';
-      }
-      state = other;
+    const state = this.#acquire(ctx, now);
+    return typeof state === 'string' ? state : new Lease(this, state, now);
+  }
+
+  /**
+   * The Lease-free pick, for adapters that time their requests anyway: like {@link Balancer.tryPick}, but returns
+   * the endpoint's handle with the request already counted in flight, and allocates nothing. The caller must end
+   * the request with exactly one {@link Balancer.complete} call on every path (success, failure, cancel, a pick it
+   * did not use): nothing here can tell a second completion of one request from the completion of another request
+   * to the same endpoint, so a lost or doubled completion skews that endpoint's in-flight count (and with it
+   * least-request and P2C picks, circuit breaking and `close()`) for the life of the balancer. Use
+   * {@link Balancer.tryPick} and a {@link Lease} unless a request's allocation matters.
+   *
+   * `ctx.now` is the time the request starts on the balancer's {@link Balancer.clock}; keep it (or read the clock)
+   * to pass as `startedAt` to `complete`. Read `handle.endpoint` right away: it is the endpoint's current
+   * description, replaced when the resolver changes the endpoint's weight or metadata.
+   *
+   * ```ts
+   * const now = balancer.clock.now();
+   * const handle = balancer.tryAcquire({ now });
+   * if (typeof handle === 'string') throw new Error(handle); // 'unavailable' | 'overflow'
+   * send(handle.endpoint).then(
+   *   () => balancer.complete(handle, { ok: true, latencyMs: balancer.clock.now() - now }, now),
+   *   () => balancer.complete(handle, { ok: false, failure: 'connect' }, now),
+   * );
+   * ```
+   */
+  tryAcquire(ctx: PickContext = NO_CONTEXT): EndpointHandle | PickFailure {
+    return this.#acquire(ctx, ctx.now ?? this.#clock.now()) as unknown as EndpointHandle | PickFailure;
+  }
+
+  /**
+   * {@link Balancer.tryAcquire} without the reason: the handle, or `undefined` when nothing can be picked. The same
+   * contract: exactly one {@link Balancer.complete} per handle returned.
+   */
+  acquire(ctx: PickContext = NO_CONTEXT): EndpointHandle | undefined {
+    const state = this.#acquire(ctx, ctx.now ?? this.#clock.now());
+    return typeof state === 'string' ? undefined : (state as unknown as EndpointHandle);
+  }
+
+  /**
+   * Ends a request begun with {@link Balancer.acquire} or {@link Balancer.tryAcquire}: frees its in-flight slot and
+   * reports its outcome, exactly as {@link Lease.release} does (latency estimate, passive health, counters; a
+   * `cancelled` outcome frees the slot only). Call it exactly once per acquired handle, on this balancer.
+   *
+   * @param handle what `acquire`/`tryAcquire` returned.
+   * @param outcome how the request went; with `latencyMs` and `now` (ms on the balancer's clock) the balancer reads no
+   *   clock.
+   * @param startedAt when the request started, in ms on the balancer's clock (the `ctx.now` given to `acquire`): the
+   *   latency is measured from it when `outcome.latencyMs` is absent.
+   * @throws Error when the endpoint has no request in flight (a completion without an acquire, or a second one on an
+   *   idle endpoint), unless `NODE_ENV` is `production`, where the call is ignored. The counts stay as they were
+   *   either way. A doubled completion while other requests to the endpoint are in flight cannot be detected.
+   */
+  complete(handle: EndpointHandle, outcome: Outcome, startedAt: number): void {
+    const state = handle as unknown as EndpointState;
+    if (state.inFlight === 0) {
+      if (STRICT_COMPLETE) throw new Error(`complete() on ${state.address} with no request in flight`);
+      return;
     }
-    state.inFlight++;
-    state.picks++;
-    this.#load.totalInFlight++;
-    return new Lease(this, state, now);
+    this.#settle(state, outcome, startedAt);
   }
 
   /**
@@ -338,35 +398,81 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     return policy;
   }
 
-  /** @internal The other half of {@link Lease.release}. */
+  /** @internal The other half of {@link Lease.release}: the lease guarantees a single call. */
   [kRelease](state: EndpointState, startedAt: number, outcome: Outcome): void {
+    this.#settle(state, outcome, startedAt);
+  }
+
+  /**
+   * The pick's bookkeeping: balancer-wide circuit breaking, the picker, the per-endpoint limit and exclusions, then
+   * the in-flight counts. The one path under `tryPick` and `tryAcquire`.
+   */
+  #acquire(ctx: PickContext, now: number): EndpointState | PickFailure {
+    const load = this.#load;
+    // Circuit breaking, balancer-wide (per endpoint it is EndpointState.maxInFlight, handled below).
+    if (load.totalInFlight >= this.#limits.maxRequests) {
+      this.#overflowLimit = 'maxRequests';
+      return 'overflow';
+    }
+    let state = this.#picker.pick(ctx, now);
+    if (state === undefined) return 'unavailable';
+    if (
+      state.inFlight >= state.maxInFlight ||
+      (ctx.exclude !== undefined && isExcluded(state.address, ctx.exclude))
+    ) {
+      const other = this.#pickAvoiding(ctx, now, state);
+      if (other === undefined) {
+        this.#overflowLimit = 'maxRequestsPerEndpoint';
+        return 'overflow';
+      }
+      state = other;
+    }
+    // `picks` is derived (EndpointState.picks): one counter less on every pick.
+    state.inFlight++;
+    load.totalInFlight++;
+    return state;
+  }
+
+  /**
+   * The release's bookkeeping, under `Lease.release` and `complete`. Work is done only where something reads it:
+   * under a policy that reads no latency and with no extension watching outcomes, 15 of 16 releases touch counters
+   * only — no clock read, no latency arithmetic, no estimator.
+   */
+  #settle(state: EndpointState, outcome: Outcome, startedAt: number): void {
     state.inFlight--;
     const total = --this.#load.totalInFlight;
-    const cancelled = !outcome.ok && outcome.failure === 'cancelled';
-    if (!cancelled) {
-      // Time the request once: the caller's numbers when given, else one clock read.
-      const now =
-        outcome.now ?? (outcome.latencyMs === undefined ? this.#clock.now() : startedAt + outcome.latencyMs);
-      const latency = outcome.latencyMs ?? now - startedAt;
-      const estimator = this.#estimator;
+    if (outcome.ok) {
+      const n = ++state.successes;
       // A policy that reads no latency gets a sampled estimate (for stats and metrics): the first response, then one
       // in LATENCY_SAMPLE_EVERY — the estimator's exp() is most of a release's cost, wasted on such a policy.
-      const sampled = this.#sampleLatency && state.rttObserved;
-      if (outcome.ok) {
-        const n = ++state.successes;
-        if (!sampled || n % LATENCY_SAMPLE_EVERY === 0) estimator.observe(state, latency, now);
-      } else {
-        const n = ++state.failures;
-        // A failure may only raise the estimate: fast failures (connection refused in 0.1 ms) must not make a
-        // broken endpoint look like the fastest one and attract more traffic.
-        if ((!sampled || n % LATENCY_SAMPLE_EVERY === 0) && latency > estimator.estimate(state, now))
-          estimator.observe(state, latency, now);
-      }
-      const observers = this.#outcomeObservers;
-      for (let i = 0; i < observers.length; i++) observers[i]!.outcome!(state, outcome, latency, now);
+      const observe = !this.#sampleLatency || !state.rttObserved || n % LATENCY_SAMPLE_EVERY === 0;
+      if (observe || this.#outcomeObservers.length !== 0) this.#report(state, outcome, startedAt, observe);
+    } else if (outcome.failure !== 'cancelled') {
+      const n = ++state.failures;
+      const observe = !this.#sampleLatency || !state.rttObserved || n % LATENCY_SAMPLE_EVERY === 0;
+      this.#report(state, outcome, startedAt, observe);
+    } else {
+      // Cancelled: the caller gave up; in-flight bookkeeping only, never latency or health.
+      state.cancels++;
     }
     if (state.removed && state.inFlight === 0) this.#forget(state);
     if (total === 0 && this.#closed) this.#wakeClosers();
+  }
+
+  /** Times a finished request and feeds the estimator (when `observe`) and the outcome observers. */
+  #report(state: EndpointState, outcome: Outcome, startedAt: number, observe: boolean): void {
+    // Time the request once: the caller's numbers when given, else one clock read.
+    const now =
+      outcome.now ?? (outcome.latencyMs === undefined ? this.#clock.now() : startedAt + outcome.latencyMs);
+    const latency = outcome.latencyMs ?? now - startedAt;
+    if (observe) {
+      const estimator = this.#estimator;
+      // A failure may only raise the estimate: fast failures (connection refused in 0.1 ms) must not make a
+      // broken endpoint look like the fastest one and attract more traffic.
+      if (outcome.ok || latency > estimator.estimate(state, now)) estimator.observe(state, latency, now);
+    }
+    const observers = this.#outcomeObservers;
+    for (let i = 0; i < observers.length; i++) observers[i]!.outcome!(state, outcome, latency, now);
   }
 
   /**
