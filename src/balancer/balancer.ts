@@ -125,8 +125,13 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   #policy: Policy;
   /** The last policy configuration a resolver sent, serialised, to skip rebuilding an unchanged policy. */
   #clusterPolicyKey: string | undefined;
-  /** The policy reads no latency (declares no `latency`): estimates are sampled, see {@link LATENCY_SAMPLE_EVERY}. */
-  #sampleLatency = false;
+  /**
+   * `LATENCY_SAMPLE_EVERY − 1` when the policy reads no latency (declares no `latency`): its estimates are sampled,
+   * see {@link LATENCY_SAMPLE_EVERY}; 0 (every response observed) for a latency-aware policy.
+   */
+  #latencySampleMask = 0;
+  /** Why the last {@link Balancer.#acquire} that returned `undefined` did. */
+  #pickFailure: PickFailure = 'unavailable';
   /** The policy's latency estimator, cached off the hot path. */
   #estimator!: LatencyEstimator;
   #picker: Picker = EMPTY_PICKER;
@@ -182,7 +187,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   pick(ctx: PickContext = NO_CONTEXT): Lease | undefined {
     const now = ctx.now ?? this.#clock.now();
     const state = this.#acquire(ctx, now);
-    return typeof state === 'string' ? undefined : new Lease(this, state, now);
+    return state === undefined ? undefined : new Lease(this, state, now);
   }
 
   /**
@@ -202,7 +207,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   tryPick(ctx: PickContext = NO_CONTEXT): Lease | PickFailure {
     const now = ctx.now ?? this.#clock.now();
     const state = this.#acquire(ctx, now);
-    return typeof state === 'string' ? state : new Lease(this, state, now);
+    return state === undefined ? this.#pickFailure : new Lease(this, state, now);
   }
 
   /**
@@ -229,7 +234,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    * ```
    */
   tryAcquire(ctx: PickContext = NO_CONTEXT): EndpointHandle | PickFailure {
-    return this.#acquire(ctx, ctx.now ?? this.#clock.now()) as unknown as EndpointHandle | PickFailure;
+    const state = this.#acquire(ctx, ctx.now ?? this.#clock.now());
+    return state === undefined ? this.#pickFailure : (state as unknown as EndpointHandle);
   }
 
   /**
@@ -237,8 +243,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    * contract: exactly one {@link Balancer.complete} per handle returned.
    */
   acquire(ctx: PickContext = NO_CONTEXT): EndpointHandle | undefined {
-    const state = this.#acquire(ctx, ctx.now ?? this.#clock.now());
-    return typeof state === 'string' ? undefined : (state as unknown as EndpointHandle);
+    return this.#acquire(ctx, ctx.now ?? this.#clock.now()) as unknown as EndpointHandle | undefined;
   }
 
   /**
@@ -394,7 +399,7 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   #createPolicy(parsed: ParsedPolicy): Policy {
     const policy = createPolicy(parsed, { random: this.#random, clock: this.#clock, load: this.#load });
     this.#estimator = policyEstimator(policy, DEFAULT_LATENCY_DECAY_MS);
-    this.#sampleLatency = policy.latency === undefined;
+    this.#latencySampleMask = policy.latency === undefined ? LATENCY_SAMPLE_EVERY - 1 : 0;
     return policy;
   }
 
@@ -405,17 +410,23 @@ export class Balancer extends EventEmitter<BalancerEvents> {
 
   /**
    * The pick's bookkeeping: balancer-wide circuit breaking, the picker, the per-endpoint limit and exclusions, then
-   * the in-flight counts. The one path under `tryPick` and `tryAcquire`.
+   * the in-flight counts. The one path under `pick`, `tryPick`, `acquire` and `tryAcquire`. `undefined` when nothing
+   * can be picked, with the reason in {@link Balancer.#pickFailure} (comparing with `undefined` is one instruction,
+   * a `typeof` test on a union result several).
    */
-  #acquire(ctx: PickContext, now: number): EndpointState | PickFailure {
+  #acquire(ctx: PickContext, now: number): EndpointState | undefined {
     const load = this.#load;
     // Circuit breaking, balancer-wide (per endpoint it is EndpointState.maxInFlight, handled below).
     if (load.totalInFlight >= this.#limits.maxRequests) {
       this.#overflowLimit = 'maxRequests';
-      return 'overflow';
+      this.#pickFailure = 'overflow';
+      return undefined;
     }
     let state = this.#picker.pick(ctx, now);
-    if (state === undefined) return 'unavailable';
+    if (state === undefined) {
+      this.#pickFailure = 'unavailable';
+      return undefined;
+    }
     if (
       state.inFlight >= state.maxInFlight ||
       (ctx.exclude !== undefined && isExcluded(state.address, ctx.exclude))
@@ -423,7 +434,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       const other = this.#pickAvoiding(ctx, now, state);
       if (other === undefined) {
         this.#overflowLimit = 'maxRequestsPerEndpoint';
-        return 'overflow';
+        this.#pickFailure = 'overflow';
+        return undefined;
       }
       state = other;
     }
@@ -437,26 +449,29 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    * The release's bookkeeping, under `Lease.release` and `complete`. Work is done only where something reads it:
    * under a policy that reads no latency and with no extension watching outcomes, 15 of 16 releases touch counters
    * only — no clock read, no latency arithmetic, no estimator.
+   *
+   * Flags are compared with `=== true`: V8 types a boolean field as any oddball, and a bare `if (flag)` on one
+   * compiles to a full ToBoolean (about eight instructions and branches) where `=== true` is one compare.
    */
   #settle(state: EndpointState, outcome: Outcome, startedAt: number): void {
     state.inFlight--;
     const total = --this.#load.totalInFlight;
-    if (outcome.ok) {
+    // A policy that reads no latency gets a sampled estimate (for stats and metrics): the first response, then one
+    // in LATENCY_SAMPLE_EVERY (successes and failures counted apart). The mask is 0 for a latency-aware policy.
+    const mask = this.#latencySampleMask;
+    if (outcome.ok === true) {
       const n = ++state.successes;
-      // A policy that reads no latency gets a sampled estimate (for stats and metrics): the first response, then one
-      // in LATENCY_SAMPLE_EVERY — the estimator's exp() is most of a release's cost, wasted on such a policy.
-      const observe = !this.#sampleLatency || !state.rttObserved || n % LATENCY_SAMPLE_EVERY === 0;
+      const observe = (n & mask) === 0 || state.rttObserved === false;
       if (observe || this.#outcomeObservers.length !== 0) this.#report(state, outcome, startedAt, observe);
     } else if (outcome.failure !== 'cancelled') {
       const n = ++state.failures;
-      const observe = !this.#sampleLatency || !state.rttObserved || n % LATENCY_SAMPLE_EVERY === 0;
-      this.#report(state, outcome, startedAt, observe);
+      this.#report(state, outcome, startedAt, (n & mask) === 0 || state.rttObserved === false);
     } else {
       // Cancelled: the caller gave up; in-flight bookkeeping only, never latency or health.
       state.cancels++;
     }
-    if (state.removed && state.inFlight === 0) this.#forget(state);
-    if (total === 0 && this.#closed) this.#wakeClosers();
+    if (state.removed === true && state.inFlight === 0) this.#forget(state);
+    if (total === 0 && this.#closed === true) this.#wakeClosers();
   }
 
   /** Times a finished request and feeds the estimator (when `observe`) and the outcome observers. */
@@ -469,7 +484,8 @@ export class Balancer extends EventEmitter<BalancerEvents> {
       const estimator = this.#estimator;
       // A failure may only raise the estimate: fast failures (connection refused in 0.1 ms) must not make a
       // broken endpoint look like the fastest one and attract more traffic.
-      if (outcome.ok || latency > estimator.estimate(state, now)) estimator.observe(state, latency, now);
+      if (outcome.ok === true || latency > estimator.estimate(state, now))
+        estimator.observe(state, latency, now);
     }
     const observers = this.#outcomeObservers;
     for (let i = 0; i < observers.length; i++) observers[i]!.outcome!(state, outcome, latency, now);

@@ -9,7 +9,8 @@ import { type Outcome, SUCCESS } from './outcome.js';
  * With a policy that reads no latency (`round_robin`, `least_request`, the hashing policies, …), the latency
  * estimate shown by `stats()` and the metrics takes each endpoint's first response and then one response in this
  * many (successes and failures counted apart): a sampled Peak-EWMA, still following the endpoint's latency, at a
- * sixteenth of the cost. Latency-aware policies (`latency` declared) see every response.
+ * sixteenth of the cost. Latency-aware policies (`latency` declared) see every response. A power of two (the
+ * Balancer tests `n & (LATENCY_SAMPLE_EVERY − 1)`).
  */
 export const LATENCY_SAMPLE_EVERY = 16;
 
@@ -60,7 +61,8 @@ export class Lease {
    * passive health checking.
    */
   release(outcome: Outcome = SUCCESS): void {
-    if (this.#released) return;
+    // `=== true`: one compare, where a bare test of a boolean field compiles to a full ToBoolean.
+    if (this.#released === true) return;
     this.#released = true;
     this.#sink[kRelease](this.#state, this.startedAt, outcome);
   }
