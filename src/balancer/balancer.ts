@@ -32,7 +32,7 @@ import type { LatencyEstimator } from './estimator.js';
 import type { BalancerExtension } from './extension.js';
 import type { HealthExtensions } from './health/mechanism.js';
 import { HealthSet } from './health/set.js';
-import { kRelease, LATENCY_SAMPLE_EVERY, Lease } from './lease.js';
+import { LATENCY_SAMPLE_EVERY, Lease } from './lease.js';
 import type { CircuitBreakerLimits } from './limits.js';
 import {
   type BalancerEvents,
@@ -401,11 +401,6 @@ export class Balancer extends EventEmitter<BalancerEvents> {
     this.#estimator = policyEstimator(policy, DEFAULT_LATENCY_DECAY_MS);
     this.#latencySampleMask = policy.latency === undefined ? LATENCY_SAMPLE_EVERY - 1 : 0;
     return policy;
-  }
-
-  /** @internal The other half of {@link Lease.release}: the lease guarantees a single call. */
-  [kRelease](state: EndpointState, startedAt: number, outcome: Outcome): void {
-    this.#settle(state, outcome, startedAt);
   }
 
   /**

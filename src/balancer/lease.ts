@@ -2,6 +2,7 @@
  * A lease on one endpoint for one request: what `balancer.pick()` returns.
  */
 import type { Endpoint } from '../endpoint.js';
+import type { Balancer, EndpointHandle } from './balancer.js';
 import type { EndpointState } from './endpoint-state.js';
 import { type Outcome, SUCCESS } from './outcome.js';
 
@@ -14,13 +15,8 @@ import { type Outcome, SUCCESS } from './outcome.js';
  */
 export const LATENCY_SAMPLE_EVERY = 16;
 
-/** @internal The Balancer's release method, keyed by a symbol so it stays off the public surface. */
-export const kRelease: unique symbol = Symbol('switchyard.release');
-
-/** @internal How a lease reports back to its Balancer. */
-export interface LeaseSink {
-  [kRelease](state: EndpointState, startedAt: number, outcome: Outcome): void;
-}
+/** @internal How a lease reports back to its Balancer: `Balancer.complete`, the Lease-free path's release. */
+export type LeaseSink = Pick<Balancer, 'complete'>;
 
 /**
  * Holds one in-flight slot on an endpoint until {@link Lease.release} is called. Release exactly once, on every
@@ -64,6 +60,6 @@ export class Lease {
     // `=== true`: one compare, where a bare test of a boolean field compiles to a full ToBoolean.
     if (this.#released === true) return;
     this.#released = true;
-    this.#sink[kRelease](this.#state, this.startedAt, outcome);
+    this.#sink.complete(this.#state as unknown as EndpointHandle, outcome, this.startedAt);
   }
 }
