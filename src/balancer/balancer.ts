@@ -32,7 +32,7 @@ import type { LatencyEstimator } from './estimator.js';
 import type { BalancerExtension } from './extension.js';
 import type { HealthExtensions } from './health/mechanism.js';
 import { HealthSet } from './health/set.js';
-import { LATENCY_SAMPLE_EVERY, Lease } from './lease.js';
+import { type EndpointHandle, LATENCY_SAMPLE_EVERY, Lease } from './lease.js';
 import type { CircuitBreakerLimits } from './limits.js';
 import {
   type BalancerEvents,
@@ -64,6 +64,7 @@ import type { RoutingOptions } from './routing/options.js';
 import { route } from './routing/routable.js';
 import { type BalancerStats, balancerStats } from './stats.js';
 
+export type { EndpointHandle } from './lease.js';
 export type { BalancerEvents, BalancerOptions, PickFailure, UpdateEvent } from './options.js';
 export { defaultBalancerOptions } from './options.js';
 
@@ -74,20 +75,6 @@ const NO_CONTEXT: PickContext = Object.freeze({});
  * endpoint): everywhere but production, where it is ignored. Read once.
  */
 const STRICT_COMPLETE = process.env.NODE_ENV !== 'production';
-
-/**
- * An endpoint acquired by {@link Balancer.acquire} / {@link Balancer.tryAcquire}, with one request counted in flight
- * until {@link Balancer.complete} is called on it. Only the balancer that returned it accepts it back.
- */
-export interface EndpointHandle {
-  /** The endpoint's current description (read it at acquire time: it is replaced when the resolver changes it). */
-  readonly endpoint: Endpoint;
-  /** `host:port`. */
-  readonly address: string;
-  /** @internal Brands handles: only an acquire returns one. */
-  readonly [kHandle]: true;
-}
-declare const kHandle: unique symbol;
 
 /**
  * A client-side load balancer over a set of endpoints.

@@ -2,7 +2,6 @@
  * A lease on one endpoint for one request: what `balancer.pick()` returns.
  */
 import type { Endpoint } from '../endpoint.js';
-import type { Balancer, EndpointHandle } from './balancer.js';
 import type { EndpointState } from './endpoint-state.js';
 import { type Outcome, SUCCESS } from './outcome.js';
 
@@ -15,8 +14,24 @@ import { type Outcome, SUCCESS } from './outcome.js';
  */
 export const LATENCY_SAMPLE_EVERY = 16;
 
+/**
+ * An endpoint acquired by `Balancer.acquire` / `Balancer.tryAcquire` (the Lease-free path), with one request counted
+ * in flight until `Balancer.complete` is called on it. Only the balancer that returned it accepts it back.
+ */
+export interface EndpointHandle {
+  /** The endpoint's current description (read it at acquire time: it is replaced when the resolver changes it). */
+  readonly endpoint: Endpoint;
+  /** `host:port`. */
+  readonly address: string;
+  /** @internal Brands handles: only an acquire returns one. */
+  readonly [kHandle]: true;
+}
+declare const kHandle: unique symbol;
+
 /** @internal How a lease reports back to its Balancer: `Balancer.complete`, the Lease-free path's release. */
-export type LeaseSink = Pick<Balancer, 'complete'>;
+export interface LeaseSink {
+  complete(handle: EndpointHandle, outcome: Outcome, startedAt: number): void;
+}
 
 /**
  * Holds one in-flight slot on an endpoint until {@link Lease.release} is called. Release exactly once, on every
