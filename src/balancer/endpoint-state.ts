@@ -14,10 +14,13 @@ export class EndpointState {
 
   /** Requests picked and not yet released. */
   inFlight = 0;
+  // Initialised here (the constructor sets the real values) so the two fields start as numbers: a field declared
+  // without initialiser is defined as `undefined` first (ES2022 class fields), V8 then stores it as a tagged value,
+  // and every double the estimator writes is a new 16-byte heap number (two per release, measured).
   /** Latency estimate in ms, as of {@link rttStamp} (decays toward 0 while idle; see load/peak-ewma.ts, load/robust-ewma.ts). */
-  rttEstimate: number;
+  rttEstimate = 0;
   /** Clock time of the last estimate update. */
-  rttStamp: number;
+  rttStamp = 0;
   /** True once a latency has been observed (the estimate is no longer the default). */
   rttObserved = false;
   /**

@@ -30,8 +30,25 @@ export function currentEstimate(state: EndpointState, now: number, decayMs: numb
   return dt > 0 ? state.rttEstimate * decayFactor(dt / decayMs) : state.rttEstimate;
 }
 
-/** Records one observed latency `rttMs` at `now`. */
-export function observeLatency(state: EndpointState, rttMs: number, now: number, decayMs: number): void {
+/**
+ * The sample an estimator is recording (`rttMs`, ended at `now`) and its τ, in one object. An estimator's `observe`
+ * stores the two numbers here and passes this object on: a call that V8 does not inline boxes every double argument
+ * (16 bytes each), and whether the update is inlined into the Balancer's release path depends on how much else V8
+ * inlined there. Measured: with the latency and time passed as arguments, pick + release allocated 112 bytes per
+ * request against 80 without (both p2c policies). Fields are written in place, never reallocated; `observe` is
+ * synchronous, so one sample object per estimator is enough.
+ */
+export class LatencySample {
+  /** Latency in ms and the time it ended. Start as doubles so V8 keeps them unboxed (see EndpointState). */
+  rttMs = 0.5;
+  now = 0.5;
+  constructor(readonly decayMs: number) {}
+}
+
+/** Records the latency in `sample` (classic Peak-EWMA). */
+function observePeak(state: EndpointState, sample: LatencySample): void {
+  const rttMs = sample.rttMs;
+  const now = sample.now;
   if (!state.rttObserved) {
     // The first sample replaces the starting guess outright, in either direction. Otherwise a fast endpoint that
     // started at the 30 ms default would look slow for several τ (the EWMA only moves down at the decay rate),
@@ -42,7 +59,7 @@ export function observeLatency(state: EndpointState, rttMs: number, now: number,
     return;
   }
   const dt = now - state.rttStamp;
-  const w = dt > 0 ? decayFactor(dt / decayMs) : 1;
+  const w = dt > 0 ? decayFactor(dt / sample.decayMs) : 1;
   const decayed = state.rttEstimate * w;
   state.rttEstimate = rttMs > decayed ? rttMs : decayed + rttMs * (1 - w);
   if (now > state.rttStamp) state.rttStamp = now;
@@ -79,10 +96,16 @@ export function peakEwmaCost(state: EndpointState, now: number, decayMs: number)
 
 /** The classic estimator as a {@link LatencyEstimator} (Finagle/Linkerd semantics, τ `decayMs`). */
 export function peakEwmaEstimator(decayMs: number): LatencyEstimator {
+  const sample = new LatencySample(decayMs);
   return {
     kind: 'peak',
     decayMs,
-    observe: (state, rttMs, now) => observeLatency(state, rttMs, now, decayMs),
+    // Small enough that V8 always inlines it: the doubles go into `sample` in place, never boxed.
+    observe: (state, rttMs, now) => {
+      sample.rttMs = rttMs;
+      sample.now = now;
+      observePeak(state, sample);
+    },
     estimate: (state, now) => currentEstimate(state, now, decayMs),
   };
 }

@@ -36,40 +36,45 @@
  */
 import type { EndpointState } from '../balancer/endpoint-state.js';
 import type { LatencyEstimator } from '../balancer/estimator.js';
-import { currentEstimate, decayFactor } from './peak-ewma.js';
+import { currentEstimate, decayFactor, LatencySample } from './peak-ewma.js';
 
 /** Defaults: τ 1 s, spike threshold 2× the estimate, 2 confirmations (docs/choosing-a-policy.md: how chosen). */
 export const defaultRobustEwmaOptions = { decayMs: 1000, spikeFactor: 2, confirmations: 2 } as const;
 
+/** The sample being recorded and the robust estimator's parameters (see {@link LatencySample}). */
+class RobustSample extends LatencySample {
+  constructor(
+    decayMs: number,
+    readonly spikeFactor: number,
+    readonly confirmations: number,
+  ) {
+    super(decayMs);
+  }
+}
+
 /**
- * Records one latency sample `rttMs` that ended at `now`.
+ * Records the latency sample held in `sample` (`rttMs`, ended at `now`).
  *
  * While a suspect is pending, the published estimate (`rttEstimate`, what pickers read) is provisionally raised to
  * `spikeFactor ×` the confirmed one, which is kept in `rttBase`/`rttBaseStamp`: the endpoint gets less traffic
  * while the evidence is out (a real slowdown costs fewer slow requests), but an isolated spike costs it at most a
  * 2× handicap until the next independent sample refutes it and the confirmed estimate is restored exactly.
  */
-export function observeRobust(
-  state: EndpointState,
-  rttMs: number,
-  now: number,
-  decayMs: number,
-  spikeFactor: number,
-  confirmations = 1,
-): void {
-  // The common case, kept small enough for V8 to inline into the release path (a call that is not inlined boxes
-  // its double arguments: 16 bytes per request): no suspect pending and an ordinary sample.
+function observeRobust(state: EndpointState, sample: RobustSample): void {
+  // The common case, kept small: no suspect pending and an ordinary sample.
+  const rttMs = sample.rttMs;
+  const now = sample.now;
   const estimate = state.rttEstimate;
-  if (state.rttSuspect === 0 && state.rttObserved && rttMs <= estimate * spikeFactor) {
+  if (state.rttSuspect === 0 && state.rttObserved && rttMs <= estimate * sample.spikeFactor) {
     const stamp = state.rttStamp;
     if (now > stamp) {
-      const w = decayFactor((now - stamp) / decayMs);
+      const w = decayFactor((now - stamp) / sample.decayMs);
       state.rttEstimate = estimate * w + rttMs * (1 - w);
       state.rttStamp = now;
     }
     return;
   }
-  observeRare(state, rttMs, now, decayMs, spikeFactor, confirmations);
+  observeRare(state, rttMs, now, sample.decayMs, sample.spikeFactor, sample.confirmations);
 }
 
 /** Everything but the common case: the first sample, spikes, and samples while a suspect is pending. */
@@ -171,10 +176,16 @@ export function robustEwmaEstimator(
   spikeFactor: number = defaultRobustEwmaOptions.spikeFactor,
   confirmations: number = defaultRobustEwmaOptions.confirmations,
 ): LatencyEstimator {
+  const sample = new RobustSample(decayMs, spikeFactor, confirmations);
   return {
     kind: 'robust',
     decayMs,
-    observe: (state, rttMs, now) => observeRobust(state, rttMs, now, decayMs, spikeFactor, confirmations),
+    // Small enough that V8 always inlines it: the doubles go into `sample` in place, never boxed.
+    observe: (state, rttMs, now) => {
+      sample.rttMs = rttMs;
+      sample.now = now;
+      observeRobust(state, sample);
+    },
     estimate: (state, now) => currentEstimate(state, now, decayMs),
   };
 }

@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 
 /** A backend under test. */
 export interface TestServer {
@@ -110,14 +110,42 @@ export async function flakyServer(name = 'flaky'): Promise<FlakyServer> {
 }
 
 /**
- * An address where nothing listens, so connecting is refused at once (ECONNREFUSED): a port we bound and released.
+ * An address where nothing listens, so connecting is refused at once (ECONNREFUSED): a privileged port that no test
+ * server can take (see refusingPort).
  * `close()` is a no-op.
  */
 export async function deadServer(name = 'dead'): Promise<TestServer> {
-  const server = createNetServer();
-  const port = await listen(server, undefined);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const port = await refusingPort();
   return { name, address: `127.0.0.1:${port}`, port, hits: 0, hosts: [], bodies: [], close: async () => {} };
+}
+
+/** Next privileged port to try for {@link deadServer}; successive dead servers get different ports. */
+let nextDeadPort = 1;
+
+/**
+ * A port on 127.0.0.1 that refuses connections and that no test server can take later. A port freed by closing a
+ * listener is not enough: the kernel may hand it to the next server listening on port 0, turning the "dead" endpoint
+ * into a live one mid-test (seen as a rare failure under load). Ports below 1024 are never given out for port 0, and
+ * each candidate is checked to refuse before it is used; bounded, so a machine listening everywhere fails loudly.
+ */
+async function refusingPort(): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const port = nextDeadPort;
+    nextDeadPort = (nextDeadPort % 1023) + 1;
+    if (await refuses(port)) return port;
+  }
+  throw new Error('deadServer: no port below 1024 on 127.0.0.1 refuses connections');
+}
+
+function refuses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
 }
 
 /** A server that accepts connections and never answers (a hung process, a stuck proxy). */

@@ -9,12 +9,13 @@ import {
   cheaperThan,
   currentEstimate,
   decayFactor,
-  observeLatency,
   peakEwmaCost,
+  peakEwmaEstimator,
 } from '../../src/load/peak-ewma.js';
 import { rig } from '../pickers/helpers.js';
 
 const TAU = 10_000;
+const peak = peakEwmaEstimator(TAU);
 /** A state that has already seen traffic, with estimate `rtt` as of `at`. */
 const fresh = (rtt = 30, at = 0) => {
   const state = new EndpointState(parseEndpoint('h:1', 'e'), at, rtt);
@@ -30,28 +31,28 @@ describe('decayFactor', () => {
   });
 });
 
-describe('observeLatency', () => {
+describe('peak estimator observe', () => {
   it('lets the first sample replace the starting estimate, downwards too', () => {
     const s = new EndpointState(parseEndpoint('h:1', 'e'), 0, 30);
-    observeLatency(s, 2, 5, TAU);
+    peak.observe(s, 2, 5);
     expect(s.rttEstimate).toBe(2);
     expect(s.rttObserved).toBe(true);
-    observeLatency(s, 1, 5, TAU);
+    peak.observe(s, 1, 5);
     expect(s.rttEstimate).toBe(2); // Δt = 0: later samples move it by 1 − e^0 = 0
   });
 
   it('jumps to a peak at once', () => {
     const s = fresh(30);
-    observeLatency(s, 120, 1, TAU);
+    peak.observe(s, 120, 1);
     expect(s.rttEstimate).toBe(120);
   });
 
   it('moves toward a lower sample by 1 − exp(−Δt/τ)', () => {
     const s = fresh(30);
-    observeLatency(s, 10, 1000, TAU);
+    peak.observe(s, 10, 1000);
     // w = e^−0.1 = 0.904837418; 30·w + 10·(1 − w) = 28.09674836
     expect(s.rttEstimate).toBeCloseTo(28.09674836, 7);
-    observeLatency(s, 10, 6000, TAU);
+    peak.observe(s, 10, 6000);
     // w = e^−0.5 = 0.606530660; 28.09674836·w + 10·(1 − w) = 20.97623272
     expect(s.rttEstimate).toBeCloseTo(20.97623272, 7);
   });
@@ -60,13 +61,13 @@ describe('observeLatency', () => {
     const s = fresh(100);
     // After 10 s idle the estimate reads 100·e^−1 = 36.78794412; a 40 ms sample is a new peak.
     expect(currentEstimate(s, 10_000, TAU)).toBeCloseTo(36.78794412, 7);
-    observeLatency(s, 40, 10_000, TAU);
+    peak.observe(s, 40, 10_000);
     expect(s.rttEstimate).toBe(40);
   });
 
   it('same-instant samples (Δt = 0) do not move a higher estimate', () => {
     const s = fresh(50, 5);
-    observeLatency(s, 1, 5, TAU);
+    peak.observe(s, 1, 5);
     expect(s.rttEstimate).toBe(50);
   });
 });

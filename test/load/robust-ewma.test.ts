@@ -10,8 +10,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EndpointState } from '../../src/balancer/endpoint-state.js';
 import { parseEndpoint } from '../../src/endpoint.js';
-import { observeLatency } from '../../src/load/peak-ewma.js';
-import { observeRobust, robustEwmaEstimator } from '../../src/load/robust-ewma.js';
+import { peakEwmaEstimator } from '../../src/load/peak-ewma.js';
+import { robustEwmaEstimator } from '../../src/load/robust-ewma.js';
 
 const TAU = 2000;
 const estimator = robustEwmaEstimator(TAU, 2, 2);
@@ -170,7 +170,7 @@ function replay(
 describe('robust estimator under isolated spikes (property)', () => {
   const property = fc.property(noisySequence, (steps) => {
     // After every ordinary sample the estimate is within the ordinary samples' range (≤ 6 ms).
-    expect(replay(steps, (s, rtt, now) => observeRobust(s, rtt, now, TAU, 2))).toBeLessThanOrEqual(6);
+    expect(replay(steps, robustEwmaEstimator(TAU, 2, 1).observe)).toBeLessThanOrEqual(6);
   });
 
   it('never lets an isolated spike into the estimate (fixed seed)', () => {
@@ -189,6 +189,6 @@ describe('robust estimator under isolated spikes (property)', () => {
   it('is what the classic peak rule is not: the same sequences hold a classic estimate near the spike', () => {
     // Guards the test itself: the property above must be able to fail.
     const steps = [{ gapMs: 10, rtt: 5, spike: 60 }];
-    expect(replay(steps, (s, rtt, now) => observeLatency(s, rtt, now, TAU))).toBeGreaterThan(50);
+    expect(replay(steps, peakEwmaEstimator(TAU).observe)).toBeGreaterThan(50);
   });
 });
