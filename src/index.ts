@@ -8,7 +8,13 @@
  */
 
 export * from './affinity/index.js';
-export type { BalancerEvents, BalancerOptions, PickFailure, UpdateEvent } from './balancer/balancer.js';
+export type {
+  BalancerEvents,
+  BalancerOptions,
+  EndpointHandle,
+  PickFailure,
+  UpdateEvent,
+} from './balancer/balancer.js';
 export { Balancer, defaultBalancerOptions } from './balancer/balancer.js';
 export { EndpointState } from './balancer/endpoint-state.js';
 export type { LatencyEstimator } from './balancer/estimator.js';

@@ -6,6 +6,7 @@
  * `picker/<policy>` is the algorithm alone (the policy's Picker over EndpointStates, like the hand P2C).
  * `pick/<policy>` runs through the real `Balancer.pick()` and `lease.release()`, with the caller passing `now` and
  * the latency as an adapter does: what an adapter pays per request, Lease allocation and bookkeeping included.
+ * `acquire/<policy>` is the same through the Lease-free path (`balancer.acquire()` + `balancer.complete()`).
  */
 import { P2cBalancer } from 'load-balancers';
 import { Balancer } from '../../src/balancer/balancer.js';
@@ -19,7 +20,7 @@ import { seededRandom } from '../../src/random.js';
 import type { Bench } from '../harness.js';
 
 const SIZES = [10, 100, 1000];
-const POLICIES = [
+const ALL_POLICIES = [
   'round_robin',
   'weighted_round_robin',
   'random',
@@ -27,6 +28,12 @@ const POLICIES = [
   'p2c_peak_ewma',
   'p2c_robust_ewma',
 ];
+/**
+ * `BENCH_POLICIES=least_request` registers one policy's rows only (with the baselines). Rows of six policies in one
+ * process share the Balancer's and the bench's call sites, which V8 then dispatches megamorphically (no inlining,
+ * `now` boxed per call); a service running one policy does not pay that. Run once per policy to measure that case.
+ */
+const POLICIES = process.env.BENCH_POLICIES?.split(',') ?? ALL_POLICIES;
 
 function endpoints(n: number, weighted: boolean) {
   return Array.from({ length: n }, (_, i) => ({
@@ -99,6 +106,23 @@ export default async function suite(b: Bench): Promise<void> {
         };
         b.bench(`pick/${policy}/${n}`, run);
         if (n === 1000) b.allocations(`pick/${policy}/${n}`, run);
+      }
+
+      // The Lease-free path an adapter may take: the handle, and the start time the adapter keeps itself.
+      for (const policy of POLICIES) {
+        const weighted = policy === 'weighted_round_robin';
+        const balancer = new Balancer({ endpoints: endpoints(n, weighted), policy, random: seededRandom(7) });
+        const ctx: { now: number } = { now: 0 };
+        const outcome: { ok: true; latencyMs: number; now: number } = { ok: true, latencyMs: 1, now: 0 };
+        const run = () => {
+          const startedAt = (ctx.now += 0.01);
+          const handle = balancer.acquire(ctx as PickContext)!;
+          outcome.now = startedAt;
+          balancer.complete(handle, outcome as Outcome, startedAt);
+          return handle;
+        };
+        b.bench(`acquire/${policy}/${n}`, run);
+        if (n === 1000) b.allocations(`acquire/${policy}/${n}`, run);
       }
     });
   }

@@ -32,7 +32,7 @@ import type { LatencyEstimator } from './estimator.js';
 import type { BalancerExtension } from './extension.js';
 import type { HealthExtensions } from './health/mechanism.js';
 import { HealthSet } from './health/set.js';
-import { kRelease, LATENCY_SAMPLE_EVERY, Lease } from './lease.js';
+import { type EndpointHandle, LATENCY_SAMPLE_EVERY, Lease } from './lease.js';
 import type { CircuitBreakerLimits } from './limits.js';
 import {
   type BalancerEvents,
@@ -64,10 +64,17 @@ import type { RoutingOptions } from './routing/options.js';
 import { route } from './routing/routable.js';
 import { type BalancerStats, balancerStats } from './stats.js';
 
+export type { EndpointHandle } from './lease.js';
 export type { BalancerEvents, BalancerOptions, PickFailure, UpdateEvent } from './options.js';
 export { defaultBalancerOptions } from './options.js';
 
 const NO_CONTEXT: PickContext = Object.freeze({});
+
+/**
+ * Whether {@link Balancer.complete} throws on a completion it can tell is wrong (no request in flight on the
+ * endpoint): everywhere but production, where it is ignored. Read once.
+ */
+const STRICT_COMPLETE = process.env.NODE_ENV !== 'production';
 
 /**
  * A client-side load balancer over a set of endpoints.
@@ -105,8 +112,13 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   #policy: Policy;
   /** The last policy configuration a resolver sent, serialised, to skip rebuilding an unchanged policy. */
   #clusterPolicyKey: string | undefined;
-  /** The policy reads no latency (declares no `latency`): estimates are sampled, see {@link LATENCY_SAMPLE_EVERY}. */
-  #sampleLatency = false;
+  /**
+   * `LATENCY_SAMPLE_EVERY − 1` when the policy reads no latency (declares no `latency`): its estimates are sampled,
+   * see {@link LATENCY_SAMPLE_EVERY}; 0 (every response observed) for a latency-aware policy.
+   */
+  #latencySampleMask = 0;
+  /** Why the last {@link Balancer.#acquire} that returned `undefined` did. */
+  #pickFailure: PickFailure = 'unavailable';
   /** The policy's latency estimator, cached off the hot path. */
   #estimator!: LatencyEstimator;
   #picker: Picker = EMPTY_PICKER;
@@ -160,8 +172,9 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    * Every lease must be released exactly once; extra releases are ignored.
    */
   pick(ctx: PickContext = NO_CONTEXT): Lease | undefined {
-    const result = this.tryPick(ctx);
-    return typeof result === 'string' ? undefined : result;
+    const now = ctx.now ?? this.#clock.now();
+    const state = this.#acquire(ctx, now);
+    return state === undefined ? undefined : new Lease(this, state, now);
   }
 
   /**
@@ -179,29 +192,68 @@ export class Balancer extends EventEmitter<BalancerEvents> {
    * right typed error. Allocates nothing but the lease.
    */
   tryPick(ctx: PickContext = NO_CONTEXT): Lease | PickFailure {
-    // Circuit breaking, balancer-wide (per endpoint it is EndpointState.maxInFlight, handled below).
-    if (this.#load.totalInFlight >= this.#limits.maxRequests) {
-      this.#overflowLimit = 'maxRequests';
-      return 'overflow';
-    }
     const now = ctx.now ?? this.#clock.now();
-    let state = this.#picker.pick(ctx, now);
-    if (state === undefined) return 'unavailable';
-    if (
-      state.inFlight >= state.maxInFlight ||
-      (ctx.exclude !== undefined && isExcluded(state.address, ctx.exclude))
-    ) {
-      const other = this.#pickAvoiding(ctx, now, state);
-      if (other === undefined) {
-        this.#overflowLimit = 'maxRequestsPerEndpoint';
-        return 'overflow';
-      }
-      state = other;
+    const state = this.#acquire(ctx, now);
+    return state === undefined ? this.#pickFailure : new Lease(this, state, now);
+  }
+
+  /**
+   * The Lease-free pick, for adapters that time their requests anyway: like {@link Balancer.tryPick}, but returns
+   * the endpoint's handle with the request already counted in flight, and allocates nothing. The caller must end
+   * the request with exactly one {@link Balancer.complete} call on every path (success, failure, cancel, a pick it
+   * did not use): nothing here can tell a second completion of one request from the completion of another request
+   * to the same endpoint, so a lost or doubled completion skews that endpoint's in-flight count (and with it
+   * least-request and P2C picks, circuit breaking and `close()`) for the life of the balancer. Use
+   * {@link Balancer.tryPick} and a {@link Lease} unless a request's allocation matters.
+   *
+   * `ctx.now` is the time the request starts on the balancer's {@link Balancer.clock}; keep it (or read the clock)
+   * to pass as `startedAt` to `complete`. Read `handle.endpoint` right away: it is the endpoint's current
+   * description, replaced when the resolver changes the endpoint's weight or metadata.
+   *
+   * ```ts
+   * const now = balancer.clock.now();
+   * const handle = balancer.tryAcquire({ now });
+   * if (typeof handle === 'string') throw new Error(handle); // 'unavailable' | 'overflow'
+   * send(handle.endpoint).then(
+   *   () => balancer.complete(handle, { ok: true, latencyMs: balancer.clock.now() - now }, now),
+   *   () => balancer.complete(handle, { ok: false, failure: 'connect' }, now),
+   * );
+   * ```
+   */
+  tryAcquire(ctx: PickContext = NO_CONTEXT): EndpointHandle | PickFailure {
+    const state = this.#acquire(ctx, ctx.now ?? this.#clock.now());
+    return state === undefined ? this.#pickFailure : (state as unknown as EndpointHandle);
+  }
+
+  /**
+   * {@link Balancer.tryAcquire} without the reason: the handle, or `undefined` when nothing can be picked. The same
+   * contract: exactly one {@link Balancer.complete} per handle returned.
+   */
+  acquire(ctx: PickContext = NO_CONTEXT): EndpointHandle | undefined {
+    return this.#acquire(ctx, ctx.now ?? this.#clock.now()) as unknown as EndpointHandle | undefined;
+  }
+
+  /**
+   * Ends a request begun with {@link Balancer.acquire} or {@link Balancer.tryAcquire}: frees its in-flight slot and
+   * reports its outcome, exactly as {@link Lease.release} does (latency estimate, passive health, counters; a
+   * `cancelled` outcome frees the slot only). Call it exactly once per acquired handle, on this balancer.
+   *
+   * @param handle what `acquire`/`tryAcquire` returned.
+   * @param outcome how the request went; with `latencyMs` and `now` (ms on the balancer's clock) the balancer reads no
+   *   clock.
+   * @param startedAt when the request started, in ms on the balancer's clock (the `ctx.now` given to `acquire`): the
+   *   latency is measured from it when `outcome.latencyMs` is absent.
+   * @throws Error when the endpoint has no request in flight (a completion without an acquire, or a second one on an
+   *   idle endpoint), unless `NODE_ENV` is `production`, where the call is ignored. The counts stay as they were
+   *   either way. A doubled completion while other requests to the endpoint are in flight cannot be detected.
+   */
+  complete(handle: EndpointHandle, outcome: Outcome, startedAt: number): void {
+    const state = handle as unknown as EndpointState;
+    if (state.inFlight === 0) {
+      if (STRICT_COMPLETE) throw new Error(`complete() on ${state.address} with no request in flight`);
+      return;
     }
-    state.inFlight++;
-    state.picks++;
-    this.#load.totalInFlight++;
-    return new Lease(this, state, now);
+    this.#settle(state, outcome, startedAt);
   }
 
   /**
@@ -334,39 +386,91 @@ export class Balancer extends EventEmitter<BalancerEvents> {
   #createPolicy(parsed: ParsedPolicy): Policy {
     const policy = createPolicy(parsed, { random: this.#random, clock: this.#clock, load: this.#load });
     this.#estimator = policyEstimator(policy, DEFAULT_LATENCY_DECAY_MS);
-    this.#sampleLatency = policy.latency === undefined;
+    this.#latencySampleMask = policy.latency === undefined ? LATENCY_SAMPLE_EVERY - 1 : 0;
     return policy;
   }
 
-  /** @internal The other half of {@link Lease.release}. */
-  [kRelease](state: EndpointState, startedAt: number, outcome: Outcome): void {
+  /**
+   * The pick's bookkeeping: balancer-wide circuit breaking, the picker, the per-endpoint limit and exclusions, then
+   * the in-flight counts. The one path under `pick`, `tryPick`, `acquire` and `tryAcquire`. `undefined` when nothing
+   * can be picked, with the reason in {@link Balancer.#pickFailure} (comparing with `undefined` is one instruction,
+   * a `typeof` test on a union result several).
+   */
+  #acquire(ctx: PickContext, now: number): EndpointState | undefined {
+    const load = this.#load;
+    // Circuit breaking, balancer-wide (per endpoint it is EndpointState.maxInFlight, handled below).
+    if (load.totalInFlight >= this.#limits.maxRequests) {
+      this.#overflowLimit = 'maxRequests';
+      this.#pickFailure = 'overflow';
+      return undefined;
+    }
+    let state = this.#picker.pick(ctx, now);
+    if (state === undefined) {
+      this.#pickFailure = 'unavailable';
+      return undefined;
+    }
+    if (
+      state.inFlight >= state.maxInFlight ||
+      (ctx.exclude !== undefined && isExcluded(state.address, ctx.exclude))
+    ) {
+      const other = this.#pickAvoiding(ctx, now, state);
+      if (other === undefined) {
+        this.#overflowLimit = 'maxRequestsPerEndpoint';
+        this.#pickFailure = 'overflow';
+        return undefined;
+      }
+      state = other;
+    }
+    // `picks` is derived (EndpointState.picks): one counter less on every pick.
+    state.inFlight++;
+    load.totalInFlight++;
+    return state;
+  }
+
+  /**
+   * The release's bookkeeping, under `Lease.release` and `complete`. Work is done only where something reads it:
+   * under a policy that reads no latency and with no extension watching outcomes, 15 of 16 releases touch counters
+   * only — no clock read, no latency arithmetic, no estimator.
+   *
+   * Flags are compared with `=== true`: V8 types a boolean field as any oddball, and a bare `if (flag)` on one
+   * compiles to a full ToBoolean (about eight instructions and branches) where `=== true` is one compare.
+   */
+  #settle(state: EndpointState, outcome: Outcome, startedAt: number): void {
     state.inFlight--;
     const total = --this.#load.totalInFlight;
-    const cancelled = !outcome.ok && outcome.failure === 'cancelled';
-    if (!cancelled) {
-      // Time the request once: the caller's numbers when given, else one clock read.
-      const now =
-        outcome.now ?? (outcome.latencyMs === undefined ? this.#clock.now() : startedAt + outcome.latencyMs);
-      const latency = outcome.latencyMs ?? now - startedAt;
-      const estimator = this.#estimator;
-      // A policy that reads no latency gets a sampled estimate (for stats and metrics): the first response, then one
-      // in LATENCY_SAMPLE_EVERY — the estimator's exp() is most of a release's cost, wasted on such a policy.
-      const sampled = this.#sampleLatency && state.rttObserved;
-      if (outcome.ok) {
-        const n = ++state.successes;
-        if (!sampled || n % LATENCY_SAMPLE_EVERY === 0) estimator.observe(state, latency, now);
-      } else {
-        const n = ++state.failures;
-        // A failure may only raise the estimate: fast failures (connection refused in 0.1 ms) must not make a
-        // broken endpoint look like the fastest one and attract more traffic.
-        if ((!sampled || n % LATENCY_SAMPLE_EVERY === 0) && latency > estimator.estimate(state, now))
-          estimator.observe(state, latency, now);
-      }
-      const observers = this.#outcomeObservers;
-      for (let i = 0; i < observers.length; i++) observers[i]!.outcome!(state, outcome, latency, now);
+    // A policy that reads no latency gets a sampled estimate (for stats and metrics): the first response, then one
+    // in LATENCY_SAMPLE_EVERY (successes and failures counted apart). The mask is 0 for a latency-aware policy.
+    const mask = this.#latencySampleMask;
+    if (outcome.ok === true) {
+      const n = ++state.successes;
+      const observe = (n & mask) === 0 || state.rttObserved === false;
+      if (observe || this.#outcomeObservers.length !== 0) this.#report(state, outcome, startedAt, observe);
+    } else if (outcome.failure !== 'cancelled') {
+      const n = ++state.failures;
+      this.#report(state, outcome, startedAt, (n & mask) === 0 || state.rttObserved === false);
+    } else {
+      // Cancelled: the caller gave up; in-flight bookkeeping only, never latency or health.
+      state.cancels++;
     }
-    if (state.removed && state.inFlight === 0) this.#forget(state);
-    if (total === 0 && this.#closed) this.#wakeClosers();
+    if (state.removed === true && state.inFlight === 0) this.#forget(state);
+    if (total === 0 && this.#closed === true) this.#wakeClosers();
+  }
+
+  /** Times a finished request and feeds the estimator (when `observe`) and the outcome observers. */
+  #report(state: EndpointState, outcome: Outcome, startedAt: number, observe: boolean): void {
+    // Time the request once: the caller's numbers when given, else one clock read.
+    const now =
+      outcome.now ?? (outcome.latencyMs === undefined ? this.#clock.now() : startedAt + outcome.latencyMs);
+    const latency = outcome.latencyMs ?? now - startedAt;
+    if (observe) {
+      const estimator = this.#estimator;
+      // A failure may only raise the estimate: fast failures (connection refused in 0.1 ms) must not make a
+      // broken endpoint look like the fastest one and attract more traffic.
+      if (outcome.ok === true || latency > estimator.estimate(state, now))
+        estimator.observe(state, latency, now);
+    }
+    const observers = this.#outcomeObservers;
+    for (let i = 0; i < observers.length; i++) observers[i]!.outcome!(state, outcome, latency, now);
   }
 
   /**

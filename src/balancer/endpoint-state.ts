@@ -35,10 +35,10 @@ export class EndpointState {
   rttBase = 0;
   rttBaseStamp = 0;
 
-  /** Lifetime counters, for stats. */
-  picks = 0;
+  /** Lifetime counters, for stats: releases by outcome (a failure is any outcome but `ok` and `cancelled`). */
   successes = 0;
   failures = 0;
+  cancels = 0;
 
   /** Weight the pickers use: `endpoint.weight` times the slow-start factor (health module). */
   effectiveWeight: number;
@@ -76,6 +76,14 @@ export class EndpointState {
     this.rttStamp = now;
     this.effectiveWeight = endpoint.weight;
     this.activeSince = now;
+  }
+
+  /**
+   * Lifetime picks: every pick is in flight or was released as a success, a failure or a cancel. Derived so that the
+   * pick path writes one counter less.
+   */
+  get picks(): number {
+    return this.inFlight + this.successes + this.failures + this.cancels;
   }
 
   /** Healthy by every signal switchyard has: not removed, not ejected, active checks pass, not reported down. */

@@ -9,16 +9,28 @@ import { type Outcome, SUCCESS } from './outcome.js';
  * With a policy that reads no latency (`round_robin`, `least_request`, the hashing policies, …), the latency
  * estimate shown by `stats()` and the metrics takes each endpoint's first response and then one response in this
  * many (successes and failures counted apart): a sampled Peak-EWMA, still following the endpoint's latency, at a
- * sixteenth of the cost. Latency-aware policies (`latency` declared) see every response.
+ * sixteenth of the cost. Latency-aware policies (`latency` declared) see every response. A power of two (the
+ * Balancer tests `n & (LATENCY_SAMPLE_EVERY − 1)`).
  */
 export const LATENCY_SAMPLE_EVERY = 16;
 
-/** @internal The Balancer's release method, keyed by a symbol so it stays off the public surface. */
-export const kRelease: unique symbol = Symbol('switchyard.release');
+/**
+ * An endpoint acquired by `Balancer.acquire` / `Balancer.tryAcquire` (the Lease-free path), with one request counted
+ * in flight until `Balancer.complete` is called on it. Only the balancer that returned it accepts it back.
+ */
+export interface EndpointHandle {
+  /** The endpoint's current description (read it at acquire time: it is replaced when the resolver changes it). */
+  readonly endpoint: Endpoint;
+  /** `host:port`. */
+  readonly address: string;
+  /** @internal Brands handles: only an acquire returns one. */
+  readonly [kHandle]: true;
+}
+declare const kHandle: unique symbol;
 
-/** @internal How a lease reports back to its Balancer. */
+/** @internal How a lease reports back to its Balancer: `Balancer.complete`, the Lease-free path's release. */
 export interface LeaseSink {
-  [kRelease](state: EndpointState, startedAt: number, outcome: Outcome): void;
+  complete(handle: EndpointHandle, outcome: Outcome, startedAt: number): void;
 }
 
 /**
@@ -60,8 +72,9 @@ export class Lease {
    * passive health checking.
    */
   release(outcome: Outcome = SUCCESS): void {
-    if (this.#released) return;
+    // `=== true`: one compare, where a bare test of a boolean field compiles to a full ToBoolean.
+    if (this.#released === true) return;
     this.#released = true;
-    this.#sink[kRelease](this.#state, this.startedAt, outcome);
+    this.#sink.complete(this.#state as unknown as EndpointHandle, outcome, this.startedAt);
   }
 }

@@ -31,7 +31,9 @@ import { builtinPolicies } from '../../src/pickers/builtin.js';
 // classes, src/load/concurrent-cost.ts) adds ~1.1 KiB.
 // 82 KiB → 84 KiB (issues 17, 19): the incremental multiprobe ring builder (~1.1 KiB) and slow start for endpoints
 // joining a subset (~0.2 KiB); 83.3 KiB measured.
-const CORE_BUNDLE_BUDGET_BYTES = 84 * 1024;
+// 84 KiB → 85 KiB (issue 17): the Balancer's Lease-free path (acquire/tryAcquire/complete, ~0.7 KiB net after the
+// Lease's own release method went) and the estimators' preallocated latency samples; 84.3 KiB measured.
+const CORE_BUNDLE_BUDGET_BYTES = 85 * 1024;
 
 const root = join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {

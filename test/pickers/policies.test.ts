@@ -3,7 +3,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { EndpointState } from '../../src/balancer/endpoint-state.js';
 import type { Lease } from '../../src/balancer/lease.js';
+import { createPolicy, parsePolicyConfig } from '../../src/balancer/policy/registry.js';
+import { systemClock } from '../../src/clock.js';
+import { parseEndpoint } from '../../src/endpoint.js';
+import { Xorshift32 } from '../../src/pickers/fast-random.js';
+import { seededRandom } from '../../src/random.js';
 import { checkProperty } from '../helpers/properties.js';
 import { ALL_POLICIES, rig, shares } from './helpers.js';
 
@@ -149,6 +155,34 @@ describe('load awareness', () => {
       );
     },
   );
+
+  it('least_request (two choices) draws i uniformly, then j uniformly among the others, and keeps the less loaded', () => {
+    // The rule stated plainly, with the generator the picker is seeded like: the picker must pick the same endpoints.
+    checkProperty(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer(), (n, seed) => {
+        // Distinct loads, so the choice tells which pair was drawn: the higher index wins.
+        const states = Array.from({ length: n }, (_, k) => {
+          const state = new EndpointState(parseEndpoint(`10.0.0.1:${k + 1}`, `e${k}`), 0, 1);
+          state.inFlight = n - k;
+          return state;
+        });
+        const env = { random: seededRandom(seed), clock: systemClock, load: { totalInFlight: 0 } };
+        const picker = createPolicy(parsePolicyConfig('least_request'), env).build(states);
+        const reference = new Xorshift32(seededRandom(seed));
+        for (let k = 0; k < 50; k++) {
+          let expected = 0;
+          if (n > 1) {
+            const i = reference.below(n);
+            let j = reference.below(n - 1);
+            if (j >= i) j++;
+            expected = Math.max(i, j);
+          }
+          expect(picker.pick({}, 0)).toBe(states[expected]);
+        }
+      }),
+      { seed: 17, numRuns: 200 },
+    );
+  });
 
   it('least_request with three choices picks the least loaded of the three it drew', () => {
     const r = rig(['h:1', 'h:2', 'h:3'], { policy: { name: 'least_request', choiceCount: 3 } });
