@@ -59,7 +59,7 @@ export interface RetainedEndpoint {
   /** When the state was saved (ms, Balancer clock): it was live until then. */
   readonly savedAt: number;
   readonly rtt: Readonly<Pick<EndpointState, RttField>>;
-  readonly picks: number;
+  readonly cancels: number;
   readonly successes: number;
   readonly failures: number;
   /** When the endpoint became routable, for slow start's ramp. */
@@ -185,7 +185,7 @@ export function saveEndpoint(state: EndpointState, now: number): RetainedEndpoin
   return {
     savedAt: now,
     rtt: rtt as RetainedEndpoint['rtt'],
-    picks: state.picks,
+    cancels: state.cancels,
     successes: state.successes,
     failures: state.failures,
     activeSince: state.activeSince,

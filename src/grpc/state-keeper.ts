@@ -99,7 +99,8 @@ export function restoreEndpoint(
 ): void {
   const target = state as unknown as Record<string, unknown>;
   for (const field of RTT_FIELDS) target[field] = saved.rtt[field];
-  state.picks = saved.picks;
+  // Lifetime picks are derived (in flight + successes + failures + cancels): restoring those restores picks.
+  state.cancels = saved.cancels;
   state.successes = saved.successes;
   state.failures = saved.failures;
   state.activeSince = saved.activeSince;
