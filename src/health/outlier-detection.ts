@@ -154,12 +154,13 @@ export class OutlierDetector implements BalancerExtension {
    * gave `state`. An ejection in it stays in force and ends on this detector's sweep. No event is published.
    */
   adopt(state: EndpointState, record: OutlierRecord): void {
-    if (state.outlier === undefined) return;
+    const replaced = state.outlier;
+    if (replaced === undefined) return;
+    // The ejected count follows the records (as in endpointRemoved): the replaced one leaves it, the adopted one joins.
+    if (replaced.ejectedAt >= 0) this.#ejected--;
     state.outlier = record;
-    if (record.ejectedAt >= 0) {
-      state.ejected = true;
-      this.#ejected++;
-    }
+    state.ejected = record.ejectedAt >= 0;
+    if (state.ejected) this.#ejected++;
   }
 
   /** Endpoints ejected now. */

@@ -17,6 +17,7 @@ import {
   saveEndpoint,
 } from '../../src/grpc/retained-state.js';
 import { StateKeeper } from '../../src/grpc/state-keeper.js';
+import { OutlierRecord } from '../../src/health/outlier-record.js';
 import { channelNames } from '../../src/observability/channels.js';
 import { seededRandom } from '../../src/random.js';
 import { collect } from '../health/harness.js';
@@ -227,6 +228,26 @@ describe('save and restore through Balancers (ManualClock)', () => {
     clock.set(ejectedAt + 30_000 + 1_000);
     expect(byAddress(second.balancer).get(SLOW)!.condition).toBe('routable');
     expect(second.balancer.health.outlierDetector!.ejectedCount).toBe(0);
+  });
+
+  it('adopting a record in place of an ejected one counts the ejection once', () => {
+    const clock = new ManualClock();
+    const store = new RetainedStateStore({ clock });
+    const options = { policy: 'round_robin' as const, outlierDetection: { intervalMs: 1_000 } };
+    const first = instance(clock, store, options);
+    traffic(clock, [first.balancer], 15, (a) => ({ ok: a !== SLOW, latencyMs: 2 }));
+    const detector = first.balancer.health.outlierDetector!;
+    expect(detector.ejectedCount).toBe(1);
+    // An endpoint joining with a kept ejection, whose record is then adopted a second time (both ejected).
+    const joining = new EndpointState(parseEndpoint('10.0.0.9:80', 'joining'), clock.now(), 30);
+    detector.endpointAdded(joining);
+    const kept = () => Object.assign(new OutlierRecord(), { ejectedAt: clock.now(), ejections: 1 });
+    detector.adopt(joining, kept());
+    detector.adopt(joining, kept());
+    expect(detector.ejectedCount).toBe(2);
+    detector.endpointRemoved(joining);
+    expect(detector.ejectedCount).toBe(1);
+    expect(byAddress(first.balancer).get(SLOW)!.condition).toBe('ejected');
   });
 
   it('an ejection that ran out while the channel was idle is over, and the multiplier was forgiven meanwhile', () => {
