@@ -36,7 +36,7 @@ import {
 import { fromGrpcEndpoint, type GrpcEndpoint, type MappedEndpoint } from './endpoints.js';
 import { OrcaWeights } from './orca.js';
 import { SwitchyardPicker } from './picker.js';
-import { type RetainedStateStore, retainedState, retentionKey } from './retained-state.js';
+import { RetainedStateStore, retainedState, retentionKey } from './retained-state.js';
 import { StateKeeper } from './state-keeper.js';
 import { StatusClassifier } from './status.js';
 import { grpcSubset } from './subset.js';
@@ -82,12 +82,13 @@ export class SwitchyardLoadBalancer implements experimental.LoadBalancer {
   readonly #keeper: StateKeeper;
 
   /**
-   * @param store where endpoint state is kept between instances; default the process-wide one. grpc-js passes only
-   *   `helper`; tests pass their own store.
+   * @param store where endpoint state is kept between instances; default the process-wide one. grpc-js 1.14 passes
+   *   only `helper`; tests pass their own store. Checked by class, because other grpc-js versions pass more
+   *   arguments to LB policy constructors (channel credentials, options), which must not be taken for a store.
    */
-  constructor(helper: experimental.ChannelControlHelper, store: RetainedStateStore = retainedState) {
+  constructor(helper: experimental.ChannelControlHelper, store?: unknown) {
     this.#helper = helper;
-    this.#keeper = new StateKeeper(store);
+    this.#keeper = new StateKeeper(store instanceof RetainedStateStore ? store : retainedState);
   }
 
   updateAddressList(
